@@ -1,0 +1,69 @@
+"""mtus-rules: decide workers' compensation treatment requests the way an IMR reviewer would.
+
+The public surface is what this module exports; everything else may change.
+"""
+
+__version__ = "0.1.0"
+
+from .case import (  # noqa: E402
+    Case,
+    Claimant,
+    Diagnosis,
+    Frequency,
+    PriorTreatment,
+    RequestedItem,
+    Surgery,
+    Visits,
+    case_json_schema,
+    load_case,
+)
+from .decision import Decision, Finding, ItemDecision, Outcome, PackRef, Rationale  # noqa: E402
+from .engine import Engine  # noqa: E402
+from .errors import CaseError, MtusRulesError, Problem, RulePackError  # noqa: E402
+from .pack import Citation, Rule, RulePack, bundled_pack_dirs, load_pack  # noqa: E402
+from .vocabulary import (  # noqa: E402
+    BodyRegion,
+    CareStage,
+    DiagnosisGroup,
+    Documented,
+    Purpose,
+    Treatment,
+    WorkStatus,
+)
+
+__all__ = [
+    "BodyRegion",
+    "CareStage",
+    "Case",
+    "CaseError",
+    "Citation",
+    "Claimant",
+    "Decision",
+    "Diagnosis",
+    "DiagnosisGroup",
+    "Documented",
+    "Engine",
+    "Finding",
+    "Frequency",
+    "ItemDecision",
+    "MtusRulesError",
+    "Outcome",
+    "PackRef",
+    "PriorTreatment",
+    "Problem",
+    "Purpose",
+    "Rationale",
+    "RequestedItem",
+    "Rule",
+    "RulePack",
+    "RulePackError",
+    "Surgery",
+    "Treatment",
+    "Visits",
+    "WorkStatus",
+    "__version__",
+    "bundled_pack_dirs",
+    "case_json_schema",
+    "load_case",
+    "load_pack",
+]

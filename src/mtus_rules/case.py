@@ -1,0 +1,207 @@
+"""The request model: one review case, as a claims system or a case file gives it.
+
+Every fact the seeds show to matter can be "not documented"; that is a value of
+its own, never the same as "no" or zero. Unknown fields are rejected so a typo
+in a case file cannot quietly drop a fact.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    model_validator,
+)
+
+from .errors import CaseError, Problem, problems_from_validation
+from .vocabulary import (
+    NOT_DOCUMENTED,
+    NOT_SPECIFIED,
+    BodyRegion,
+    CareStage,
+    DiagnosisGroup,
+    Documented,
+    Purpose,
+    Treatment,
+    WorkStatus,
+)
+from .yamlio import ParseError, parse, read_text
+
+
+def _iso_date(value: Any) -> Any:
+    # A number is never read as a date: 20130528 would otherwise pass as a Unix time.
+    if isinstance(value, _dt.datetime):
+        raise ValueError("expected a date (YYYY-MM-DD), got a date and time")
+    if isinstance(value, _dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return _dt.date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"expected a date as YYYY-MM-DD, got {value!r}") from None
+    raise ValueError(f"expected a date as YYYY-MM-DD, got {type(value).__name__} {value!r}")
+
+
+IsoDate = Annotated[_dt.date, BeforeValidator(_iso_date)]
+VisitCount = Annotated[StrictInt, Field(ge=0, le=1000)]
+NotDocumented = Literal["not_documented"]
+NotSpecified = Literal["not_specified"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Claimant(_Model):
+    age: Annotated[StrictInt, Field(ge=0, le=120)] | None = None
+    sex: Literal["female", "male", "other"] | None = None
+
+
+class Diagnosis(_Model):
+    description: StrictStr = Field(min_length=1)
+    icd10: Annotated[StrictStr, Field(pattern=r"^[A-TV-Z][0-9][0-9AB](\.?[0-9A-Z]{1,4})?$")] | None = None
+    body_regions: list[BodyRegion] = Field(default_factory=list)
+    group: DiagnosisGroup | None = None
+
+
+class PriorTreatment(_Model):
+    """A course of treatment already given. `visits` may be not documented."""
+
+    treatment: Treatment
+    visits: VisitCount | NotDocumented = NOT_DOCUMENTED
+    functional_improvement: Documented = Documented.NOT_DOCUMENTED
+    body_regions: list[BodyRegion] | NotSpecified = NOT_SPECIFIED
+    start_date: IsoDate | None = None
+    end_date: IsoDate | None = None
+    note: StrictStr | None = None
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> PriorTreatment:
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise ValueError("end_date is before start_date")
+        return self
+
+
+class Surgery(_Model):
+    procedure: StrictStr = Field(min_length=1)
+    date: IsoDate | None = None
+
+
+class Visits(_Model):
+    """A quantity written as a number of visits ("x 8")."""
+
+    visits: Annotated[StrictInt, Field(ge=1, le=1000)]
+
+    @property
+    def total(self) -> int:
+        return self.visits
+
+
+class Frequency(_Model):
+    """A quantity written as frequency and duration ("2x/week for 6 weeks")."""
+
+    per_week: Annotated[StrictInt, Field(ge=1, le=14)]
+    weeks: Annotated[StrictInt, Field(ge=1, le=104)]
+
+    @property
+    def total(self) -> int:
+        return self.per_week * self.weeks
+
+
+Quantity = Union[Visits, Frequency, NotSpecified]
+
+
+class RequestedItem(_Model):
+    """One disputed line of the request."""
+
+    description: StrictStr = Field(min_length=1, description="The item as worded in the request.")
+    treatment: Treatment
+    body_regions: Annotated[list[BodyRegion], Field(min_length=1)] | NotSpecified = NOT_SPECIFIED
+    quantity: Quantity = NOT_SPECIFIED
+    purpose: Purpose = Purpose.COURSE_OF_TREATMENT
+
+    @property
+    def visits(self) -> int | None:
+        """Requested visits, or None when the request states no quantity."""
+        return None if isinstance(self.quantity, str) else self.quantity.total
+
+
+class Case(_Model):
+    """One review case: the clinical facts and the disputed items."""
+
+    case_id: StrictStr | None = None
+    claimant: Claimant | None = None
+    date_of_injury: IsoDate
+    request_date: IsoDate
+    diagnoses: list[Diagnosis] = Field(default_factory=list)
+    treatment_history: list[PriorTreatment] = Field(
+        default_factory=list,
+        description="Prior courses of treatment. An empty list means no prior treatment is documented; "
+        "a course whose visit count is unknown is listed with visits: not_documented.",
+    )
+    surgery: Surgery | None = None
+    work_status: WorkStatus = WorkStatus.NOT_DOCUMENTED
+    home_exercise: Documented = Documented.NOT_DOCUMENTED
+    care_stage: CareStage = CareStage.NOT_DOCUMENTED
+    requested_items: Annotated[list[RequestedItem], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _request_after_injury(self) -> Case:
+        if self.request_date < self.date_of_injury:
+            raise ValueError("request_date is before date_of_injury")
+        return self
+
+
+def case_json_schema() -> dict[str, Any]:
+    """JSON Schema of the case format, for integrators."""
+    schema = Case.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "mtus-rules case"
+    return schema
+
+
+def parse_case(data: Any, *, file: str | None = None, lines: dict | None = None) -> Case:
+    """Validate plain data (a dict) into a Case, or raise CaseError with every problem."""
+    if isinstance(data, Case):
+        return data
+    if not isinstance(data, dict):
+        raise CaseError([Problem(file=file, line=1 if file else None, message="a case must be a mapping of fields")])
+    try:
+        return Case.model_validate(data)
+    except ValidationError as exc:
+        raise CaseError(problems_from_validation(exc, file=file, lines=lines)) from None
+
+
+def load_case(path: str | Path) -> Case:
+    """Read one case file (YAML or JSON)."""
+    path = Path(path)
+    try:
+        data, lines = parse(read_text(path), str(path))
+    except ParseError as exc:
+        raise CaseError([exc.problem]) from None
+    return parse_case(data, file=str(path), lines=lines)
+
+
+__all__ = [
+    "NOT_DOCUMENTED",
+    "Case",
+    "Claimant",
+    "Diagnosis",
+    "Frequency",
+    "PriorTreatment",
+    "RequestedItem",
+    "Surgery",
+    "Visits",
+    "case_json_schema",
+    "load_case",
+    "parse_case",
+]

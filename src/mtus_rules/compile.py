@@ -1,0 +1,108 @@
+"""Turn a rule pack into named engine conditions, one per rule outcome.
+
+Each rule becomes up to four conditions (its "branches"), built so that for
+any facet at most one branch of a rule holds:
+
+- `applies`       conditions true (not_recommended and supports rules)
+- `pass` / `fail` conditions true, and the limit or requirement met / not met
+- `unknown`       conditions true, but the limit or requirement turns on a
+                  fact the record does not document
+- `undetermined`  no condition false, but at least one not documented
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .conditions import FACTS, KNOWN_SUFFIX, Test, engine_all_of, join_all, join_any
+from .pack import Rule, RulePack
+from .vocabulary import DiagnosisGroup
+
+BRANCHES = ("applies", "pass", "fail", "unknown", "undetermined")
+SEPARATOR = "#"
+
+
+@dataclass(frozen=True)
+class Branch:
+    rule: Rule
+    branch: str
+
+
+def effect_test(rule: Rule) -> Test | None:
+    if rule.effect == "limit":
+        assert rule.limit is not None
+        return Test(rule.limit.counts, "le", rule.limit.visits)
+    if rule.effect == "requires":
+        return rule.requirement
+    return None
+
+
+def rule_conditions(rule: Rule) -> list[Test]:
+    """The rule's `when` tests, preceded by its body-region scope.
+
+    The region is a test like any other, so a request that specifies no region
+    leaves a region-scoped rule undetermined ("might apply") rather than
+    silently not applying."""
+    regions = rule.applies_to.body_region
+    region = [Test("body_region", "is", tuple(r.value for r in regions))] if regions else []
+    return region + rule.conditions
+
+
+def scope_condition(rule: Rule) -> dict:
+    scope = rule.applies_to
+    parts: list[dict | None] = [join_any([{"treatment": t.value} for t in scope.treatment])]
+    if scope.diagnosis_group:
+        parts.append(join_any([{f"dx_{g.value}": True} for g in scope.diagnosis_group]))
+    if rule.effective is not None:
+        parts.append({"$gte": {"request_day": rule.effective.start.toordinal()}})
+        if rule.effective.end is not None:
+            parts.append({"$lte": {"request_day": rule.effective.end.toordinal()}})
+    cond = join_all(parts)
+    assert cond is not None
+    return cond
+
+
+def compile_pack(pack: RulePack) -> tuple[dict[str, dict], dict[str, Branch]]:
+    """Engine conditions by branch name, and what each name stands for."""
+    conditions: dict[str, dict] = {}
+    branches: dict[str, Branch] = {}
+
+    def add(rule: Rule, branch: str, *parts: dict | None) -> None:
+        name = f"{rule.id}{SEPARATOR}{branch}"
+        cond = join_all(list(parts))
+        assert cond is not None
+        conditions[name] = cond
+        branches[name] = Branch(rule, branch)
+
+    for rule in pack.rules:
+        scope = scope_condition(rule)
+        when_true, when_unknown = engine_all_of(rule_conditions(rule))
+        test = effect_test(rule)
+        if test is None:
+            add(rule, "applies", scope, when_true)
+        else:
+            passed, failed, unknown = test.engine_conditions()
+            for branch, cond in (("pass", passed), ("fail", failed), ("unknown", unknown)):
+                if cond is not None:
+                    add(rule, branch, scope, when_true, cond)
+        if when_unknown is not None:
+            add(rule, "undetermined", scope, when_unknown)
+    return conditions, branches
+
+
+def engine_fact(facts: dict[str, Any], groups: frozenset[str], request_day: int) -> dict[str, Any]:
+    """The facet's facts as the engine sees them: counts as number + known flag."""
+    out: dict[str, Any] = {"request_day": request_day}
+    for name, value in facts.items():
+        if name in _COUNTS:
+            out[name] = value or 0
+            out[name + KNOWN_SUFFIX] = value is not None
+        else:
+            out[name] = value
+    for group in DiagnosisGroup:
+        out[f"dx_{group.value}"] = group.value in groups
+    return out
+
+
+_COUNTS = frozenset(name for name, fact in FACTS.items() if fact.kind == "count")

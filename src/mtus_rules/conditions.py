@@ -1,0 +1,264 @@
+"""The facts a rule may test, and three-valued tests on them.
+
+A test on a fact is true, false, or unknown (the record does not document the
+fact). Unknown is never folded into false: a rule whose conditions are unknown
+produces an "insufficient documentation" finding instead of silently not
+applying. Each test can say which of the three it is, both in plain Python
+(`Test.holds`) and as engine conditions (`Test.engine_conditions`), from the one
+definition below, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from .vocabulary import (
+    NOT_DOCUMENTED,
+    NOT_SPECIFIED,
+    BodyRegion,
+    CareStage,
+    Documented,
+    Purpose,
+    Treatment,
+    WorkStatus,
+)
+
+Truth = Literal[True, False, None]  # None: unknown
+
+
+@dataclass(frozen=True)
+class Fact:
+    name: str
+    kind: Literal["choice", "count"]
+    label: str  # what a finding calls it
+    needed: str  # what must be documented when it is unknown
+    values: tuple[str, ...] = ()
+    unknown: str | None = None  # the choice meaning "not documented"
+
+
+def _choices(enum: type, unknown: str | None = None) -> tuple[str, ...]:
+    return tuple(m.value for m in enum) + ((unknown,) if unknown and unknown not in {m.value for m in enum} else ())
+
+
+FACTS: dict[str, Fact] = {
+    f.name: f
+    for f in (
+        Fact("treatment", "choice", "treatment", "the treatment requested", _choices(Treatment)),
+        Fact(
+            "body_region",
+            "choice",
+            "body region",
+            "the body region the treatment is directed to",
+            _choices(BodyRegion, NOT_SPECIFIED),
+            NOT_SPECIFIED,
+        ),
+        Fact(
+            "visits_to_date",
+            "count",
+            "prior visits of this treatment",
+            "the number of visits of this treatment already completed",
+        ),
+        Fact("visits_requested", "count", "visits requested", "the number of visits requested"),
+        Fact(
+            "total_visits",
+            "count",
+            "total visits (prior plus requested)",
+            "the number of visits of this treatment already completed",
+        ),
+        Fact(
+            "functional_improvement",
+            "choice",
+            "objective functional improvement from prior visits",
+            "objective functional improvement (activities of daily living, work restrictions, "
+            "dependence on treatment) measured during the prior visits",
+            _choices(Documented),
+            NOT_DOCUMENTED,
+        ),
+        Fact(
+            "care_stage",
+            "choice",
+            "stage of care",
+            "whether the request starts care with this physician or continues established ongoing care",
+            _choices(CareStage),
+            NOT_DOCUMENTED,
+        ),
+        Fact(
+            "home_exercise",
+            "choice",
+            "home exercise program",
+            "whether the patient is doing a home exercise program",
+            _choices(Documented),
+            NOT_DOCUMENTED,
+        ),
+        Fact(
+            "work_status",
+            "choice",
+            "work status",
+            "the patient's work status",
+            _choices(WorkStatus),
+            NOT_DOCUMENTED,
+        ),
+        Fact("purpose", "choice", "purpose of the visits", "what the visits are for", _choices(Purpose)),
+        Fact("weeks_since_injury", "count", "weeks since the injury", "the date of injury"),
+    )
+}
+
+#: Facts that are set only through `applies_to`, not through `when`.
+SCOPE_ONLY = frozenset({"treatment"})
+
+OPERATORS = ("is", "is_not", "lt", "le", "gt", "ge", "documented")
+_COMPARE = {"lt": operator.lt, "le": operator.le, "gt": operator.gt, "ge": operator.ge}
+_ENGINE_COMPARE = {"lt": "$lt", "le": "$lte", "gt": "$gt", "ge": "$gte"}
+_NEGATED = {"lt": "ge", "le": "gt", "gt": "le", "ge": "lt"}
+_WORDS = {"lt": "less than", "le": "at most", "gt": "more than", "ge": "at least"}
+
+# In the engine's fact, a count that is not documented is sent as 0 with
+# `<name>_known: false`; every count test checks the flag first.
+KNOWN_SUFFIX = "_known"
+
+
+@dataclass(frozen=True)
+class Test:
+    """One test of one fact, e.g. total_visits > 6 or care_stage is ongoing_care."""
+
+    fact: str
+    op: str
+    value: Any
+
+    # -- plain Python -------------------------------------------------------
+    def holds(self, facts: Mapping[str, Any]) -> Truth:
+        spec = FACTS[self.fact]
+        actual = facts[self.fact]
+        if spec.kind == "count":
+            if actual is None:
+                return None
+            return _COMPARE[self.op](actual, self.value)
+        if self.op == "documented":
+            return True if actual != spec.unknown else None
+        wanted = self._wanted()
+        if actual == spec.unknown and spec.unknown not in wanted:
+            return None
+        inside = actual in wanted
+        return inside if self.op == "is" else not inside
+
+    # -- engine conditions --------------------------------------------------
+    def engine_conditions(self) -> tuple[dict | None, dict | None, dict | None]:
+        """Engine conditions for (true, false, unknown); None where impossible."""
+        spec = FACTS[self.fact]
+        if spec.kind == "count":
+            known = {self.fact + KNOWN_SUFFIX: True}
+            true = _all([known, {_ENGINE_COMPARE[self.op]: {self.fact: self.value}}])
+            false = _all([known, {_ENGINE_COMPARE[_NEGATED[self.op]]: {self.fact: self.value}}])
+            return true, false, {self.fact + KNOWN_SUFFIX: False}
+        unknown = {self.fact: spec.unknown} if spec.unknown is not None else None
+        if self.op == "documented":
+            return {"$neq": {self.fact: spec.unknown}}, None, unknown
+        wanted = self._wanted()
+        others = [v for v in spec.values if v not in wanted and v != spec.unknown]
+        if spec.unknown in wanted:
+            unknown = None
+        inside = _any([{self.fact: v} for v in wanted])
+        outside = _any([{self.fact: v} for v in others]) if others else None
+        if self.op == "is":
+            return inside, outside, unknown
+        return outside, inside, unknown
+
+    def _wanted(self) -> tuple[str, ...]:
+        return tuple(self.value) if isinstance(self.value, (list, tuple)) else (self.value,)
+
+    # -- words --------------------------------------------------------------
+    def describe(self) -> str:
+        spec = FACTS[self.fact]
+        if self.op in _WORDS:
+            return f"{spec.label} {_WORDS[self.op]} {self.value}"
+        if self.op == "documented":
+            return f"{spec.label} documented"
+        shown = " or ".join(str(v).replace("_", " ") for v in self._wanted())
+        return f"{spec.label} {'is' if self.op == 'is' else 'is not'} {shown}"
+
+
+def parse_tests(fact: str, spec: Any) -> list[Test]:
+    """Read one `fact: spec` entry of a rule's `when` or `requires` block.
+
+    Raises ValueError with a message meant for the rule author.
+    """
+    if fact not in FACTS:
+        raise ValueError(f"unknown fact '{fact}'; known facts: {', '.join(sorted(FACTS))}")
+    info = FACTS[fact]
+    if not isinstance(spec, dict):
+        spec = {"is": spec}
+    if not spec:
+        raise ValueError(f"'{fact}' needs a test, e.g. {{is: ...}} or {{gt: 6}}")
+    tests = []
+    for op, value in spec.items():
+        if op not in OPERATORS:
+            raise ValueError(f"unknown test '{op}' on '{fact}'; use one of {', '.join(OPERATORS)}")
+        if info.kind == "count":
+            if op not in _COMPARE:
+                raise ValueError(f"'{fact}' is a count: use lt, le, gt or ge")
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"'{fact}' {op} needs a whole number >= 0, got {value!r}")
+        elif op == "documented":
+            if value is not True or info.unknown is None:
+                raise ValueError(f"'documented' takes true, on a fact that can be undocumented (got {value!r})")
+        elif op in _COMPARE:
+            raise ValueError(f"'{fact}' is a choice: use is or is_not, not {op}")
+        else:
+            wanted = value if isinstance(value, list) else [value]
+            bad = [v for v in wanted if v not in info.values]
+            if not wanted or bad:
+                raise ValueError(f"'{fact}' cannot be {bad or value!r}; expected one of {', '.join(info.values)}")
+            value = tuple(wanted) if isinstance(value, list) else value
+        tests.append(Test(fact, op, value))
+    return tests
+
+
+def all_of(tests: list[Test], facts: Mapping[str, Any]) -> Truth:
+    """Three-valued AND: false if any test is false, else unknown if any is unknown."""
+    result: Truth = True
+    for test in tests:
+        truth = test.holds(facts)
+        if truth is False:
+            return False
+        if truth is None:
+            result = None
+    return result
+
+
+def engine_all_of(tests: list[Test]) -> tuple[dict | None, dict | None]:
+    """Engine conditions for "all true" and for "none false, some unknown"."""
+    if not tests:
+        return None, None
+    parts = [t.engine_conditions() for t in tests]
+    true = _all([p[0] for p in parts])
+    with_unknown = [p for p in parts if p[2] is not None]
+    if not with_unknown:
+        return true, None
+    none_false = _all([_any([p[0], p[2]]) if p[2] is not None else p[0] for p in parts])
+    some_unknown = _any([p[2] for p in with_unknown])
+    return true, _all([none_false, some_unknown])
+
+
+def _all(conds: list[dict | None]) -> dict | None:
+    conds = [c for c in conds if c is not None]
+    if not conds:
+        return None
+    return conds[0] if len(conds) == 1 else {"$and": conds}
+
+
+def _any(conds: list[dict | None]) -> dict | None:
+    conds = [c for c in conds if c is not None]
+    if not conds:
+        return None
+    return conds[0] if len(conds) == 1 else {"$or": conds}
+
+
+def join_all(conds: list[dict | None]) -> dict | None:
+    return _all(conds)
+
+
+def join_any(conds: list[dict | None]) -> dict | None:
+    return _any(conds)

@@ -1,0 +1,325 @@
+"""The Engine: loads rule packs and decides cases."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from ._durable import Matcher
+from .case import Case, parse_case
+from .compile import Branch, compile_pack, effect_test, engine_fact, rule_conditions
+from .conditions import FACTS
+from .decision import (
+    FAILING,
+    SUPPORTING,
+    Decision,
+    Finding,
+    ItemDecision,
+    Outcome,
+    PackRef,
+    Rationale,
+)
+from .errors import Problem, RulePackError
+from .facets import Facet, facets
+from .pack import Citation, RulePack, bundled_pack_dirs, load_pack
+from .vocabulary import NOT_SPECIFIED, label
+
+
+@dataclass
+class _Compiled:
+    pack: RulePack
+    ref: PackRef
+    matcher: Matcher
+    branches: dict[str, Branch]
+    order: dict[str, int]  # rule id -> position in the pack, for a stable order
+
+
+class Engine:
+    """Decides treatment requests against one or more rule packs.
+
+    >>> engine = Engine()                      # the bundled packs
+    >>> decision = engine.evaluate(case)       # a Case or a plain dict
+    >>> decision.items[0].outcome
+    <Outcome.UPHELD: 'upheld'>
+
+    Packs are compiled once, here. `evaluate` keeps no state between calls and
+    is safe to call from several threads. Packs given together must not be in
+    force on the same day: the request date picks the pack.
+    """
+
+    def __init__(self, packs: Iterable[RulePack | str | Path] | None = None):
+        loaded = [p if isinstance(p, RulePack) else load_pack(p) for p in (packs if packs is not None else bundled_pack_dirs())]
+        if not loaded:
+            raise RulePackError([Problem(message="no rule packs given")])
+        _check_no_overlap(loaded)
+        self._packs = [self._compile(pack) for pack in loaded]
+
+    @staticmethod
+    def _compile(pack: RulePack) -> _Compiled:
+        conditions, branches = compile_pack(pack)
+        return _Compiled(
+            pack=pack,
+            ref=PackRef(name=pack.name, version=pack.version, content_hash=pack.content_hash),
+            matcher=Matcher(f"{pack.name}.{pack.version}", conditions),
+            branches=branches,
+            order={rule.id: i for i, rule in enumerate(pack.rules)},
+        )
+
+    @property
+    def packs(self) -> list[RulePack]:
+        return [c.pack for c in self._packs]
+
+    def pack_for(self, day: _dt.date) -> RulePack | None:
+        compiled = self._compiled_for(day)
+        return compiled.pack if compiled else None
+
+    def _compiled_for(self, day: _dt.date) -> _Compiled | None:
+        for compiled in self._packs:
+            if compiled.pack.effective.contains(day):
+                return compiled
+        return None
+
+    def evaluate(self, case: Case | Mapping[str, Any]) -> Decision:
+        """Decide every requested item of `case`. Raises CaseError on invalid input."""
+        case = parse_case(case)
+        compiled = self._compiled_for(case.request_date)
+        if compiled is None:
+            return self._outside_period(case)
+        day = case.request_date.toordinal()
+        by_item: dict[int, list[tuple[Facet, list[Branch]]]] = {}
+        for facet in facets(case):
+            fired = compiled.matcher.match(engine_fact(facet.facts, facet.diagnosis_groups, day))
+            branches = sorted(
+                (compiled.branches[name] for name in fired),
+                key=lambda b: compiled.order[b.rule.id],
+            )
+            by_item.setdefault(facet.item_index, []).append((facet, branches))
+        items = [
+            _decide_item(case, index, by_item[index], compiled.pack) for index in range(len(case.requested_items))
+        ]
+        return Decision(
+            case_id=case.case_id,
+            request_date=case.request_date.isoformat(),
+            rule_pack=compiled.ref,
+            library_version=__version__,
+            items=items,
+        )
+
+    def _outside_period(self, case: Case) -> Decision:
+        periods = "; ".join(f"{c.pack.name} {c.pack.version}: {c.pack.effective}" for c in self._packs)
+        text = (
+            f"The request date {case.request_date} is outside the period of every loaded rule pack ({periods}); "
+            "no rule in force on that date is available, so none is applied."
+        )
+        items = []
+        for index, item in enumerate(case.requested_items):
+            regions = [str(r) for r in item.body_regions] if item.body_regions != NOT_SPECIFIED else [NOT_SPECIFIED]
+            items.append(
+                ItemDecision(
+                    index=index,
+                    description=item.description,
+                    treatment=item.treatment.value,
+                    body_regions=regions,
+                    outcome=Outcome.NO_APPLICABLE_GUIDELINE,
+                    rules=[],
+                    findings=[Finding(kind="note", text=text)],
+                    citations=[],
+                    rationale=Rationale(
+                        guideline="No guideline rule in force on the request date is loaded.",
+                        case=text,
+                        conclusion=f"The request for {item.description} cannot be decided from these rules.",
+                    ),
+                )
+            )
+        return Decision(
+            case_id=case.case_id,
+            request_date=case.request_date.isoformat(),
+            rule_pack=None,
+            library_version=__version__,
+            items=items,
+        )
+
+
+def _check_no_overlap(packs: list[RulePack]) -> None:
+    problems = []
+    for i, a in enumerate(packs):
+        for b in packs[i + 1 :]:
+            a_end = a.effective.end or _dt.date.max
+            b_end = b.effective.end or _dt.date.max
+            if a.effective.start <= b_end and b.effective.start <= a_end:
+                problems.append(
+                    Problem(
+                        message=f"packs {a.name} {a.version} ({a.effective}) and {b.name} {b.version} "
+                        f"({b.effective}) are both in force on some days; give them to separate engines"
+                    )
+                )
+    if problems:
+        raise RulePackError(problems)
+
+
+# -- deciding one item ----------------------------------------------------------
+
+
+def _decide_item(case: Case, index: int, facets_: list[tuple[Facet, list[Branch]]], pack: RulePack) -> ItemDecision:
+    item = case.requested_items[index]
+    multi = len(facets_) > 1
+    findings: list[Finding] = []
+    notes = facets_[0][0].notes
+    findings.extend(Finding(kind="note", text=n) for n in notes)
+    status: dict[str, str] = {}
+    for facet, branches in facets_:
+        kept = _apply_precedence(branches)
+        facet_findings = [_finding(b, facet) for b in kept]
+        findings.extend(facet_findings)
+        kinds = {f.kind for f in facet_findings}
+        status[facet.body_region] = "fail" if kinds & FAILING else "support" if kinds & SUPPORTING else "none"
+
+    if "fail" in status.values():
+        outcome = Outcome.UPHELD
+        decisive = [f for f in findings if f.kind in FAILING]
+    elif all(s == "support" for s in status.values()):
+        outcome = Outcome.OVERTURNED
+        decisive = [f for f in findings if f.kind in SUPPORTING or f.kind == "criterion_met"]
+    else:
+        outcome = Outcome.NO_APPLICABLE_GUIDELINE
+        decisive = []
+
+    rule_ids = list(dict.fromkeys(f.rule for f in decisive if f.rule))
+    rules = [pack.rule(r) for r in rule_ids]
+    return ItemDecision(
+        index=index,
+        description=item.description,
+        treatment=item.treatment.value,
+        body_regions=list(status),
+        outcome=outcome,
+        rules=rule_ids,
+        findings=findings,
+        citations=_citations(rules),
+        rationale=_rationale(item.description, item.treatment.value, outcome, rules, decisive, notes, status, multi, pack),
+    )
+
+
+def _apply_precedence(branches: list[Branch]) -> list[Branch]:
+    """An MTUS rule governs every ODG rule on the same question."""
+    mtus_questions = {b.rule.question for b in branches if b.rule.source == "MTUS"}
+    return [b for b in branches if b.rule.source == "MTUS" or b.rule.question not in mtus_questions]
+
+
+def _shown(facts: Mapping[str, Any], name: str) -> str:
+    value = facts[name]
+    return "not documented" if value is None else str(value).replace("_", " ")
+
+
+def _visits_phrase(facts: Mapping[str, Any], counts: str) -> str:
+    prior, requested, total = facts["visits_to_date"], facts["visits_requested"], facts["total_visits"]
+    if counts == "visits_requested":
+        return f"{requested} visits requested"
+    if requested is None:
+        return f"{prior} prior visits and no quantity stated"
+    return f"{prior} prior + {requested} requested = {total} visits"
+
+
+def _finding(branch: Branch, facet: Facet) -> Finding:
+    rule, facts = branch.rule, facet.facts
+    region = facet.body_region
+    treatment = label(facts["treatment"])
+
+    def needs(names: list[str]) -> list[str]:
+        return list(dict.fromkeys(FACTS[n].needed.replace("this treatment", treatment) for n in names))
+
+    def make(kind: str, text: str, needed: list[str] | None = None) -> Finding:
+        return Finding(kind=kind, rule=rule.id, body_region=region, text=text, needed=needed or [])
+
+    if branch.branch == "undetermined":
+        needed = needs([t.fact for t in rule_conditions(rule) if t.holds(facts) is None])
+        return make(
+            "insufficient_documentation",
+            f"Not documented: {'; '.join(needed)}. It is needed to apply the rule: {rule.title}.",
+            needed,
+        )
+    context = "; ".join(f"{FACTS[t.fact].label}: {_shown(facts, t.fact)}" for t in rule.conditions)
+    if rule.effect == "not_recommended":
+        return make("not_recommended", f"{rule.title}" + (f" ({context})." if context else "."))
+    if rule.effect == "supports":
+        return make("recommended", f"{rule.title}.")
+    test = effect_test(rule)
+    assert test is not None
+    if rule.effect == "limit":
+        assert rule.limit is not None
+        n, counts = rule.limit.visits, rule.limit.counts
+        if branch.branch == "pass":
+            return make("within_limit", f"{_visits_phrase(facts, counts)}: within the limit of {n} ({rule.title}).")
+        if branch.branch == "fail":
+            return make("exceeds_limit", f"{_visits_phrase(facts, counts)}: over the limit of {n} ({rule.title}).")
+        needed = needs(["visits_to_date" if counts == "total_visits" else "visits_requested"])
+        return make(
+            "insufficient_documentation",
+            f"Not documented: {needed[0]}. Without it the limit of {n} visits cannot be applied ({rule.title}).",
+            needed,
+        )
+    # requires
+    shown = f"{FACTS[test.fact].label}: {_shown(facts, test.fact)}"
+    prefix = f"{rule.title} ({context}; {shown})" if context else f"{rule.title} ({shown})"
+    if branch.branch == "pass":
+        return make("criterion_met", f"{prefix}: met.")
+    if branch.branch == "fail":
+        return make("criterion_not_met", f"{prefix}: not met.")
+    needed = needs([test.fact])
+    return make("insufficient_documentation", f"{prefix}. Not documented: {needed[0]}.", needed)
+
+
+def _citations(rules: list) -> list[Citation]:
+    out: dict[tuple, Citation] = {}
+    for rule in rules:
+        for citation in (rule.fills_gap_in, rule.citation):
+            if citation is not None:
+                out.setdefault((citation.guideline, citation.section, citation.pages), citation)
+    return list(out.values())
+
+
+def _rationale(
+    description: str,
+    treatment: str,
+    outcome: Outcome,
+    rules: list,
+    decisive: list[Finding],
+    notes: list[str],
+    status: dict[str, str],
+    multi: bool,
+    pack: RulePack,
+) -> Rationale:
+    said: list[str] = []
+    for rule in rules:
+        if rule.fills_gap_in is not None:
+            text = (
+                f"The MTUS ({rule.fills_gap_in}) does not settle this point; ODG fills the gap "
+                f"({rule.citation}): {rule.statement}"
+            )
+        else:
+            text = f"{rule.statement} ({rule.citation})"
+        if text not in said:
+            said.append(text)
+    regions_by_text: dict[str, list[str]] = {}
+    for finding in decisive:
+        regions_by_text.setdefault(finding.text, []).append(label(finding.body_region))
+    case_lines = list(notes)
+    for text, regions in regions_by_text.items():
+        shown = list(dict.fromkeys(regions))
+        case_lines.append(f"{', '.join(shown).capitalize()}: {text}" if multi else text)
+    if outcome is Outcome.UPHELD:
+        failed = [r for r, s in status.items() if s == "fail"]
+        where = ""
+        if multi and len(failed) < len(status):
+            where = f" It is not supported for the {', '.join(label(r) for r in failed)}, and a request is medically necessary only if it is for every part it covers."
+        conclusion = f"Therefore, the request for {description} is not medically necessary.{where}"
+    elif outcome is Outcome.OVERTURNED:
+        conclusion = f"Therefore, the request for {description} is medically necessary."
+    else:
+        open_regions = [label(r) for r, s in status.items() if s == "none"]
+        said.append(f"No rule in {pack.name} {pack.version} decides {label(treatment)} for the {', '.join(open_regions)}.")
+        conclusion = f"The request for {description} cannot be decided from these rules (no applicable guideline)."
+    return Rationale(guideline=" ".join(said), case=" ".join(case_lines), conclusion=conclusion)

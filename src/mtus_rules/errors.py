@@ -1,0 +1,114 @@
+"""Errors a caller can act on: every problem names its file, line and field."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+
+class Problem(BaseModel):
+    """One thing wrong with an input: where it is and what was expected."""
+
+    model_config = ConfigDict(frozen=True)
+
+    file: str | None = None
+    line: int | None = None
+    location: str = ""
+    message: str
+
+    def __str__(self) -> str:
+        where = ":".join(str(p) for p in (self.file, self.line) if p is not None)
+        parts = [p for p in (where, self.location) if p]
+        return f"{': '.join(parts)}: {self.message}" if parts else self.message
+
+
+class MtusRulesError(ValueError):
+    """Base class for every error this library raises on bad input."""
+
+    kind = "input"
+
+    def __init__(self, problems: Sequence[Problem]):
+        self.problems: list[Problem] = list(problems)
+        super().__init__(self._summary())
+
+    def _summary(self) -> str:
+        n = len(self.problems)
+        head = f"invalid {self.kind}: {n} problem{'s' if n != 1 else ''}"
+        return "\n".join([head, *(f"  {p}" for p in self.problems)])
+
+
+class CaseError(MtusRulesError):
+    """A case (treatment request) could not be read or is not valid."""
+
+    kind = "case"
+
+
+class RulePackError(MtusRulesError):
+    """A rule pack could not be loaded; nothing from it was loaded."""
+
+    kind = "rule pack"
+
+
+def dotted(loc: Iterable[object]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def problems_from_validation(
+    error: ValidationError,
+    *,
+    file: str | None = None,
+    lines: Mapping[tuple, int] | None = None,
+    prefix: tuple = (),
+) -> list[Problem]:
+    """Turn pydantic's errors into Problems that point at the file line."""
+    problems = []
+    for err in error.errors(include_url=False):
+        loc = prefix + tuple(p for p in err["loc"] if not _is_union_tag(p))
+        problems.append(
+            Problem(
+                file=file,
+                line=nearest_line(lines, loc) if lines else None,
+                location=dotted(loc),
+                message=_message(err),
+            )
+        )
+    return problems
+
+
+def _is_union_tag(part: object) -> bool:
+    # pydantic inserts the union member's name ("VisitCount", "function-after[...]")
+    # into the location; a user knows only the field names of their file.
+    return isinstance(part, str) and (
+        part[:1].isupper() or "[" in part or part.startswith("literal")
+    )
+
+
+def _message(err: Mapping) -> str:
+    msg = err["msg"]
+    if err["type"] == "extra_forbidden":
+        return "unknown field (not part of the format; check the spelling)"
+    if err["type"] == "missing":
+        return "required field is missing"
+    if "input" in err and err["type"] not in ("missing",):
+        shown = repr(err["input"])
+        if len(shown) > 60:
+            shown = shown[:57] + "..."
+        msg = f"{msg} (got {shown})"
+    return msg
+
+
+def nearest_line(lines: Mapping[tuple, int], loc: tuple) -> int | None:
+    """The line of the deepest part of `loc` the file has (a missing field
+    points at the mapping that should have held it)."""
+    for n in range(len(loc), -1, -1):
+        line = lines.get(tuple(loc[:n]))
+        if line is not None:
+            return line
+    return None
