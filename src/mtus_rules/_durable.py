@@ -35,6 +35,15 @@ _OK = 0
 _NO_MATCH = 1
 
 
+def _rule_name(message: str) -> str:
+    # A message is '{"<rule name>":{...the fact...}}' with exactly one key. Rule
+    # names never contain quotes (compile.py builds them from validated ids), so
+    # the name is read directly instead of JSON-decoding the whole fact again.
+    if not message.startswith('{"'):
+        raise EngineFailure(f"unexpected action message {message[:80]!r}")
+    return message[2 : message.index('"', 2)]
+
+
 class EngineFailure(RuntimeError):
     """durable_rules did something this adapter does not expect."""
 
@@ -66,7 +75,7 @@ class Matcher:
                 started = _engine.start_action_for_state(self._handle, state)
                 message = started[1] if started else None
                 while message:
-                    fired.extend(json.loads(message))
+                    fired.append(_rule_name(message))
                     message = _engine.complete_and_start_action(self._handle, state)
             except BaseException:
                 # A started action left open locks the session and fires again

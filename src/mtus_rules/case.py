@@ -17,9 +17,12 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictInt,
+    Discriminator,
     StrictStr,
+    Tag,
     ValidationError,
-    model_validator,
+    ValidationInfo,
+    field_validator,
 )
 
 from .errors import CaseError, Problem, problems_from_validation
@@ -47,7 +50,12 @@ def _iso_date(value: Any) -> Any:
         try:
             return _dt.date.fromisoformat(value)
         except ValueError:
+            pass
+        try:
+            _dt.datetime.fromisoformat(value)
+        except ValueError:
             raise ValueError(f"expected a date as YYYY-MM-DD, got {value!r}") from None
+        raise ValueError(f"expected a date (YYYY-MM-DD), got a date and time {value!r}")
     raise ValueError(f"expected a date as YYYY-MM-DD, got {type(value).__name__} {value!r}")
 
 
@@ -55,6 +63,26 @@ IsoDate = Annotated[_dt.date, BeforeValidator(_iso_date)]
 VisitCount = Annotated[StrictInt, Field(ge=0, le=1000)]
 NotDocumented = Literal["not_documented"]
 NotSpecified = Literal["not_specified"]
+
+
+# Fields that take "a value or a word for unknown" are checked here in one step,
+# so a mistake gets one message naming both forms, not one per union member.
+def _visits_or_not_documented(value: Any) -> Any:
+    if value == NOT_DOCUMENTED or (isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 1000):
+        return value
+    raise ValueError(f"expected a valid integer number of visits (0-1000) or 'not_documented', got {value!r}")
+
+
+def _quantity_form(value: Any) -> str:
+    if isinstance(value, dict):
+        return "Frequency" if ("per_week" in value or "weeks" in value) and "visits" not in value else "Visits"
+    return "NotSpecified"
+
+
+def _regions_or_not_specified(value: Any) -> Any:
+    if value == NOT_SPECIFIED or isinstance(value, list):
+        return value
+    raise ValueError(f"expected a list of body regions or 'not_specified', got {value!r}")
 
 
 class _Model(BaseModel):
@@ -77,18 +105,20 @@ class PriorTreatment(_Model):
     """A course of treatment already given. `visits` may be not documented."""
 
     treatment: Treatment
-    visits: VisitCount | NotDocumented = NOT_DOCUMENTED
+    visits: Annotated[int | str, BeforeValidator(_visits_or_not_documented)] = NOT_DOCUMENTED
     functional_improvement: Documented = Documented.NOT_DOCUMENTED
-    body_regions: list[BodyRegion] | NotSpecified = NOT_SPECIFIED
+    body_regions: Annotated[list[BodyRegion] | NotSpecified, BeforeValidator(_regions_or_not_specified)] = NOT_SPECIFIED
     start_date: IsoDate | None = None
     end_date: IsoDate | None = None
     note: StrictStr | None = None
 
-    @model_validator(mode="after")
-    def _dates_in_order(self) -> PriorTreatment:
-        if self.start_date and self.end_date and self.end_date < self.start_date:
-            raise ValueError("end_date is before start_date")
-        return self
+    @field_validator("end_date")
+    @classmethod
+    def _after_start(cls, value: _dt.date | None, info: ValidationInfo) -> _dt.date | None:
+        start = info.data.get("start_date")
+        if value is not None and start is not None and value < start:
+            raise ValueError(f"end_date is before start_date ({value} < {start})")
+        return value
 
 
 class Surgery(_Model):
@@ -117,7 +147,14 @@ class Frequency(_Model):
         return self.per_week * self.weeks
 
 
-Quantity = Union[Visits, Frequency, NotSpecified]
+Quantity = Annotated[
+    Union[
+        Annotated[Visits, Tag("Visits")],
+        Annotated[Frequency, Tag("Frequency")],
+        Annotated[NotSpecified, Tag("NotSpecified")],
+    ],
+    Discriminator(_quantity_form),
+]
 
 
 class RequestedItem(_Model):
@@ -125,7 +162,9 @@ class RequestedItem(_Model):
 
     description: StrictStr = Field(min_length=1, description="The item as worded in the request.")
     treatment: Treatment
-    body_regions: Annotated[list[BodyRegion], Field(min_length=1)] | NotSpecified = NOT_SPECIFIED
+    body_regions: Annotated[
+        Annotated[list[BodyRegion], Field(min_length=1)] | NotSpecified, BeforeValidator(_regions_or_not_specified)
+    ] = NOT_SPECIFIED
     quantity: Quantity = NOT_SPECIFIED
     purpose: Purpose = Purpose.COURSE_OF_TREATMENT
 
@@ -154,11 +193,13 @@ class Case(_Model):
     care_stage: CareStage = CareStage.NOT_DOCUMENTED
     requested_items: Annotated[list[RequestedItem], Field(min_length=1)]
 
-    @model_validator(mode="after")
-    def _request_after_injury(self) -> Case:
-        if self.request_date < self.date_of_injury:
-            raise ValueError("request_date is before date_of_injury")
-        return self
+    @field_validator("request_date")
+    @classmethod
+    def _after_injury(cls, value: _dt.date, info: ValidationInfo) -> _dt.date:
+        injury = info.data.get("date_of_injury")
+        if injury is not None and value < injury:
+            raise ValueError(f"request_date is before date_of_injury ({value} < {injury})")
+        return value
 
 
 def case_json_schema() -> dict[str, Any]:

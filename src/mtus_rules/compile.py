@@ -27,6 +27,9 @@ SEPARATOR = "#"
 class Branch:
     rule: Rule
     branch: str
+    conditions: tuple[Test, ...]  # the rule's region scope and `when` tests
+    when: tuple[Test, ...]  # the `when` tests alone
+    position: int  # the rule's place in its pack, for a stable order
 
 
 def effect_test(rule: Rule) -> Test | None:
@@ -63,6 +66,25 @@ def scope_condition(rule: Rule) -> dict:
     return cond
 
 
+def fields_used(conditions: dict[str, dict]) -> frozenset[str]:
+    """Every fact field some condition reads: the engine is sent only these."""
+    used: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key.startswith("$"):
+                    walk(value)
+                else:
+                    used.add(key)
+        elif isinstance(node, list):
+            for child in node:
+                walk(child)
+
+    walk(list(conditions.values()))
+    return frozenset(used)
+
+
 def compile_pack(pack: RulePack) -> tuple[dict[str, dict], dict[str, Branch]]:
     """Engine conditions by branch name, and what each name stands for."""
     conditions: dict[str, dict] = {}
@@ -73,11 +95,12 @@ def compile_pack(pack: RulePack) -> tuple[dict[str, dict], dict[str, Branch]]:
         cond = join_all(list(parts))
         assert cond is not None
         conditions[name] = cond
-        branches[name] = Branch(rule, branch)
+        branches[name] = Branch(rule, branch, tests, tuple(rule.conditions), position)
 
-    for rule in pack.rules:
+    for position, rule in enumerate(pack.rules):
         scope = scope_condition(rule)
-        when_true, when_unknown = engine_all_of(rule_conditions(rule))
+        tests = tuple(rule_conditions(rule))
+        when_true, when_unknown = engine_all_of(list(tests))
         test = effect_test(rule)
         if test is None:
             add(rule, "applies", scope, when_true)
@@ -91,8 +114,11 @@ def compile_pack(pack: RulePack) -> tuple[dict[str, dict], dict[str, Branch]]:
     return conditions, branches
 
 
-def engine_fact(facts: dict[str, Any], groups: frozenset[str], request_day: int) -> dict[str, Any]:
-    """The facet's facts as the engine sees them: counts as number + known flag."""
+def engine_fact(
+    facts: dict[str, Any], groups: frozenset[str], request_day: int, used: tuple[str, ...] | None = None
+) -> dict[str, Any]:
+    """The facet's facts as the engine sees them: counts as number + known flag,
+    diagnosis groups as flags; only the fields in `used` when it is given."""
     out: dict[str, Any] = {"request_day": request_day}
     for name, value in facts.items():
         if name in _COUNTS:
@@ -100,9 +126,13 @@ def engine_fact(facts: dict[str, Any], groups: frozenset[str], request_day: int)
             out[name + KNOWN_SUFFIX] = value is not None
         else:
             out[name] = value
-    for group in DiagnosisGroup:
-        out[f"dx_{group.value}"] = group.value in groups
+    for group, key in _DX_KEYS:
+        out[key] = group in groups
+    if used is not None:
+        # A fixed key order: the engine answer's memo keys on the values alone.
+        return {k: out[k] for k in used}
     return out
 
 
 _COUNTS = frozenset(name for name, fact in FACTS.items() if fact.kind == "count")
+_DX_KEYS = tuple((g.value, f"dx_{g.value}") for g in DiagnosisGroup)

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from .errors import KeyedValueError
 from .vocabulary import (
     NOT_DOCUMENTED,
     NOT_SPECIFIED,
@@ -185,6 +186,13 @@ def parse_tests(fact: str, spec: Any) -> list[Test]:
 
     Raises ValueError with a message meant for the rule author.
     """
+    try:
+        return _parse_tests(fact, spec)
+    except ValueError as exc:
+        raise KeyedValueError(fact, str(exc)) from None
+
+
+def _parse_tests(fact: str, spec: Any) -> list[Test]:
     if fact not in FACTS:
         raise ValueError(f"unknown fact '{fact}'; known facts: {', '.join(sorted(FACTS))}")
     info = FACTS[fact]

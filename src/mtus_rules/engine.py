@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime as _dt
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from . import __version__
 from ._durable import Matcher
 from .case import Case, parse_case
-from .compile import Branch, compile_pack, effect_test, engine_fact, rule_conditions
+from .compile import Branch, compile_pack, effect_test, engine_fact, fields_used
 from .conditions import FACTS
 from .decision import (
     FAILING,
@@ -35,7 +37,40 @@ class _Compiled:
     ref: PackRef
     matcher: Matcher
     branches: dict[str, Branch]
-    order: dict[str, int]  # rule id -> position in the pack, for a stable order
+    fields: tuple[str, ...]
+    cache_size: int
+
+    def __post_init__(self) -> None:
+        self._memo: dict[tuple, tuple[Branch, ...]] = {}
+        self._memo_lock = threading.Lock()
+        rules = {rule.id: rule for rule in self.pack.rules}
+
+        # What the guideline says and what it cites depend only on which rules
+        # decided, and the same few combinations recur across cases.
+        @lru_cache(maxsize=4096)
+        def guideline(rule_ids: tuple[str, ...]) -> tuple[str, tuple[Citation, ...]]:
+            chosen = [rules[r] for r in rule_ids]
+            return _guideline_text(chosen), tuple(_citations(chosen))
+
+        self.guideline = guideline
+
+    def match(self, facet: Facet, day: int) -> tuple[Branch, ...]:
+        """The rule branches that hold for this facet, in pack order.
+
+        The answer depends only on the facts the rules read, so it is kept in a
+        bounded memo; the engine (durable_rules) is asked on a miss."""
+        fact = engine_fact(facet.facts, facet.diagnosis_groups, day, self.fields)
+        key = tuple(fact.values())
+        found = self._memo.get(key)
+        if found is not None:
+            return found
+        branches = tuple(sorted((self.branches[n] for n in self.matcher.match(fact)), key=_position))
+        if self.cache_size:
+            with self._memo_lock:
+                if len(self._memo) >= self.cache_size:
+                    self._memo.pop(next(iter(self._memo)))  # oldest first
+                self._memo[key] = branches
+        return branches
 
 
 class Engine:
@@ -46,27 +81,33 @@ class Engine:
     >>> decision.items[0].outcome
     <Outcome.UPHELD: 'upheld'>
 
-    Packs are compiled once, here. `evaluate` keeps no state between calls and
-    is safe to call from several threads. Packs given together must not be in
-    force on the same day: the request date picks the pack.
+    Packs are compiled once, here. `evaluate` keeps no case data between calls
+    and is safe to call from several threads. Packs given together must not be
+    in force on the same day: the request date picks the pack.
+
+    `cache_size` bounds a memo of engine answers per distinct set of facts the
+    rules read (not per case); 0 asks the engine for every facet.
     """
 
-    def __init__(self, packs: Iterable[RulePack | str | Path] | None = None):
+    def __init__(self, packs: Iterable[RulePack | str | Path] | None = None, *, cache_size: int = 4096):
         loaded = [p if isinstance(p, RulePack) else load_pack(p) for p in (packs if packs is not None else bundled_pack_dirs())]
         if not loaded:
             raise RulePackError([Problem(message="no rule packs given")])
         _check_no_overlap(loaded)
-        self._packs = [self._compile(pack) for pack in loaded]
+        if cache_size < 0:
+            raise ValueError("cache_size must be >= 0")
+        self._packs = [self._compile(pack, cache_size) for pack in loaded]
 
     @staticmethod
-    def _compile(pack: RulePack) -> _Compiled:
+    def _compile(pack: RulePack, cache_size: int) -> _Compiled:
         conditions, branches = compile_pack(pack)
         return _Compiled(
             pack=pack,
             ref=PackRef(name=pack.name, version=pack.version, content_hash=pack.content_hash),
             matcher=Matcher(f"{pack.name}.{pack.version}", conditions),
             branches=branches,
-            order={rule.id: i for i, rule in enumerate(pack.rules)},
+            fields=tuple(sorted(fields_used(conditions))),
+            cache_size=cache_size,
         )
 
     @property
@@ -90,17 +131,10 @@ class Engine:
         if compiled is None:
             return self._outside_period(case)
         day = case.request_date.toordinal()
-        by_item: dict[int, list[tuple[Facet, list[Branch]]]] = {}
+        by_item: dict[int, list[tuple[Facet, tuple[Branch, ...]]]] = {}
         for facet in facets(case):
-            fired = compiled.matcher.match(engine_fact(facet.facts, facet.diagnosis_groups, day))
-            branches = sorted(
-                (compiled.branches[name] for name in fired),
-                key=lambda b: compiled.order[b.rule.id],
-            )
-            by_item.setdefault(facet.item_index, []).append((facet, branches))
-        items = [
-            _decide_item(case, index, by_item[index], compiled.pack) for index in range(len(case.requested_items))
-        ]
+            by_item.setdefault(facet.item_index, []).append((facet, compiled.match(facet, day)))
+        items = [_decide_item(case, index, by_item[index], compiled) for index in range(len(case.requested_items))]
         return Decision(
             case_id=case.case_id,
             request_date=case.request_date.isoformat(),
@@ -144,6 +178,10 @@ class Engine:
         )
 
 
+def _position(branch: Branch) -> int:
+    return branch.position
+
+
 def _check_no_overlap(packs: list[RulePack]) -> None:
     problems = []
     for i, a in enumerate(packs):
@@ -164,7 +202,7 @@ def _check_no_overlap(packs: list[RulePack]) -> None:
 # -- deciding one item ----------------------------------------------------------
 
 
-def _decide_item(case: Case, index: int, facets_: list[tuple[Facet, list[Branch]]], pack: RulePack) -> ItemDecision:
+def _decide_item(case: Case, index: int, facets_: list[tuple[Facet, tuple[Branch, ...]]], compiled: _Compiled) -> ItemDecision:
     item = case.requested_items[index]
     multi = len(facets_) > 1
     findings: list[Finding] = []
@@ -188,22 +226,22 @@ def _decide_item(case: Case, index: int, facets_: list[tuple[Facet, list[Branch]
         outcome = Outcome.NO_APPLICABLE_GUIDELINE
         decisive = []
 
-    rule_ids = list(dict.fromkeys(f.rule for f in decisive if f.rule))
-    rules = [pack.rule(r) for r in rule_ids]
+    rule_ids = tuple(dict.fromkeys(f.rule for f in decisive if f.rule))
+    guideline, citations = compiled.guideline(rule_ids)
     return ItemDecision(
         index=index,
         description=item.description,
-        treatment=item.treatment.value,
+        treatment=item.treatment,
         body_regions=list(status),
         outcome=outcome,
-        rules=rule_ids,
+        rules=list(rule_ids),
         findings=findings,
-        citations=_citations(rules),
-        rationale=_rationale(item.description, item.treatment.value, outcome, rules, decisive, notes, status, multi, pack),
+        citations=list(citations),
+        rationale=_rationale(item.description, item.treatment, outcome, guideline, decisive, notes, status, multi, compiled.pack),
     )
 
 
-def _apply_precedence(branches: list[Branch]) -> list[Branch]:
+def _apply_precedence(branches: tuple[Branch, ...]) -> list[Branch]:
     """An MTUS rule governs every ODG rule on the same question."""
     mtus_questions = {b.rule.question for b in branches if b.rule.source == "MTUS"}
     return [b for b in branches if b.rule.source == "MTUS" or b.rule.question not in mtus_questions]
@@ -235,13 +273,13 @@ def _finding(branch: Branch, facet: Facet) -> Finding:
         return Finding(kind=kind, rule=rule.id, body_region=region, text=text, needed=needed or [])
 
     if branch.branch == "undetermined":
-        needed = needs([t.fact for t in rule_conditions(rule) if t.holds(facts) is None])
+        needed = needs([t.fact for t in branch.conditions if t.holds(facts) is None])
         return make(
             "insufficient_documentation",
             f"Not documented: {'; '.join(needed)}. It is needed to apply the rule: {rule.title}.",
             needed,
         )
-    context = "; ".join(f"{FACTS[t.fact].label}: {_shown(facts, t.fact)}" for t in rule.conditions)
+    context = "; ".join(f"{FACTS[t.fact].label}: {_shown(facts, t.fact)}" for t in branch.when)
     if rule.effect == "not_recommended":
         return make("not_recommended", f"{rule.title}" + (f" ({context})." if context else "."))
     if rule.effect == "supports":
@@ -281,17 +319,7 @@ def _citations(rules: list) -> list[Citation]:
     return list(out.values())
 
 
-def _rationale(
-    description: str,
-    treatment: str,
-    outcome: Outcome,
-    rules: list,
-    decisive: list[Finding],
-    notes: list[str],
-    status: dict[str, str],
-    multi: bool,
-    pack: RulePack,
-) -> Rationale:
+def _guideline_text(rules: list) -> str:
     said: list[str] = []
     for rule in rules:
         if rule.fills_gap_in is not None:
@@ -303,6 +331,20 @@ def _rationale(
             text = f"{rule.statement} ({rule.citation})"
         if text not in said:
             said.append(text)
+    return " ".join(said)
+
+
+def _rationale(
+    description: str,
+    treatment: str,
+    outcome: Outcome,
+    guideline: str,
+    decisive: list[Finding],
+    notes: list[str],
+    status: dict[str, str],
+    multi: bool,
+    pack: RulePack,
+) -> Rationale:
     regions_by_text: dict[str, list[str]] = {}
     for finding in decisive:
         regions_by_text.setdefault(finding.text, []).append(label(finding.body_region))
@@ -320,6 +362,7 @@ def _rationale(
         conclusion = f"Therefore, the request for {description} is medically necessary."
     else:
         open_regions = [label(r) for r, s in status.items() if s == "none"]
-        said.append(f"No rule in {pack.name} {pack.version} decides {label(treatment)} for the {', '.join(open_regions)}.")
+        gap = f"No rule in {pack.name} {pack.version} decides {label(treatment)} for the {', '.join(open_regions)}."
+        guideline = f"{guideline} {gap}" if guideline else gap
         conclusion = f"The request for {description} cannot be decided from these rules (no applicable guideline)."
-    return Rationale(guideline=" ".join(said), case=" ".join(case_lines), conclusion=conclusion)
+    return Rationale(guideline=guideline, case=" ".join(case_lines), conclusion=conclusion)

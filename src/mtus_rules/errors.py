@@ -7,6 +7,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 
+class KeyedValueError(ValueError):
+    """A validation error about one key inside the value being validated
+    (e.g. one fact in a rule's `when` block); the location gets that key."""
+
+    def __init__(self, key: str | tuple, message: str):
+        self.key = key if isinstance(key, tuple) else (key,)
+        super().__init__(message)
+
+
 class Problem(BaseModel):
     """One thing wrong with an input: where it is and what was expected."""
 
@@ -71,6 +80,9 @@ def problems_from_validation(
     problems = []
     for err in error.errors(include_url=False):
         loc = prefix + tuple(p for p in err["loc"] if not _is_union_tag(p))
+        cause = (err.get("ctx") or {}).get("error")
+        if isinstance(cause, KeyedValueError):
+            loc += cause.key
         problems.append(
             Problem(
                 file=file,
@@ -96,7 +108,10 @@ def _message(err: Mapping) -> str:
         return "unknown field (not part of the format; check the spelling)"
     if err["type"] == "missing":
         return "required field is missing"
-    if "input" in err and err["type"] not in ("missing",):
+    if err["type"] in ("value_error", "assertion_error"):
+        # Our own validators already say what they got.
+        return msg.split(", ", 1)[1] if msg.startswith(("Value error, ", "Assertion failed, ")) else msg
+    if "input" in err:
         shown = repr(err["input"])
         if len(shown) > 60:
             shown = shown[:57] + "..."

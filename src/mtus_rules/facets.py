@@ -82,17 +82,19 @@ def facets(case: Case) -> list[Facet]:
                 Facet(
                     item_index=index,
                     body_region=region,
+                    # Enum members are str subclasses: they compare, hash and
+                    # serialise as their values, so no `.value` lookups here.
                     facts={
-                        "treatment": item.treatment.value,
+                        "treatment": item.treatment,
                         "body_region": region,
                         "visits_to_date": visits_to_date,
                         "visits_requested": requested,
                         "total_visits": total,
                         "functional_improvement": improvement,
-                        "care_stage": case.care_stage.value,
-                        "home_exercise": case.home_exercise.value,
-                        "work_status": case.work_status.value,
-                        "purpose": item.purpose.value,
+                        "care_stage": case.care_stage,
+                        "home_exercise": case.home_exercise,
+                        "work_status": case.work_status,
+                        "purpose": item.purpose,
                         "weeks_since_injury": weeks,
                     },
                     diagnosis_groups=frozenset(groups),

@@ -28,7 +28,7 @@ from pydantic import (
 
 from .case import IsoDate
 from .conditions import SCOPE_ONLY, Test, parse_tests
-from .errors import Problem, RulePackError, problems_from_validation
+from .errors import KeyedValueError, Problem, RulePackError, problems_from_validation
 from .vocabulary import BodyRegion, DiagnosisGroup, Treatment
 from .yamlio import ParseError, parse, read_text
 
@@ -148,26 +148,28 @@ class Rule(_Model):
     @model_validator(mode="after")
     def _check(self) -> Rule:
         if (self.effect == "limit") != (self.limit is not None):
-            raise ValueError("a rule has a `limit` block exactly when its effect is limit")
+            raise KeyedValueError("limit", "a rule has a `limit` block exactly when its effect is limit")
         if (self.effect == "requires") != (self.requires is not None):
-            raise ValueError("a rule has a `requires` block exactly when its effect is requires")
+            raise KeyedValueError("requires", "a rule has a `requires` block exactly when its effect is requires")
         if self.citation.source == "ODG" and self.fills_gap_in is None:
-            raise ValueError("an ODG rule must name the MTUS section it fills a gap in (`fills_gap_in`)")
+            raise KeyedValueError(
+                "fills_gap_in", "an ODG rule must name the MTUS section it fills a gap in (`fills_gap_in`)"
+            )
         if self.fills_gap_in is not None and self.fills_gap_in.source != "MTUS":
-            raise ValueError("`fills_gap_in` must cite an MTUS section")
+            raise KeyedValueError(("fills_gap_in", "source"), "`fills_gap_in` must cite an MTUS section")
         conditions = []
         for fact, spec in self.when.items():
             if fact in SCOPE_ONLY:
-                raise ValueError(f"'{fact}' is set in applies_to, not in when")
-            conditions.extend(parse_tests(fact, spec))
+                raise KeyedValueError(("when", fact), f"'{fact}' is set in applies_to, not in when")
+            conditions.extend(_keyed("when", parse_tests, fact, spec))
         self._conditions = conditions
         if self.requires is not None:
             if len(self.requires) != 1:
-                raise ValueError("`requires` names exactly one fact and its test")
+                raise KeyedValueError("requires", "`requires` names exactly one fact and its test")
             ((fact, spec),) = self.requires.items()
-            tests = parse_tests(fact, spec)
+            tests = _keyed("requires", parse_tests, fact, spec)
             if len(tests) != 1:
-                raise ValueError("`requires` takes exactly one test")
+                raise KeyedValueError(("requires", fact), "`requires` takes exactly one test")
             self._requirement = tests[0]
         return self
 
@@ -182,6 +184,13 @@ class Rule(_Model):
     @property
     def source(self) -> str:
         return self.citation.source
+
+
+def _keyed(block: str, fn: Any, *args: Any) -> Any:
+    try:
+        return fn(*args)
+    except KeyedValueError as exc:
+        raise KeyedValueError((block, *exc.key), str(exc)) from None
 
 
 class RuleFile(_Model):

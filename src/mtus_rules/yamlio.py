@@ -1,10 +1,14 @@
 """Safe YAML/JSON reading that remembers the line of every value.
 
 Only PyYAML's SafeLoader is used, so a file can never construct Python objects.
-Two changes from plain `yaml.safe_load`, both to stop silent guesses:
+Changes from plain `yaml.safe_load`, all to stop silent guesses:
 - `yes`, `no`, `on`, `off` stay strings ("functional_improvement: no" means the
   answer "no", not the boolean False); only `true`/`false` are booleans.
+- Dates stay text: the models parse them and name the field when one is wrong
+  (PyYAML would raise a bare ValueError for 2013-02-30).
 - A key given twice in one mapping is an error instead of "last one wins".
+- Any explicit tag other than the plain YAML ones is refused, and so is an
+  alias that contains itself.
 """
 
 from __future__ import annotations
@@ -26,8 +30,9 @@ class _Loader(yaml.SafeLoader):
 
 
 # Rebuild the implicit resolvers without YAML 1.1's yes/no/on/off booleans.
+_DROPPED = {"tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp"}
 _Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    first: [(tag, rx) for tag, rx in resolvers if tag not in _DROPPED]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _Loader.add_implicit_resolver(
@@ -85,8 +90,27 @@ def parse(text: str, filename: str) -> tuple[Any, Lines]:
     return data, lines
 
 
-def _build(loader: _Loader, node: yaml.Node, path: tuple, lines: Lines, filename: str) -> Any:
-    lines[path] = node.start_mark.line + 1
+MAX_VALUES = 100_000
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+_SCALARS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "null", "bool")}
+
+
+def _build(
+    loader: _Loader, node: yaml.Node, path: tuple, lines: Lines, filename: str, active: frozenset[int] = frozenset()
+) -> Any:
+    lines.setdefault(path, node.start_mark.line + 1)
+    line = node.start_mark.line + 1
+    if len(lines) > MAX_VALUES:  # aliases can multiply a small file into a huge one
+        raise ParseError(Problem(file=filename, line=line, message=f"more than {MAX_VALUES} values; refusing to read further"))
+    if id(node) in active:
+        raise ParseError(Problem(file=filename, line=line, location=dotted(path), message="an alias refers to itself"))
+    active = active | {id(node)}
+    expected = _MAP if isinstance(node, yaml.MappingNode) else _SEQ if isinstance(node, yaml.SequenceNode) else None
+    if (expected and node.tag != expected) or (expected is None and node.tag not in _SCALARS):
+        raise ParseError(
+            Problem(file=filename, line=line, location=dotted(path), message=f"invalid YAML: the tag {node.tag!r} is not allowed")
+        )
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)
         out: dict[Any, Any] = {}
@@ -105,9 +129,11 @@ def _build(loader: _Loader, node: yaml.Node, path: tuple, lines: Lines, filename
                         message=f"key '{key}' appears twice in the same mapping",
                     )
                 )
-            out[key] = _build(loader, value_node, path + (key,), lines, filename)
+            # A field's line is the line of its key, where a reader looks for it.
+            lines[path + (key,)] = key_node.start_mark.line + 1
+            out[key] = _build(loader, value_node, path + (key,), lines, filename, active)
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_build(loader, child, path + (i,), lines, filename) for i, child in enumerate(node.value)]
+        return [_build(loader, child, path + (i,), lines, filename, active) for i, child in enumerate(node.value)]
     return loader.construct_object(node, deep=True)
 
