@@ -185,3 +185,18 @@ def test_schema_export_lists_case_fields(capsys):
     schema = mtus_rules.case_json_schema()
     assert schema["additionalProperties"] is False
     assert {"date_of_injury", "request_date", "requested_items"} <= set(schema["required"])
+
+
+def test_memo_changes_no_decision_and_stays_bounded():
+    plain, memo = Engine(cache_size=0), Engine(cache_size=3)
+    cases = [load_case(p) for p in sorted(EXAMPLES.glob("seed-*.yaml"))]
+    for treatment in ("manipulation", "massage", "physical_therapy", "mechanical_traction", "nmes"):
+        for prior in (0, 5, "not_documented"):
+            for improvement in ("yes", "no", "not_documented"):
+                history = [{"treatment": treatment, "visits": prior, "functional_improvement": improvement}]
+                item = {"description": "x", "treatment": treatment, "body_regions": ["lumbar"], "quantity": {"visits": 4}}
+                cases.append(Case.model_validate(make_case(item, history=history)))
+    for _ in range(2):  # the second round is answered from the memo where it can be
+        for case in cases:
+            assert memo.evaluate(case) == plain.evaluate(case)
+    assert len(memo._packs[0]._memo) <= 3 and plain._packs[0]._memo == {}
