@@ -75,13 +75,8 @@ def parse(text: str, filename: str) -> tuple[Any, Lines]:
         lines: Lines = {}
         data = _build(loader, node, (), lines, filename) if node is not None else None
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
         raise ParseError(
-            Problem(
-                file=filename,
-                line=mark.line + 1 if mark else None,
-                message=f"invalid YAML: {exc.problem or exc.context}",
-            )
+            Problem(file=filename, line=_error_line(exc, text), message=f"invalid YAML: {exc.problem or exc.context}")
         ) from None
     except yaml.YAMLError as exc:
         raise ParseError(Problem(file=filename, message=f"invalid YAML: {exc}")) from None
@@ -91,6 +86,18 @@ def parse(text: str, filename: str) -> tuple[Any, Lines]:
 
 
 MAX_VALUES = 100_000
+def _error_line(exc: yaml.MarkedYAMLError, text: str) -> int | None:
+    # An unclosed bracket or quote is noticed only at the end of the file; the
+    # line that opened it is the one to point at.
+    mark = exc.problem_mark or exc.context_mark
+    if mark is None:
+        return None
+    last_line = text.count("\n") - (1 if text.endswith("\n") else 0)
+    if exc.problem_mark is not None and exc.problem_mark.line > last_line and exc.context_mark is not None:
+        mark = exc.context_mark
+    return min(mark.line, last_line) + 1
+
+
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 _SCALARS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "null", "bool")}
