@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as _dt
 from enum import Enum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from .pack import Citation
+from .vocabulary import BodyRegion, Treatment
 
 
 class Outcome(str, Enum):
@@ -66,8 +68,10 @@ class Rationale(_Model):
 class ItemDecision(_Model):
     index: int = Field(description="Position of the item in the request, from 0.")
     description: str
-    treatment: str
-    body_regions: list[str]
+    treatment: Treatment
+    body_regions: list[BodyRegion | Literal["not_specified"]] = Field(
+        description="The regions the item was decided for, one facet each."
+    )
     outcome: Outcome
     rules: list[str] = Field(description="The rules that decided the outcome.")
     findings: list[Finding]
@@ -85,7 +89,7 @@ class Decision(_Model):
     """The decision on one case: one ItemDecision per requested item, in order."""
 
     case_id: str | None
-    request_date: str
+    request_date: _dt.date
     rule_pack: PackRef | None = Field(description="The pack that decided; none when no pack was in force.")
     library_version: str
     items: list[ItemDecision]

@@ -137,7 +137,7 @@ class Engine:
         items = [_decide_item(case, index, by_item[index], compiled) for index in range(len(case.requested_items))]
         return Decision(
             case_id=case.case_id,
-            request_date=case.request_date.isoformat(),
+            request_date=case.request_date,
             rule_pack=compiled.ref,
             library_version=__version__,
             items=items,
@@ -156,7 +156,7 @@ class Engine:
                 ItemDecision(
                     index=index,
                     description=item.description,
-                    treatment=item.treatment.value,
+                    treatment=item.treatment,
                     body_regions=regions,
                     outcome=Outcome.NO_APPLICABLE_GUIDELINE,
                     rules=[],
@@ -171,7 +171,7 @@ class Engine:
             )
         return Decision(
             case_id=case.case_id,
-            request_date=case.request_date.isoformat(),
+            request_date=case.request_date,
             rule_pack=None,
             library_version=__version__,
             items=items,
