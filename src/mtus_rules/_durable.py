@@ -69,6 +69,7 @@ class Matcher:
                 self._retract(text)
                 return []
             if status != _OK:
+                self._reset()  # whatever durable kept of this fact goes with the state
                 raise EngineFailure(f"assert_fact returned status {status}")
             fired: list[str] = []
             try:

@@ -1,0 +1,202 @@
+"""Throughput benchmark: Engine.evaluate against a hand-written baseline.
+
+    PYTHONPATH=src python benchmarks/bench.py [--items 20000] [--repeat 3] [--min-items-per-second 20000]
+
+In one process it
+1. generates `--items` requested items as validated `Case` objects (benchmarks/generate.py);
+2. checks that the engine and the baseline (benchmarks/baseline.py) agree on
+   every item's outcome and deciding rule ids, and aborts (exit 2) on the first
+   mismatch, printing the case;
+3. times `engine.evaluate(case)` (validated case in, full Decision with findings,
+   citations and rationale out) and the baseline (outcome + deciding rule ids
+   only) over the same cases, `--repeat` times each;
+4. times `Case.model_validate(dict)` over the same cases, for information (it is
+   not part of the evaluate figure);
+5. prints a table and exits 1 when evaluate's median items/second is below
+   `--min-items-per-second`, so it can gate a CI job.
+
+Not a test: pytest only collects tests/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+if (HERE.parent / "src").is_dir():
+    sys.path.insert(0, str(HERE.parent / "src"))
+
+from baseline import decide_items  # noqa: E402
+from generate import DEFAULT_SEED, count_items, generate_dicts  # noqa: E402
+
+
+def machine_info() -> list[tuple[str, str]]:
+    from importlib import metadata
+
+    import mtus_rules
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+
+    def version(dist: str) -> str:
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            return "?"
+
+    affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return [
+        ("platform", platform.platform()),
+        ("cpu", f"{cpu} ({os.cpu_count()} logical, {affinity} usable)"),
+        ("python", f"{platform.python_implementation()} {sys.version.split()[0]} ({sys.executable})"),
+        ("mtus-rules", mtus_rules.__version__),
+        ("pydantic", version("pydantic")),
+        ("durable-rules", version("durable-rules")),
+    ]
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    if not sorted_values:
+        return float("nan")
+    k = (len(sorted_values) - 1) * q
+    lo = int(k)
+    hi = min(lo + 1, len(sorted_values) - 1)
+    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (k - lo)
+
+
+class Timing:
+    def __init__(self, name: str, what: str):
+        self.name = name
+        self.what = what
+        self.rates: list[float] = []  # items/second, one per repeat
+        self.per_item_us: list[float] = []  # one sample per item, pooled over repeats
+
+    @property
+    def rate(self) -> float:
+        return statistics.median(self.rates)
+
+    def summary(self) -> tuple[float, float, float]:
+        s = sorted(self.per_item_us)
+        return self.rate, percentile(s, 0.5), percentile(s, 0.99)
+
+
+def time_calls(timing: Timing, fn: Callable[[Any], Any], inputs: list[Any], sizes: list[int], repeat: int) -> None:
+    """Call fn on every input, `repeat` times; per call time is shared by its items."""
+    clock = time.perf_counter_ns
+    total_items = sum(sizes)
+    for _ in range(repeat):
+        gc.collect()
+        per_call = [0] * len(inputs)
+        start = clock()
+        for i, x in enumerate(inputs):
+            t0 = clock()
+            fn(x)
+            per_call[i] = clock() - t0
+        wall = (clock() - start) / 1e9
+        timing.rates.append(total_items / wall)
+        for ns, n in zip(per_call, sizes):
+            timing.per_item_us.extend([ns / n / 1000.0] * n)
+
+
+def check_agreement(engine: Any, cases: list[Any]) -> int:
+    """Compare outcomes and deciding rule ids on every item; abort loudly on a mismatch."""
+    checked = 0
+    for case in cases:
+        decision = engine.evaluate(case)
+        got = [(item.outcome.value, list(item.rules)) for item in decision.items]
+        expected = decide_items(case)
+        if got != expected:
+            print("\n" + "!" * 78, file=sys.stderr)
+            print("MISMATCH between Engine.evaluate and benchmarks/baseline.py", file=sys.stderr)
+            print("case:", case.model_dump_json(indent=1, exclude_defaults=True), file=sys.stderr)
+            for index, (g, e) in enumerate(zip(got, expected)):
+                flag = "" if g == e else "   <-- differs"
+                print(f"item {index}: engine   {g[0]} {g[1]}{flag}", file=sys.stderr)
+                print(f"item {index}: baseline {e[0]} {e[1]}", file=sys.stderr)
+            print("!" * 78, file=sys.stderr)
+            sys.exit(2)
+        checked += len(got)
+    return checked
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Benchmark Engine.evaluate against a hand-written baseline.")
+    parser.add_argument("--items", type=int, default=20_000, help="requested items to generate (default 20000)")
+    parser.add_argument("--repeat", type=int, default=3, help="timed passes over the cases (default 3)")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument(
+        "--min-items-per-second",
+        type=float,
+        default=20_000,
+        help="exit 1 when evaluate's median items/s is below this (default 20000; 0 disables)",
+    )
+    args = parser.parse_args(argv)
+
+    from mtus_rules import Case, Engine
+
+    print("mtus-rules benchmark")
+    for key, value in machine_info():
+        print(f"  {key:<14} {value}")
+
+    dicts = generate_dicts(args.items, args.seed)
+    t0 = time.perf_counter()
+    cases = [Case.model_validate(d) for d in dicts]  # once, up front: evaluate gets a validated case
+    sizes = [len(c.requested_items) for c in cases]
+    n_items = count_items(cases)
+    multi = sum(1 for s in sizes if s > 1)
+    print(f"  cases          {len(cases)} cases, {n_items} items ({multi} multi-item cases), seed {args.seed}, "
+          f"generated+validated in {time.perf_counter() - t0:.2f} s")
+
+    engine = Engine()
+    checked = check_agreement(engine, cases)  # also warms the engine up
+    print(f"  agreement      engine and baseline agree on outcome and deciding rules for all {checked} items")
+    print()
+
+    ev = Timing("engine.evaluate", "Decision: outcome, rules, findings, citations, rationale")
+    bl = Timing("baseline", "outcome + deciding rule ids only (no findings/citations/text)")
+    val = Timing("Case.model_validate", "dict -> Case, for information (not in evaluate)")
+    time_calls(ev, engine.evaluate, cases, sizes, args.repeat)
+    time_calls(bl, decide_items, cases, sizes, args.repeat)
+    time_calls(val, Case.model_validate, dicts, sizes, args.repeat)
+
+    header = f"{'':22} {'items/s':>11} {'median µs/item':>15} {'p99 µs/item':>12}   output"
+    print(f"{n_items} items x {args.repeat} repeats; items/s is the median over repeats;")
+    print("µs/item: each call's time shared by its items, pooled over repeats.")
+    print(header)
+    print("-" * (len(header) + 50))
+    for t in (ev, bl, val):
+        rate, med, p99 = t.summary()
+        print(f"{t.name:22} {rate:>11,.0f} {med:>15.1f} {p99:>12.1f}   {t.what}")
+    print("-" * (len(header) + 50))
+    ratio = bl.rate / ev.rate
+    print(f"engine/baseline time ratio: {ratio:.1f}x  (baseline {bl.rate:,.0f} items/s vs engine {ev.rate:,.0f} items/s)")
+    print(f"validation adds {1e6 / val.rate:.1f} µs/item on top of evaluate when a dict is passed in")
+    print(f"per-repeat items/s: evaluate {', '.join(f'{r:,.0f}' for r in ev.rates)}; "
+          f"baseline {', '.join(f'{r:,.0f}' for r in bl.rates)}")
+
+    if args.min_items_per_second and ev.rate < args.min_items_per_second:
+        print(f"\nFAIL: engine.evaluate {ev.rate:,.0f} items/s is under the threshold {args.min_items_per_second:,.0f} items/s")
+        return 1
+    print(f"\nOK: engine.evaluate {ev.rate:,.0f} items/s >= threshold {args.min_items_per_second:,.0f} items/s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
