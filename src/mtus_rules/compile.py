@@ -30,6 +30,15 @@ class Branch:
     conditions: tuple[Test, ...]  # the rule's region scope and `when` tests
     when: tuple[Test, ...]  # the `when` tests alone
     position: int  # the rule's place in its pack, for a stable order
+    verdict: str  # "fail", "support" or "neutral": what this branch does to its region
+
+
+def verdict(rule: Rule, branch: str) -> str:
+    if branch in ("fail", "unknown", "undetermined") or rule.effect == "not_recommended":
+        return "fail"
+    if rule.effect in ("supports", "limit"):
+        return "support"
+    return "neutral"  # a requirement that is met neither supports nor fails
 
 
 def effect_test(rule: Rule) -> Test | None:
@@ -66,6 +75,20 @@ def scope_condition(rule: Rule) -> dict:
     return cond
 
 
+def thresholds(pack: RulePack) -> dict[str, frozenset[int]]:
+    """Every number a count fact is compared with, by fact: where an outcome can change."""
+    found: dict[str, set[int]] = {}
+    for rule in pack.rules:
+        tests = list(rule.conditions)
+        extra = effect_test(rule)
+        if extra is not None:
+            tests.append(extra)
+        for test in tests:
+            if FACTS[test.fact].kind == "count":
+                found.setdefault(test.fact, set()).add(test.value)
+    return {fact: frozenset(values) for fact, values in found.items()}
+
+
 def fields_used(conditions: dict[str, dict]) -> frozenset[str]:
     """Every fact field some condition reads: the engine is sent only these."""
     used: set[str] = set()
@@ -95,7 +118,7 @@ def compile_pack(pack: RulePack) -> tuple[dict[str, dict], dict[str, Branch]]:
         cond = join_all(list(parts))
         assert cond is not None
         conditions[name] = cond
-        branches[name] = Branch(rule, branch, tests, tuple(rule.conditions), position)
+        branches[name] = Branch(rule, branch, tests, tuple(rule.conditions), position, verdict(rule, branch))
 
     for position, rule in enumerate(pack.rules):
         scope = scope_condition(rule)

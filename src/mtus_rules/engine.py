@@ -211,19 +211,14 @@ def _decide_item(case: Case, index: int, facets_: list[tuple[Facet, tuple[Branch
     status: dict[str, str] = {}
     for facet, branches in facets_:
         kept = _apply_precedence(branches)
-        facet_findings = [_finding(b, facet) for b in kept]
-        findings.extend(facet_findings)
-        kinds = {f.kind for f in facet_findings}
-        status[facet.body_region] = "fail" if kinds & FAILING else "support" if kinds & SUPPORTING else "none"
-
-    if "fail" in status.values():
-        outcome = Outcome.UPHELD
+        findings.extend(_finding(b, facet) for b in kept)
+        status[facet.body_region] = facet_status(kept)
+    outcome = item_outcome(status)
+    if outcome is Outcome.UPHELD:
         decisive = [f for f in findings if f.kind in FAILING]
-    elif all(s == "support" for s in status.values()):
-        outcome = Outcome.OVERTURNED
+    elif outcome is Outcome.OVERTURNED:
         decisive = [f for f in findings if f.kind in SUPPORTING or f.kind == "criterion_met"]
     else:
-        outcome = Outcome.NO_APPLICABLE_GUIDELINE
         decisive = []
 
     rule_ids = tuple(dict.fromkeys(f.rule for f in decisive if f.rule))
@@ -239,6 +234,21 @@ def _decide_item(case: Case, index: int, facets_: list[tuple[Facet, tuple[Branch
         citations=list(citations),
         rationale=_rationale(item.description, item.treatment, outcome, guideline, decisive, notes, status, multi, compiled.pack),
     )
+
+
+def facet_status(kept: list[Branch]) -> str:
+    verdicts = {b.verdict for b in kept}
+    return "fail" if "fail" in verdicts else "support" if "support" in verdicts else "none"
+
+
+def item_outcome(status: dict[str, str]) -> Outcome:
+    """Upheld if any region fails; overturned only if every region is supported."""
+    values = status.values()
+    if "fail" in values:
+        return Outcome.UPHELD
+    if all(v == "support" for v in values):
+        return Outcome.OVERTURNED
+    return Outcome.NO_APPLICABLE_GUIDELINE
 
 
 def _apply_precedence(branches: tuple[Branch, ...]) -> list[Branch]:
