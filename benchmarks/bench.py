@@ -172,7 +172,15 @@ def main(argv: list[str] | None = None) -> int:
     ev = Timing("engine.evaluate", "Decision: outcome, rules, findings, citations, rationale")
     bl = Timing("baseline", "outcome + deciding rule ids only (no findings/citations/text)")
     val = Timing("Case.model_validate", "dict -> Case, for information (not in evaluate)")
+    # For information, each on a fresh engine: without the memo of engine
+    # answers (durable_rules asked for every region of every item), and with
+    # the what-if search that evaluate(what_if=True) adds.
+    no_memo = Timing("evaluate, no memo", "same Decision; Engine(cache_size=0): durable_rules on every facet")
+    what_if = Timing("evaluate, what_if", "Decision + supported visits + alternatives (evaluate(what_if=True))")
     time_calls(ev, engine.evaluate, cases, sizes, args.repeat)
+    time_calls(no_memo, Engine(cache_size=0).evaluate, cases, sizes, args.repeat)
+    with_search = Engine()
+    time_calls(what_if, lambda case: with_search.evaluate(case, what_if=True), cases, sizes, args.repeat)
     time_calls(bl, decide_items, cases, sizes, args.repeat)
     time_calls(val, Case.model_validate, dicts, sizes, args.repeat)
 
@@ -181,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     print("µs/item: each call's time shared by its items, pooled over repeats.")
     print(header)
     print("-" * (len(header) + 50))
-    for t in (ev, bl, val):
+    for t in (ev, no_memo, what_if, bl, val):
         rate, med, p99 = t.summary()
         print(f"{t.name:22} {rate:>11,.0f} {med:>15.1f} {p99:>12.1f}   {t.what}")
     print("-" * (len(header) + 50))

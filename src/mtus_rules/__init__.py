@@ -17,7 +17,8 @@ from .case import (  # noqa: E402
     case_json_schema,
     load_case,
 )
-from .decision import Decision, Finding, ItemDecision, Outcome, PackRef, Rationale  # noqa: E402
+from .alternatives import apply_alternative  # noqa: E402
+from .decision import Alternative, Change, Decision, Finding, ItemDecision, Outcome, PackRef, Rationale, WhatIf  # noqa: E402
 from .engine import Engine  # noqa: E402
 from .errors import CaseError, MtusRulesError, Problem, RulePackError  # noqa: E402
 from .pack import Citation, Rule, RulePack, bundled_pack_dirs, load_pack  # noqa: E402
@@ -32,6 +33,10 @@ from .vocabulary import (  # noqa: E402
 )
 
 __all__ = [
+    "Alternative",
+    "Change",
+    "WhatIf",
+    "apply_alternative",
     "BodyRegion",
     "CareStage",
     "Case",

@@ -74,6 +74,9 @@ def _visits_or_not_documented(value: Any) -> Any:
 
 
 def _quantity_form(value: Any) -> str:
+    # Called on input (a dict) and, when serialising, on the model itself.
+    if isinstance(value, BaseModel):
+        return type(value).__name__
     if isinstance(value, dict):
         return "Frequency" if ("per_week" in value or "weeks" in value) and "visits" not in value else "Visits"
     return "NotSpecified"

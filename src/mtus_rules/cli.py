@@ -43,6 +43,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="use this rule pack folder instead of the bundled packs (repeatable)",
     )
 
+    evaluate.add_argument(
+        "--no-what-if",
+        action="store_true",
+        help="leave out the visits supported and the changes that would overturn an upheld item",
+    )
+
     commands.add_parser("schema", help="print the JSON Schema of the case format")
 
     args = parser.parse_args(argv)
@@ -69,7 +75,7 @@ def _evaluate(args: argparse.Namespace) -> int:
             print(f"mtus-rules: {exc}", file=sys.stderr)
             failed = True
             continue
-        decisions.append((path, engine.evaluate(case)))
+        decisions.append((path, engine.evaluate(case, what_if=not args.no_what_if)))
 
     if args.format == "json":
         out = [{"file": str(path), **decision.model_dump(mode="json")} for path, decision in decisions]
@@ -104,6 +110,17 @@ def render_text(decision: Decision, source: str | None = None) -> str:
             if text:
                 lines.append(f"    {title}:")
                 lines.extend(wrap.wrap(text))
+        what_if = item.what_if
+        if what_if is None:
+            continue
+        if item.outcome is Outcome.UPHELD:
+            lines.append("    What would change the outcome:")
+            if what_if.alternatives:
+                lines.extend(line for a in what_if.alternatives for line in wrap.wrap(f"- {a.text}"))
+            else:
+                lines.extend(wrap.wrap("Nothing these rules read: no change of the documented facts makes it medically necessary."))
+        shown = "no upper bound in these rules" if what_if.supported_visits is None else str(what_if.supported_visits)
+        lines.append(f"    Visits supported: {shown}")
     return "\n".join(lines)
 
 

@@ -12,6 +12,7 @@ any facet at most one branch of a rule holds:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,10 +76,13 @@ def scope_condition(rule: Rule) -> dict:
     return cond
 
 
-def thresholds(pack: RulePack) -> dict[str, frozenset[int]]:
-    """Every number a count fact is compared with, by fact: where an outcome can change."""
+def thresholds(pack: RulePack, treatment: str) -> dict[str, frozenset[int]]:
+    """Every number a count fact is compared with in the rules for `treatment`,
+    by fact: the only places where an outcome can change."""
     found: dict[str, set[int]] = {}
     for rule in pack.rules:
+        if treatment not in rule.applies_to.treatment:
+            continue
         tests = list(rule.conditions)
         extra = effect_test(rule)
         if extra is not None:
@@ -135,6 +139,41 @@ def compile_pack(pack: RulePack) -> tuple[dict[str, dict], dict[str, Branch]]:
         if when_unknown is not None:
             add(rule, "undetermined", scope, when_unknown)
     return conditions, branches
+
+
+def fact_reader(used: tuple[str, ...]) -> Callable[[dict[str, Any], frozenset[str], int], dict[str, Any]]:
+    """A function building the engine fact with just the `used` fields, in that
+    order (the same as `engine_fact(...)` restricted to them, without building
+    the fields no rule reads)."""
+    plan: list[tuple[str, int, str]] = []
+    for name in used:
+        if name == "request_day":
+            plan.append((name, 0, name))
+        elif name.startswith("dx_"):
+            plan.append((name, 1, name[3:]))
+        elif name.endswith(KNOWN_SUFFIX) and name[: -len(KNOWN_SUFFIX)] in _COUNTS:
+            plan.append((name, 2, name[: -len(KNOWN_SUFFIX)]))
+        elif name in _COUNTS:
+            plan.append((name, 3, name))
+        else:
+            plan.append((name, 4, name))
+
+    def read(facts: dict[str, Any], groups: frozenset[str], request_day: int) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, kind, source in plan:
+            if kind == 4:
+                out[name] = facts[source]
+            elif kind == 3:
+                out[name] = facts[source] or 0
+            elif kind == 2:
+                out[name] = facts[source] is not None
+            elif kind == 1:
+                out[name] = source in groups
+            else:
+                out[name] = request_day
+        return out
+
+    return read
 
 
 def engine_fact(

@@ -65,6 +65,36 @@ class Rationale(_Model):
         return f"{self.guideline}\n{self.case}\n{self.conclusion}"
 
 
+class Change(_Model):
+    """One fact set differently from the case as it stands."""
+
+    fact: str = Field(description="The fact (see conditions.FACTS), or exclude_body_region.")
+    value: str | int
+    text: str
+
+
+class Alternative(_Model):
+    """Changes that, together, would make an upheld item medically necessary."""
+
+    changes: list[Change]
+    rules: list[str] = Field(description="The rules that upheld the item and that these changes answer.")
+    text: str
+
+
+class WhatIf(_Model):
+    """What the rules would support for an item, computed by re-deciding it with
+    its facts varied where the rules can tell a difference."""
+
+    supported_visits: int | None = Field(
+        description="The most visits the rules support for this item as the case stands: 0 when none, "
+        "None when no rule sets an upper bound."
+    )
+    alternatives: list[Alternative] = Field(
+        description="For an upheld item: sets of changes that would make it medically necessary; "
+        "empty when no change of the facts the rules read would."
+    )
+
+
 class ItemDecision(_Model):
     index: int = Field(description="Position of the item in the request, from 0.")
     description: str
@@ -77,6 +107,9 @@ class ItemDecision(_Model):
     findings: list[Finding]
     citations: list[Citation]
     rationale: Rationale
+    what_if: WhatIf | None = Field(
+        default=None, description="What the rules would support; present when asked for (evaluate(what_if=True))."
+    )
 
 
 class PackRef(_Model):

@@ -13,7 +13,8 @@ from typing import Any
 from . import __version__
 from ._durable import Matcher
 from .case import Case, parse_case
-from .compile import Branch, compile_pack, effect_test, engine_fact, fields_used
+from .alternatives import alternatives, supported_visits
+from .compile import Branch, compile_pack, effect_test, fact_reader, fields_used, thresholds
 from .conditions import FACTS
 from .decision import (
     FAILING,
@@ -24,11 +25,12 @@ from .decision import (
     Outcome,
     PackRef,
     Rationale,
+    WhatIf,
 )
 from .errors import Problem, RulePackError
 from .facets import Facet, facets
 from .pack import Citation, RulePack, bundled_pack_dirs, load_pack
-from .vocabulary import NOT_SPECIFIED, label
+from .vocabulary import NOT_SPECIFIED, Treatment, counted_with, label
 
 
 @dataclass
@@ -42,7 +44,10 @@ class _Compiled:
 
     def __post_init__(self) -> None:
         self._memo: dict[tuple, tuple[Branch, ...]] = {}
+        self._options_memo: dict[tuple, WhatIf] = {}
         self._memo_lock = threading.Lock()
+        self.read_fact = fact_reader(self.fields)
+        self.bounds = {t.value: thresholds(self.pack, t.value) for t in Treatment}
         rules = {rule.id: rule for rule in self.pack.rules}
 
         # What the guideline says and what it cites depend only on which rules
@@ -54,22 +59,28 @@ class _Compiled:
 
         self.guideline = guideline
 
+    def fact_key(self, facet: Facet, day: int) -> tuple:
+        return tuple(self.read_fact(facet.facts, facet.diagnosis_groups, day).values())
+
+    def remember(self, memo: dict, key: tuple, value: Any) -> None:
+        if self.cache_size:
+            with self._memo_lock:
+                if len(memo) >= self.cache_size:
+                    memo.pop(next(iter(memo)))  # oldest first
+                memo[key] = value
+
     def match(self, facet: Facet, day: int) -> tuple[Branch, ...]:
         """The rule branches that hold for this facet, in pack order.
 
         The answer depends only on the facts the rules read, so it is kept in a
         bounded memo; the engine (durable_rules) is asked on a miss."""
-        fact = engine_fact(facet.facts, facet.diagnosis_groups, day, self.fields)
+        fact = self.read_fact(facet.facts, facet.diagnosis_groups, day)
         key = tuple(fact.values())
         found = self._memo.get(key)
         if found is not None:
             return found
         branches = tuple(sorted((self.branches[n] for n in self.matcher.match(fact)), key=_position))
-        if self.cache_size:
-            with self._memo_lock:
-                if len(self._memo) >= self.cache_size:
-                    self._memo.pop(next(iter(self._memo)))  # oldest first
-                self._memo[key] = branches
+        self.remember(self._memo, key, branches)
         return branches
 
 
@@ -124,17 +135,25 @@ class Engine:
                 return compiled
         return None
 
-    def evaluate(self, case: Case | Mapping[str, Any]) -> Decision:
-        """Decide every requested item of `case`. Raises CaseError on invalid input."""
+    def evaluate(self, case: Case | Mapping[str, Any], *, what_if: bool = False) -> Decision:
+        """Decide every requested item of `case`. Raises CaseError on invalid input.
+
+        With `what_if=True` each item also carries what the rules would support:
+        the most visits supported, and for an upheld item the changes that would
+        make it medically necessary. That re-decides the item several times, so
+        it is off unless asked for."""
         case = parse_case(case)
         compiled = self._compiled_for(case.request_date)
         if compiled is None:
-            return self._outside_period(case)
+            return self._outside_period(case, what_if)
         day = case.request_date.toordinal()
         by_item: dict[int, list[tuple[Facet, tuple[Branch, ...]]]] = {}
         for facet in facets(case):
             by_item.setdefault(facet.item_index, []).append((facet, compiled.match(facet, day)))
-        items = [_decide_item(case, index, by_item[index], compiled) for index in range(len(case.requested_items))]
+        items = [
+            _decide_item(case, index, by_item[index], compiled, day, what_if)
+            for index in range(len(case.requested_items))
+        ]
         return Decision(
             case_id=case.case_id,
             request_date=case.request_date,
@@ -143,7 +162,7 @@ class Engine:
             items=items,
         )
 
-    def _outside_period(self, case: Case) -> Decision:
+    def _outside_period(self, case: Case, what_if: bool) -> Decision:
         periods = "; ".join(f"{c.pack.name} {c.pack.version}: {c.pack.effective}" for c in self._packs)
         text = (
             f"The request date {case.request_date} is outside the period of every loaded rule pack ({periods}); "
@@ -167,6 +186,7 @@ class Engine:
                         case=text,
                         conclusion=f"The request for {item.description} cannot be decided from these rules.",
                     ),
+                    what_if=WhatIf(supported_visits=0, alternatives=[]) if what_if else None,
                 )
             )
         return Decision(
@@ -202,7 +222,9 @@ def _check_no_overlap(packs: list[RulePack]) -> None:
 # -- deciding one item ----------------------------------------------------------
 
 
-def _decide_item(case: Case, index: int, facets_: list[tuple[Facet, tuple[Branch, ...]]], compiled: _Compiled) -> ItemDecision:
+def _decide_item(
+    case: Case, index: int, facets_: list[tuple[Facet, tuple[Branch, ...]]], compiled: _Compiled, day: int, what_if: bool
+) -> ItemDecision:
     item = case.requested_items[index]
     multi = len(facets_) > 1
     findings: list[Finding] = []
@@ -223,6 +245,8 @@ def _decide_item(case: Case, index: int, facets_: list[tuple[Facet, tuple[Branch
 
     rule_ids = tuple(dict.fromkeys(f.rule for f in decisive if f.rule))
     guideline, citations = compiled.guideline(rule_ids)
+
+    options = _what_if(case, item, facets_, compiled, day, outcome) if what_if else None
     return ItemDecision(
         index=index,
         description=item.description,
@@ -233,7 +257,41 @@ def _decide_item(case: Case, index: int, facets_: list[tuple[Facet, tuple[Branch
         findings=findings,
         citations=list(citations),
         rationale=_rationale(item.description, item.treatment, outcome, guideline, decisive, notes, status, multi, compiled.pack),
+        what_if=options,
     )
+
+
+def _what_if(
+    case: Case, item: Any, facets_: list[tuple[Facet, tuple[Branch, ...]]], compiled: _Compiled, day: int, outcome: Outcome
+) -> WhatIf:
+    def decide(varied: list[Facet]) -> tuple[Outcome, list[tuple[Facet, Branch]]]:
+        status, failing = {}, []
+        for facet in varied:
+            kept = _apply_precedence(compiled.match(facet, day))
+            status[facet.body_region] = facet_status(kept)
+            failing.extend((facet, b) for b in kept if b.verdict == "fail")
+        return item_outcome(status), failing
+
+    # The search reads only the facts the rules read, the diagnoses' regions and
+    # groups, and whether a prior course exists: the same key, the same answer.
+    family = counted_with(item.treatment)
+    key = (
+        tuple(compiled.fact_key(f, day) for f, _ in facets_),
+        tuple((d.group, tuple(d.body_regions)) for d in case.diagnoses),
+        any(c.treatment in family for c in case.treatment_history),
+    )
+    found = compiled._options_memo.get(key)
+    if found is None:
+        plain = [facet for facet, _ in facets_]
+        bounds = compiled.bounds[item.treatment]
+        supported = supported_visits(decide, plain, case, bounds)
+        options = []
+        if outcome is Outcome.UPHELD:
+            failing = [(f, b) for f, branches in facets_ for b in _apply_precedence(branches) if b.verdict == "fail"]
+            options = alternatives(decide, plain, case, bounds, failing, supported)
+        found = WhatIf(supported_visits=supported, alternatives=options)
+        compiled.remember(compiled._options_memo, key, found)
+    return found
 
 
 def facet_status(kept: list[Branch]) -> str:
@@ -368,6 +426,7 @@ def _rationale(
         if multi and len(failed) < len(status):
             where = f" It is not supported for the {', '.join(label(r) for r in failed)}, and a request is medically necessary only if it is for every part it covers."
         conclusion = f"Therefore, the request for {description} is not medically necessary.{where}"
+
     elif outcome is Outcome.OVERTURNED:
         conclusion = f"Therefore, the request for {description} is medically necessary."
     else:

@@ -60,6 +60,16 @@ def prior_course(case: Case, item: RequestedItem) -> tuple[int | None, str]:
     return visits, improvement
 
 
+def diagnosis_groups(case: Case, region: str) -> frozenset[str]:
+    """Diagnosis groups that bear on a region: diagnoses of that region or of
+    none in particular (all of them when the region is not specified)."""
+    return frozenset(
+        str(d.group)
+        for d in case.diagnoses
+        if d.group and (region == NOT_SPECIFIED or not d.body_regions or region in d.body_regions)
+    )
+
+
 def facets(case: Case) -> list[Facet]:
     out: list[Facet] = []
     weeks = (case.request_date - case.date_of_injury).days // 7
@@ -74,10 +84,7 @@ def facets(case: Case) -> list[Facet]:
             notes.append("The request states no quantity; only visits within the guideline are supported.")
         total = None if visits_to_date is None else visits_to_date + (requested or 0)
         for region in regions:
-            if region == NOT_SPECIFIED:
-                groups = {str(d.group) for d in case.diagnoses if d.group}
-            else:
-                groups = {str(d.group) for d in case.diagnoses if d.group and (not d.body_regions or region in d.body_regions)}
+            groups = diagnosis_groups(case, region)
             out.append(
                 Facet(
                     item_index=index,
@@ -97,7 +104,7 @@ def facets(case: Case) -> list[Facet]:
                         "purpose": item.purpose,
                         "weeks_since_injury": weeks,
                     },
-                    diagnosis_groups=frozenset(groups),
+                    diagnosis_groups=groups,
                     notes=notes,
                 )
             )

@@ -1,0 +1,335 @@
+"""What the rules would support, and what would change an upheld outcome.
+
+Both are computed from the rules, never written per case: the item's facts are
+varied where the rules can tell a difference (the numbers their count tests
+compare with, the values their choice tests name) and re-decided through the
+same engine. A claims system can then modify a request instead of denying it,
+and a denial can say what documentation would change it.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from .case import Case, parse_case
+from .compile import Branch, effect_test
+from .conditions import FACTS, Test
+from .decision import Alternative, Change, Outcome
+from .facets import Facet, diagnosis_groups
+from .vocabulary import NOT_DOCUMENTED, NOT_SPECIFIED, counted_with, label
+
+MAX_VISITS = 1000
+MAX_ROUNDS = 4
+# Facts a change may set, in the order changes are preferred: the request
+# itself first, then documenting what is unknown, then other facts of record.
+_PREFERENCE = (
+    "visits_requested",
+    "exclude_body_region",
+    "body_region",
+    "functional_improvement",
+    "visits_to_date",
+    "care_stage",
+    "home_exercise",
+    "work_status",
+    "purpose",
+)
+_FIXED = frozenset({"treatment", "weeks_since_injury", "total_visits"})
+
+Decide = Callable[[list[Facet]], tuple[Outcome, list[tuple[Facet, Branch]]]]
+
+
+@dataclass(frozen=True)
+class _Option:
+    fact: str
+    value: Any
+    rule: str
+
+
+def vary(facets: list[Facet], case: Case, changes: dict[str, Any]) -> list[Facet]:
+    """The item's facets with `changes` applied (a fact name -> new value)."""
+    out = []
+    excluded = changes.get("exclude_body_region", ())
+    for facet in facets:
+        if facet.body_region in excluded:
+            continue
+        facts = dict(facet.facts)
+        region = facet.body_region
+        groups = facet.diagnosis_groups
+        for fact, value in changes.items():
+            if fact == "body_region":
+                if region == NOT_SPECIFIED:
+                    region = value
+                    facts["body_region"] = value
+                    groups = diagnosis_groups(case, value)
+            elif fact != "exclude_body_region":
+                facts[fact] = value
+        prior, requested = facts["visits_to_date"], facts["visits_requested"]
+        facts["total_visits"] = None if prior is None else prior + (requested or 0)
+        out.append(Facet(facet.item_index, region, facts, groups, facet.notes))
+    return out
+
+
+def supported_visits(decide: Decide, facets: list[Facet], case: Case, bounds: dict, changes: dict | None = None) -> int | None:
+    """The most visits the rules support for this item as the case stands
+    (0 when none; None when no rule sets an upper bound)."""
+    changes = dict(changes or {})
+    changes.pop("visits_requested", None)
+    base = vary(facets, case, changes)
+    if not base:
+        return 0
+    prior = base[0].facts["visits_to_date"]
+    candidates = {0, 1}
+    for v in bounds.get("total_visits", ()):
+        if prior is not None:
+            candidates.update((v - prior, v - prior + 1))
+    for v in bounds.get("visits_requested", ()):
+        candidates.update((v, v + 1))
+    # A request is for at least one visit; 0 supported means none is.
+    candidates = {c for c in candidates if 1 <= c <= MAX_VISITS}
+    beyond = max(candidates) + 1
+
+    def works(r: int) -> bool:
+        return decide(vary(base, case, {"visits_requested": r}))[0] is Outcome.OVERTURNED
+
+    # Asking for fewer visits never turns a supported item into an unsupported
+    # one (a property tested for every shipped pack), so the answer is found by
+    # bisection over the thresholds instead of trying each of them.
+    ordered = sorted(candidates)
+    if not works(ordered[0]):
+        return 0
+    if works(beyond):
+        return None
+    lo, hi = 0, len(ordered) - 1  # ordered[lo] works; look for the last that does
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if works(ordered[mid]):
+            lo = mid
+        else:
+            hi = mid - 1
+    return ordered[lo]
+
+
+def alternatives(
+    decide: Decide,
+    facets: list[Facet],
+    case: Case,
+    bounds: dict,
+    failing: list[tuple[Facet, Branch]],
+    supported: int | None,
+) -> list[Alternative]:
+    """Sets of changes, each of which turns this upheld item into an overturned one."""
+    found: list[dict[str, Any]] = []
+    requested = facets[0].facts["visits_requested"]
+    if supported and (requested is None or supported < requested):
+        found.append({"visits_requested": supported})
+    search = _search(decide, facets, case, bounds, failing)
+    if search is not None and search not in found:
+        found.append(search)
+    treatment = label(facets[0].facts["treatment"])
+    return [_describe(changes, treatment, rules) for changes, rules in ((c, _rules_for(c, failing)) for c in found)]
+
+
+def _search(decide: Decide, facets: list[Facet], case: Case, bounds: dict, failing: list) -> dict[str, Any] | None:
+    chosen: dict[str, Any] = {}
+    for _ in range(MAX_ROUNDS):
+        options = [o for f, b in failing for o in _options(f, b, case, bounds, facets) if o.fact not in chosen]
+        if not options:
+            return None
+        for option in sorted(options, key=lambda o: _PREFERENCE.index(o.fact)):
+            if option.fact == "exclude_body_region":
+                chosen.setdefault("exclude_body_region", ())
+                if option.value not in chosen["exclude_body_region"]:
+                    chosen["exclude_body_region"] += (option.value,)
+            else:
+                chosen.setdefault(option.fact, option.value)
+        varied = vary(facets, case, chosen)
+        if not varied:
+            return None
+        outcome, failing = decide(varied)
+        if outcome is Outcome.OVERTURNED:
+            return _minimise(decide, facets, case, bounds, chosen)
+    return None
+
+
+def _minimise(decide: Decide, facets: list[Facet], case: Case, bounds: dict, chosen: dict[str, Any]) -> dict[str, Any]:
+    def works(changes: dict[str, Any]) -> bool:
+        varied = vary(facets, case, changes)
+        return bool(varied) and decide(varied)[0] is Outcome.OVERTURNED
+
+    for fact in sorted(chosen, key=_PREFERENCE.index, reverse=True):
+        trial = {k: v for k, v in chosen.items() if k != fact}
+        if works(trial):
+            chosen = trial
+    # Counts: the largest value that still works ("at most N prior visits").
+    if "visits_to_date" in chosen:
+        for value in sorted(_count_candidates(bounds, facets, "visits_to_date"), reverse=True):
+            if value > chosen["visits_to_date"] and works({**chosen, "visits_to_date": value}):
+                chosen["visits_to_date"] = value
+                break
+    if "visits_requested" in chosen:
+        best = supported_visits(decide, facets, case, bounds, chosen)
+        if best:
+            chosen["visits_requested"] = best
+    return chosen
+
+
+def _count_candidates(bounds: dict, facets: list[Facet], fact: str) -> set[int]:
+    requested = facets[0].facts["visits_requested"] or 0
+    values = {0}
+    for v in bounds.get(fact, ()):
+        values.update((v, v + 1))
+    if fact == "visits_to_date":
+        for v in bounds.get("total_visits", ()):
+            values.update((v - requested, v - requested + 1))
+    return {v for v in values if 0 <= v <= MAX_VISITS}
+
+
+def _options(facet: Facet, branch: Branch, case: Case, bounds: dict, facets: list[Facet]) -> Iterable[_Option]:
+    rule = branch.rule
+    facts = facet.facts
+    if branch.branch == "undetermined":
+        for test in branch.conditions:
+            if test.holds(facts) is None:
+                yield from _documenting(test.fact, rule.id, case, bounds, facets)
+        return
+    if rule.effect == "not_recommended":
+        regions = rule.applies_to.body_region
+        if regions and len(facets) > 1 and facet.body_region in {r.value for r in regions}:
+            yield _Option("exclude_body_region", facet.body_region, rule.id)
+        for test in branch.when:
+            yield from _making(test, False, rule.id, facts, bounds)
+        return
+    test = effect_test(rule)
+    if test is None:
+        return
+    if branch.branch == "unknown":
+        yield from _documenting(test.fact, rule.id, case, bounds, facets)
+    else:
+        yield from _making(test, True, rule.id, facts, bounds)
+    for when in branch.when:  # or make the rule not apply (e.g. stay within a trial)
+        yield from _making(when, False, rule.id, facts, bounds)
+
+
+def _documenting(fact: str, rule: str, case: Case, bounds: dict, facets: list[Facet]) -> Iterable[_Option]:
+    """Values that would document an unknown fact."""
+    if fact in _FIXED and fact != "total_visits":
+        return
+    if fact in ("total_visits", "visits_to_date"):
+        if _history_for(case, facets) is not None:
+            yield _Option("visits_to_date", 0, rule)
+        return
+    if fact == "visits_requested":
+        return
+    if fact == "body_region":
+        named = [str(r) for d in case.diagnoses for r in d.body_regions]
+        for region in dict.fromkeys(named or FACTS["body_region"].values):
+            if region != NOT_SPECIFIED:
+                yield _Option("body_region", region, rule)
+        return
+    if fact == "functional_improvement" and not _history_for(case, facets):
+        return
+    spec = FACTS[fact]
+    for value in spec.values:
+        if value != spec.unknown:
+            yield _Option(fact, value, rule)
+
+
+def _making(test: Test, wanted: bool, rule: str, facts: dict, bounds: dict) -> Iterable[_Option]:
+    """Values of the test's fact that make the test come out `wanted`."""
+    spec = FACTS[test.fact]
+    if test.fact in _FIXED and test.fact != "total_visits":
+        return
+    if spec.kind == "count":
+        prior, requested = facts["visits_to_date"], facts["visits_requested"]
+        if test.fact == "total_visits":
+            if prior is not None:
+                for r in sorted({test.value - prior, test.value - prior + 1}, reverse=True):
+                    if 1 <= r <= MAX_VISITS and test.holds({"total_visits": prior + r}) is wanted:
+                        yield _Option("visits_requested", r, rule)
+            asked = requested or 1
+            for p in sorted({test.value - asked, test.value - asked + 1}, reverse=True):
+                if 0 <= p <= MAX_VISITS and p != prior and test.holds({"total_visits": p + asked}) is wanted:
+                    yield _Option("visits_to_date", p, rule)
+        elif test.fact in ("visits_requested", "visits_to_date"):
+            for v in sorted({test.value, test.value + 1}, reverse=True):
+                if 0 <= v <= MAX_VISITS and test.holds({test.fact: v}) is wanted:
+                    yield _Option(test.fact, v, rule)
+        return
+    for value in spec.values:
+        if value != spec.unknown or test.op == "is" and value in test._wanted():
+            if Test(test.fact, test.op, test.value).holds({test.fact: value}) is wanted and value != facts.get(test.fact):
+                yield _Option(test.fact, value, rule)
+
+
+def _history_for(case: Case, facets: list[Facet]) -> list | None:
+    item = case.requested_items[facets[0].item_index]
+    courses = [c for c in case.treatment_history if c.treatment in counted_with(item.treatment)]
+    return courses
+
+
+def _rules_for(changes: dict[str, Any], failing: list[tuple[Facet, Branch]]) -> list[str]:
+    return list(dict.fromkeys(b.rule.id for _, b in failing))
+
+
+def _describe(changes: dict[str, Any], treatment: str, rules: list[str]) -> Alternative:
+    items = []
+    for fact in sorted(changes, key=_PREFERENCE.index):
+        value = changes[fact]
+        if fact == "exclude_body_region":
+            for region in value:
+                items.append(Change(fact=fact, value=region, text=f"the {label(region)} left out of the request"))
+            continue
+        if fact == "visits_requested":
+            text = f"the request reduced to {value} visit{'s' if value != 1 else ''}"
+        elif fact == "body_region":
+            text = f"the body region specified ({label(value)})"
+        elif fact == "visits_to_date":
+            text = f"prior {treatment} visits documented as {value}" + (" or fewer" if value else "")
+        elif fact == "functional_improvement" and value == "yes":
+            text = f"objective functional improvement from the prior {treatment} documented"
+        else:
+            text = f"{FACTS[fact].label} documented as {label(value)}"
+        items.append(Change(fact=fact, value=value, text=text))
+    return Alternative(changes=items, rules=rules, text="; ".join(c.text for c in items))
+
+
+def apply_alternative(case: Case | dict, item_index: int, alternative: Alternative) -> Case:
+    """The case as it would read with `alternative` made true, validated again.
+
+    Changes are made where the record keeps the fact: the request line, the
+    prior course of this treatment, or the case-level field."""
+    case = parse_case(case)
+    data = case.model_dump(mode="json", exclude_defaults=False)
+    item = data["requested_items"][item_index]
+    family = {t.value for t in counted_with(case.requested_items[item_index].treatment)}
+    courses = [c for c in data["treatment_history"] if c["treatment"] in family]
+    for change in alternative.changes:
+        fact, value = change.fact, change.value
+        if fact == "visits_requested":
+            item["quantity"] = {"visits": value}
+        elif fact == "exclude_body_region":
+            item["body_regions"] = [r for r in item["body_regions"] if r != value]
+        elif fact == "body_region":
+            item["body_regions"] = [value]
+        elif fact == "functional_improvement":
+            for course in courses:
+                course["functional_improvement"] = value
+        elif fact == "visits_to_date":
+            if not courses:
+                data["treatment_history"].append({"treatment": item["treatment"], "visits": value})
+            else:
+                known = sum(c["visits"] for c in courses if c["visits"] != NOT_DOCUMENTED)
+                for i, course in enumerate(courses):
+                    course["visits"] = max(value - known, 0) if i == 0 and course["visits"] == NOT_DOCUMENTED else (
+                        course["visits"] if course["visits"] != NOT_DOCUMENTED else 0
+                    )
+                if all(c["visits"] != NOT_DOCUMENTED for c in courses) and sum(c["visits"] for c in courses) > value:
+                    courses[0]["visits"] = max(0, value - sum(c["visits"] for c in courses[1:]))
+        elif fact == "purpose":
+            item["purpose"] = value
+        else:
+            data[fact] = value
+    return Case.model_validate(copy.deepcopy(data))
