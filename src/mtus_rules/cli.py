@@ -6,14 +6,19 @@ import argparse
 import json
 import sys
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 from .case import case_json_schema, load_case
 from .decision import Decision, Outcome
 from .engine import Engine
 from .errors import MtusRulesError
+from . import ruletests
+from .lint import lint_paths
+from .pack import bundled_rules_dir
+from .trace import render as render_trace
 
 EXIT_INVALID = 2
 
@@ -49,23 +54,85 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="leave out the visits supported and the changes that would overturn an upheld item",
     )
 
+    explain = commands.add_parser("explain", help="show every rule considered for each item, and why it decided or not")
+    explain.add_argument("cases", nargs="+", type=Path, metavar="CASE_FILE")
+    explain.add_argument("--format", choices=("text", "json"), default="text")
+    explain.add_argument("--rules", action="append", type=Path, metavar="PACK_DIR")
+
+    lint = commands.add_parser("lint", help="check rule packs without deciding any case")
+    lint.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="pack folders or folders of packs (default: the bundled packs)")
+    lint.add_argument("--format", choices=("text", "json"), default="text")
+    lint.add_argument("--strict", action="store_true", help="exit 1 on warnings that are not accepted, too")
+
+    test = commands.add_parser("test", help="run the YAML rule tests next to the rules")
+    test.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="pack folders, folders of packs or test files (default: the bundled packs)")
+    test.add_argument("--coverage", action="store_true", help="report, per rule, whether a test makes it decide")
+    test.add_argument("--min-coverage", type=float, metavar="PERCENT", help="fail below this rule coverage")
+    test.add_argument("--format", choices=("text", "json"), default="text")
+
     commands.add_parser("schema", help="print the JSON Schema of the case format")
 
     args = parser.parse_args(argv)
     if args.command == "schema":
         print(json.dumps(case_json_schema(), indent=2, sort_keys=True))
         return 0
-    return _evaluate(args)
+    if args.command == "lint":
+        return _lint(args)
+    if args.command == "test":
+        return _test(args)
+    if args.command == "explain":
+        return _each_case(args, lambda engine, case: engine.explain(case), lambda trace, path: render_trace(trace))
+    return _each_case(
+        args,
+        lambda engine, case: engine.evaluate(case, what_if=not args.no_what_if),
+        lambda decision, path: render_text(decision, path),
+    )
 
 
-def _evaluate(args: argparse.Namespace) -> int:
+def _test(args: argparse.Namespace) -> int:
+    try:
+        report = ruletests.run(args.paths or [bundled_rules_dir()])
+    except MtusRulesError as exc:
+        print(f"mtus-rules: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    if args.format == "json":
+        print(report.model_dump_json(indent=2))
+    else:
+        print(ruletests.render(report, show_coverage=args.coverage or args.min_coverage is not None))
+    if not report.results:
+        print("mtus-rules: no tests ran", file=sys.stderr)
+        return 1
+    if report.failed:
+        return 1
+    if args.min_coverage is not None and report.coverage_percent < args.min_coverage:
+        print(f"mtus-rules: rule coverage {report.coverage_percent:.1f}% is below {args.min_coverage:g}%", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _lint(args: argparse.Namespace) -> int:
+    findings = lint_paths(args.paths or [bundled_rules_dir()])
+    errors = [f for f in findings if f.severity == "error"]
+    open_warnings = [f for f in findings if f.severity == "warning" and not f.accepted]
+    accepted = [f for f in findings if f.accepted]
+    if args.format == "json":
+        print(json.dumps([f.model_dump(mode="json") for f in findings], indent=2))
+    else:
+        for finding in sorted(findings, key=lambda f: (f.accepted is not None, f.severity != "error")):
+            print(finding)
+        print(f"{len(errors)} errors, {len(open_warnings)} warnings, {len(accepted)} accepted warnings")
+    return 1 if errors or (args.strict and open_warnings) else 0
+
+
+def _each_case(args: argparse.Namespace, run: Callable, render: Callable) -> int:
+    """Load the engine, then each case file; print results for the valid ones."""
     try:
         engine = Engine(args.rules) if args.rules else Engine()
     except MtusRulesError as exc:
         print(f"mtus-rules: {exc}", file=sys.stderr)
         return EXIT_INVALID
 
-    decisions: list[tuple[Path, Decision]] = []
+    results: list[tuple[Path, Any]] = []
     failed = False
     for path in args.cases:
         try:
@@ -75,13 +142,13 @@ def _evaluate(args: argparse.Namespace) -> int:
             print(f"mtus-rules: {exc}", file=sys.stderr)
             failed = True
             continue
-        decisions.append((path, engine.evaluate(case, what_if=not args.no_what_if)))
+        results.append((path, run(engine, case)))
 
     if args.format == "json":
-        out = [{"file": str(path), **decision.model_dump(mode="json")} for path, decision in decisions]
+        out = [{"file": str(path), **result.model_dump(mode="json")} for path, result in results]
         print(json.dumps(out, indent=2, ensure_ascii=False))
     else:
-        print("\n\n".join(render_text(decision, str(path)) for path, decision in decisions))
+        print("\n\n".join(render(result, str(path)) for path, result in results))
     return EXIT_INVALID if failed else 0
 
 

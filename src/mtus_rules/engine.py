@@ -30,6 +30,7 @@ from .decision import (
 from .errors import Problem, RulePackError
 from .facets import Facet, facets
 from .pack import Citation, RulePack, bundled_pack_dirs, load_pack
+from .trace import Trace, explain
 from .vocabulary import NOT_SPECIFIED, Treatment, counted_with, label
 
 
@@ -161,6 +162,14 @@ class Engine:
             library_version=__version__,
             items=items,
         )
+
+    def explain(self, case: Case | Mapping[str, Any]) -> Trace:
+        """Every rule considered for every item, with the value of each
+        condition and why it did or did not decide. Computed in plain Python,
+        independently of durable_rules."""
+        case = parse_case(case)
+        compiled = self._compiled_for(case.request_date)
+        return explain(case, compiled.pack if compiled else None, compiled.ref if compiled else None)
 
     def _outside_period(self, case: Case, what_if: bool) -> Decision:
         periods = "; ".join(f"{c.pack.name} {c.pack.version}: {c.pack.effective}" for c in self._packs)

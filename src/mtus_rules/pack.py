@@ -116,6 +116,16 @@ class Limit(_Model):
 
 Effect = Literal["not_recommended", "limit", "requires", "supports"]
 
+LINT_WARNINGS = ("conflict", "never-applies", "shadowed", "odg-covered", "reviewer-quotation", "gap")
+
+
+class LintSettings(_Model):
+    """Lint warnings the author has looked at and accepts, each with the reason."""
+
+    accept: dict[Literal["conflict", "never-applies", "shadowed", "odg-covered", "reviewer-quotation"], StrictStr] = Field(
+        default_factory=dict
+    )
+
 
 class Rule(_Model):
     """One guideline statement, as data."""
@@ -136,6 +146,12 @@ class Rule(_Model):
         default=None, description="ODG rules: the MTUS section that is silent on this question."
     )
     effective: Period | None = None
+    overrides: list[StrictStr] = Field(
+        default_factory=list,
+        description="Rules this one is an exception to (it fails an item they would support); "
+        "declaring it tells lint the overlap is intended.",
+    )
+    lint: LintSettings = Field(default_factory=LintSettings)
 
     _conditions: list[Test] = PrivateAttr(default_factory=list)
     _requirement: Test | None = PrivateAttr(default=None)
@@ -197,12 +213,21 @@ class RuleFile(_Model):
     rules: Annotated[list[Rule], Field(min_length=1)]
 
 
+class KnownGap(_Model):
+    """Treatment and regions the pack knowingly leaves undecided, and why."""
+
+    treatment: Treatment
+    body_region: Annotated[list[BodyRegion], Field(min_length=1)]
+    reason: StrictStr = Field(min_length=1)
+
+
 class PackHeader(_Model):
     name: Annotated[StrictStr, Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")]
     version: Annotated[StrictStr, Field(pattern=r"^\d+\.\d+\.\d+$")]
     title: StrictStr = Field(min_length=1)
     effective: Period
     description: StrictStr | None = None
+    known_gaps: list[KnownGap] = Field(default_factory=list)
 
 
 class RulePack(BaseModel):
@@ -217,6 +242,9 @@ class RulePack(BaseModel):
     content_hash: str = Field(description="sha256 of the pack's files, names and bytes.")
     rules: tuple[Rule, ...]
     files: dict[str, str] = Field(description="Rule id -> file it was read from.")
+    lines: dict[str, int] = Field(default_factory=dict, description="Rule id -> line of its id.")
+    folder: str = ""
+    known_gaps: tuple[KnownGap, ...] = ()
 
     def rule(self, rule_id: str) -> Rule:
         for rule in self.rules:
@@ -302,6 +330,13 @@ def load_pack(folder: str | Path) -> RulePack:
                     )
                 )
             rules.append(rule)
+    for rule in rules:
+        for target in rule.overrides:
+            if target not in origin:
+                file, line = origin[rule.id]
+                problems.append(
+                    Problem(file=file, line=line, location="overrides", message=f"rule {rule.id} overrides unknown rule '{target}'")
+                )
     if problems or header is None:
         raise RulePackError(problems)
     return RulePack(
@@ -312,6 +347,9 @@ def load_pack(folder: str | Path) -> RulePack:
         content_hash=content_hash(folder),
         rules=tuple(rules),
         files={rule_id: file for rule_id, (file, _) in origin.items()},
+        lines={rule_id: line for rule_id, (_, line) in origin.items() if line is not None},
+        folder=str(folder),
+        known_gaps=tuple(header.known_gaps),
     )
 
 

@@ -1,0 +1,179 @@
+"""Explain traces: why each item came out as it did, rule by rule.
+
+The trace is computed in plain Python from the rule pack (`Test.holds`),
+without durable_rules, so it is also a second, independent evaluator: the
+property tests check that its deciding rules and outcome equal the engine's.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from .case import Case
+from .compile import effect_test, rule_conditions, verdict
+from .conditions import FACTS, Test, all_of
+from .decision import Outcome, PackRef
+from .facets import Facet, facets
+from .pack import Rule, RulePack
+
+Truth = Literal["true", "false", "unknown"]
+_TRUTH: dict[Any, Truth] = {True: "true", False: "false", None: "unknown"}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class ConditionTrace(_Model):
+    test: str
+    fact: str
+    value: Any
+    result: Truth
+
+
+class RuleTrace(_Model):
+    rule: str
+    source: str
+    question: str
+    effect: str
+    in_scope: bool
+    scope: str = ""  # why the rule is out of scope, when it is
+    conditions: list[ConditionTrace]
+    when: Truth | None  # the conditions together; None when out of scope
+    effect_test: ConditionTrace | None
+    outcome: str | None  # applies / pass / fail / unknown / undetermined; None: did not apply
+    verdict: Literal["fail", "support", "neutral"] | None
+    status: str  # what happened to this rule, in words
+
+
+class FacetTrace(_Model):
+    body_region: str
+    facts: dict[str, Any]
+    diagnosis_groups: list[str]
+    rules: list[RuleTrace]
+    status: Literal["fail", "support", "none"]
+
+
+class ItemTrace(_Model):
+    index: int
+    description: str
+    outcome: Outcome
+    deciding_rules: list[str]
+    facets: list[FacetTrace]
+
+
+class Trace(_Model):
+    case_id: str | None
+    request_date: _dt.date
+    rule_pack: PackRef | None
+    items: list[ItemTrace]
+
+
+def _condition(test: Test, facts: dict[str, Any]) -> ConditionTrace:
+    return ConditionTrace(test=test.describe(), fact=test.fact, value=facts[test.fact], result=_TRUTH[test.holds(facts)])
+
+
+def trace_rule(rule: Rule, facet: Facet, day: _dt.date, pack: RulePack) -> RuleTrace:
+    scope = rule.applies_to
+    facts = facet.facts
+    reason = ""
+    if facts["treatment"] not in scope.treatment:
+        reason = f"treatment is {facts['treatment']}, not {', '.join(scope.treatment)}"
+    elif scope.diagnosis_group and not facet.diagnosis_groups & {g.value for g in scope.diagnosis_group}:
+        reason = f"no diagnosis in {', '.join(scope.diagnosis_group)}"
+    elif not pack.effective_period(rule).contains(day):
+        reason = f"not in force on {day} ({pack.effective_period(rule)})"
+    base = dict(rule=rule.id, source=rule.source, question=rule.question, effect=rule.effect)
+    if reason:
+        return RuleTrace(**base, in_scope=False, scope=reason, conditions=[], when=None, effect_test=None,
+                         outcome=None, verdict=None, status=f"not applicable: {reason}")
+    tests = rule_conditions(rule)
+    conditions = [_condition(t, facts) for t in tests]
+    when = all_of(tests, facts)
+    test = effect_test(rule)
+    checked = _condition(test, facts) if test is not None and when is True else None
+    if when is False:
+        outcome = None
+    elif when is None:
+        outcome = "undetermined"
+    elif test is None:
+        outcome = "applies"
+    else:
+        outcome = {True: "pass", False: "fail", None: "unknown"}[test.holds(facts)]
+    rule_verdict = verdict(rule, outcome) if outcome else None
+    if outcome is None:
+        false = [c.test for c in conditions if c.result == "false"]
+        status = f"not applicable: {'; '.join(false)} is false"
+    elif outcome == "undetermined":
+        unknown = [c.fact for c in conditions if c.result == "unknown"]
+        status = f"undetermined: {', '.join(FACTS[f].label for f in unknown)} not documented"
+    else:
+        status = f"{outcome} ({rule_verdict})"
+    return RuleTrace(**base, in_scope=True, conditions=conditions, when=_TRUTH[when], effect_test=checked,
+                     outcome=outcome, verdict=rule_verdict, status=status)
+
+
+def explain(case: Case, pack: RulePack | None, ref: PackRef | None) -> Trace:
+    """The full trace of `case` under `pack` (None: no pack in force)."""
+    by_item: dict[int, list[FacetTrace]] = {}
+    for facet in facets(case):
+        rules = [trace_rule(rule, facet, case.request_date, pack) for rule in pack.rules] if pack else []
+        governed = {r.question for r in rules if r.outcome and r.source == "MTUS"}
+        settled = []
+        for r in rules:
+            if r.outcome and r.source == "ODG" and r.question in governed:
+                mtus = next(m.rule for m in rules if m.outcome and m.source == "MTUS" and m.question == r.question)
+                r = r.model_copy(update={"verdict": None, "status": f"superseded: the MTUS rule {mtus} governs '{r.question}'"})
+            settled.append(r)
+        verdicts = {r.verdict for r in settled}
+        status = "fail" if "fail" in verdicts else "support" if "support" in verdicts else "none"
+        by_item.setdefault(facet.item_index, []).append(
+            FacetTrace(body_region=facet.body_region, facts=dict(facet.facts),
+                       diagnosis_groups=sorted(facet.diagnosis_groups), rules=settled, status=status)
+        )
+    items = []
+    for index, item in enumerate(case.requested_items):
+        facet_traces = by_item[index]
+        statuses = [f.status for f in facet_traces]
+        if pack is None:
+            outcome, wanted = Outcome.NO_APPLICABLE_GUIDELINE, set()
+        elif "fail" in statuses:
+            outcome, wanted = Outcome.UPHELD, {"fail"}
+        elif all(s == "support" for s in statuses):
+            outcome, wanted = Outcome.OVERTURNED, {"support", "neutral"}
+        else:
+            outcome, wanted = Outcome.NO_APPLICABLE_GUIDELINE, set()
+        deciding = [r.rule for f in facet_traces for r in f.rules if r.verdict in wanted]
+        items.append(ItemTrace(index=index, description=item.description, outcome=outcome,
+                               deciding_rules=sorted(set(deciding), key=deciding.index), facets=facet_traces))
+    return Trace(case_id=case.case_id, request_date=case.request_date, rule_pack=ref, items=items)
+
+
+def render(trace: Trace) -> str:
+    """The trace for a person: every rule considered, and what it did."""
+    pack = trace.rule_pack
+    lines = [f"Case {trace.case_id or '(no id)'}; request date {trace.request_date}; rule pack "
+             + (f"{pack.name} {pack.version} (sha256:{pack.content_hash[:12]})" if pack else "none in force")]
+    for item in trace.items:
+        lines.append("")
+        lines.append(f"{item.index + 1}. {item.description}: {item.outcome.value}"
+                     + (f", decided by {', '.join(item.deciding_rules)}" if item.deciding_rules else ""))
+        for facet in item.facets:
+            lines.append(f"   region {facet.body_region}: {facet.status}")
+            other = [r for r in facet.rules if not r.in_scope and r.scope.startswith("treatment is")]
+            for rule in facet.rules:
+                if rule in other:
+                    continue
+                mark = {"fail": "x", "support": "+", "neutral": "="}.get(rule.verdict or "", " ")
+                lines.append(f"     [{mark}] {rule.rule}: {rule.status}")
+                for c in rule.conditions:
+                    lines.append(f"           {c.test}: {c.result} (value: {c.value})")
+                if rule.effect_test is not None:
+                    c = rule.effect_test
+                    lines.append(f"           {rule.effect}: {c.test}: {c.result} (value: {c.value})")
+            if other:
+                lines.append(f"     ({len(other)} rules for other treatments not shown)")
+    return "\n".join(lines)
