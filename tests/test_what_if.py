@@ -12,8 +12,10 @@ from mtus_rules.cli import main
 from .conftest import EXAMPLES, make_case
 
 SEEDS = sorted(EXAMPLES.glob("seed-*.yaml"))
-# Not recommended whatever the facts: no change of what the rules read helps.
-NOTHING_HELPS = {("seed-002", 0), ("seed-002", 1)}
+# No change of what the rules read helps: traction and NMES are not recommended
+# whatever the facts, and seed 001's six documented massage visits already use
+# the whole 4-6 visit allowance (a documented count is never rewritten).
+NOTHING_HELPS = {("seed-001", 2), ("seed-002", 0), ("seed-002", 1)}
 
 
 def _seed_items(engine):
@@ -46,7 +48,7 @@ def test_each_alternative_really_overturns_its_seed_item(engine):
             changed = apply_alternative(case, item.index, alternative)
             assert engine.evaluate(changed).items[item.index].outcome is Outcome.OVERTURNED, alternative.text
             checked += 1
-    assert checked >= 6
+    assert checked >= 5
 
 
 def test_seed_002_myofascial_release_is_supported_up_to_six_visits(engine):
@@ -121,3 +123,21 @@ def test_cli_json_carries_what_if_unless_turned_off(capsys):
     }
     assert main(["evaluate", path, "--format", "json", "--no-what-if"]) == 0
     assert json.loads(capsys.readouterr().out)[0]["items"][0]["what_if"] is None
+
+
+def test_what_if_answers_do_not_leak_between_cases_with_the_same_total(engine):
+    """Two cases whose prior and requested visits add up to the same total read
+    alike to the rules but not to the search: each gets its own answer."""
+    def case(prior, requested):
+        return make_case(
+            {"description": "massage", "treatment": "massage", "quantity": {"visits": requested}},
+            history=[{"treatment": "massage", "visits": prior}],
+        )
+
+    few_prior, many_prior = case(1, 7), case(7, 1)
+    first = engine.evaluate(few_prior, what_if=True).items[0].what_if
+    second = engine.evaluate(many_prior, what_if=True).items[0].what_if
+    assert (first.supported_visits, second.supported_visits) == (5, 0)
+    for changed_case, what_if in ((few_prior, first), (many_prior, second)):
+        for alternative in what_if.alternatives:
+            assert engine.evaluate(apply_alternative(changed_case, 0, alternative)).items[0].outcome is Outcome.OVERTURNED

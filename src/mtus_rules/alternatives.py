@@ -37,6 +37,7 @@ _PREFERENCE = (
     "purpose",
 )
 _FIXED = frozenset({"treatment", "weeks_since_injury", "total_visits"})
+_KNOWN_PRIOR = "_documented_prior"  # carried with a facet's facts while searching
 
 Decide = Callable[[list[Facet]], tuple[Outcome, list[tuple[Facet, Branch]]]]
 
@@ -134,8 +135,11 @@ def alternatives(
 
 def _search(decide: Decide, facets: list[Facet], case: Case, bounds: dict, failing: list) -> dict[str, Any] | None:
     chosen: dict[str, Any] = {}
+    least = _documented_prior(case, facets)
     for _ in range(MAX_ROUNDS):
-        options = [o for f, b in failing for o in _options(f, b, case, bounds, facets) if o.fact not in chosen]
+        options = [
+            o for f, b in failing for o in _options(f, b, case, bounds, facets, least) if o.fact not in chosen
+        ]
         if not options:
             return None
         for option in sorted(options, key=lambda o: _PREFERENCE.index(o.fact)):
@@ -165,7 +169,8 @@ def _minimise(decide: Decide, facets: list[Facet], case: Case, bounds: dict, cho
             chosen = trial
     # Counts: the largest value that still works ("at most N prior visits").
     if "visits_to_date" in chosen:
-        for value in sorted(_count_candidates(bounds, facets, "visits_to_date"), reverse=True):
+        least = _documented_prior(case, facets)
+        for value in sorted((v for v in _count_candidates(bounds, facets, "visits_to_date") if v >= least), reverse=True):
             if value > chosen["visits_to_date"] and works({**chosen, "visits_to_date": value}):
                 chosen["visits_to_date"] = value
                 break
@@ -187,9 +192,9 @@ def _count_candidates(bounds: dict, facets: list[Facet], fact: str) -> set[int]:
     return {v for v in values if 0 <= v <= MAX_VISITS}
 
 
-def _options(facet: Facet, branch: Branch, case: Case, bounds: dict, facets: list[Facet]) -> Iterable[_Option]:
+def _options(facet: Facet, branch: Branch, case: Case, bounds: dict, facets: list[Facet], least: int) -> Iterable[_Option]:
     rule = branch.rule
-    facts = facet.facts
+    facts = {**facet.facts, _KNOWN_PRIOR: least}
     if branch.branch == "undetermined":
         for test in branch.conditions:
             if test.holds(facts) is None:
@@ -218,8 +223,8 @@ def _documenting(fact: str, rule: str, case: Case, bounds: dict, facets: list[Fa
     if fact in _FIXED and fact != "total_visits":
         return
     if fact in ("total_visits", "visits_to_date"):
-        if _history_for(case, facets) is not None:
-            yield _Option("visits_to_date", 0, rule)
+        # Documenting the unknown count: at the least, the visits already documented.
+        yield _Option("visits_to_date", _documented_prior(case, facets), rule)
         return
     if fact == "visits_requested":
         return
@@ -249,13 +254,16 @@ def _making(test: Test, wanted: bool, rule: str, facts: dict, bounds: dict) -> I
                 for r in sorted({test.value - prior, test.value - prior + 1}, reverse=True):
                     if 1 <= r <= MAX_VISITS and test.holds({"total_visits": prior + r}) is wanted:
                         yield _Option("visits_requested", r, rule)
-            asked = requested or 1
-            for p in sorted({test.value - asked, test.value - asked + 1}, reverse=True):
-                if 0 <= p <= MAX_VISITS and p != prior and test.holds({"total_visits": p + asked}) is wanted:
-                    yield _Option("visits_to_date", p, rule)
-        elif test.fact in ("visits_requested", "visits_to_date"):
+            if prior is None:  # an unknown count can be documented; a documented one is not changed
+                asked = requested or 1
+                least = facts.get(_KNOWN_PRIOR, 0)
+                for p in sorted({test.value - asked, test.value - asked + 1}, reverse=True):
+                    if least <= p <= MAX_VISITS and test.holds({"total_visits": p + asked}) is wanted:
+                        yield _Option("visits_to_date", p, rule)
+        elif test.fact == "visits_requested" or (test.fact == "visits_to_date" and prior is None):
+            least = 1 if test.fact == "visits_requested" else facts.get(_KNOWN_PRIOR, 0)
             for v in sorted({test.value, test.value + 1}, reverse=True):
-                if 0 <= v <= MAX_VISITS and test.holds({test.fact: v}) is wanted:
+                if least <= v <= MAX_VISITS and test.holds({test.fact: v}) is wanted:
                     yield _Option(test.fact, v, rule)
         return
     for value in spec.values:
@@ -264,10 +272,14 @@ def _making(test: Test, wanted: bool, rule: str, facts: dict, bounds: dict) -> I
                 yield _Option(test.fact, value, rule)
 
 
-def _history_for(case: Case, facets: list[Facet]) -> list | None:
+def _history_for(case: Case, facets: list[Facet]) -> list:
     item = case.requested_items[facets[0].item_index]
-    courses = [c for c in case.treatment_history if c.treatment in counted_with(item.treatment)]
-    return courses
+    return [c for c in case.treatment_history if c.treatment in counted_with(item.treatment)]
+
+
+def _documented_prior(case: Case, facets: list[Facet]) -> int:
+    """Prior visits the record already documents for this treatment."""
+    return sum(c.visits for c in _history_for(case, facets) if c.visits != NOT_DOCUMENTED)
 
 
 def _rules_for(changes: dict[str, Any], failing: list[tuple[Facet, Branch]]) -> list[str]:
@@ -287,7 +299,7 @@ def _describe(changes: dict[str, Any], treatment: str, rules: list[str]) -> Alte
         elif fact == "body_region":
             text = f"the body region specified ({label(value)})"
         elif fact == "visits_to_date":
-            text = f"prior {treatment} visits documented as {value}" + (" or fewer" if value else "")
+            text = f"the prior {treatment} visits documented: {value}" + (" or fewer in all" if value else "")
         elif fact == "functional_improvement" and value == "yes":
             text = f"objective functional improvement from the prior {treatment} documented"
         else:
@@ -318,16 +330,14 @@ def apply_alternative(case: Case | dict, item_index: int, alternative: Alternati
             for course in courses:
                 course["functional_improvement"] = value
         elif fact == "visits_to_date":
+            # Only unknown counts are filled in: the first takes what the
+            # documented courses leave of `value`, any others none.
+            unknown = [c for c in courses if c["visits"] == NOT_DOCUMENTED]
+            known = sum(c["visits"] for c in courses if c["visits"] != NOT_DOCUMENTED)
             if not courses:
                 data["treatment_history"].append({"treatment": item["treatment"], "visits": value})
-            else:
-                known = sum(c["visits"] for c in courses if c["visits"] != NOT_DOCUMENTED)
-                for i, course in enumerate(courses):
-                    course["visits"] = max(value - known, 0) if i == 0 and course["visits"] == NOT_DOCUMENTED else (
-                        course["visits"] if course["visits"] != NOT_DOCUMENTED else 0
-                    )
-                if all(c["visits"] != NOT_DOCUMENTED for c in courses) and sum(c["visits"] for c in courses) > value:
-                    courses[0]["visits"] = max(0, value - sum(c["visits"] for c in courses[1:]))
+            for i, course in enumerate(unknown):
+                course["visits"] = value - known if i == 0 else 0
         elif fact == "purpose":
             item["purpose"] = value
         else:

@@ -31,7 +31,7 @@ from .errors import Problem, RulePackError
 from .facets import Facet, facets
 from .pack import Citation, RulePack, bundled_pack_dirs, load_pack
 from .trace import Trace, explain
-from .vocabulary import NOT_SPECIFIED, Treatment, counted_with, label
+from .vocabulary import NOT_DOCUMENTED, NOT_SPECIFIED, Treatment, counted_with, label
 
 
 @dataclass
@@ -281,13 +281,20 @@ def _what_if(
             failing.extend((facet, b) for b in kept if b.verdict == "fail")
         return item_outcome(status), failing
 
-    # The search reads only the facts the rules read, the diagnoses' regions and
-    # groups, and whether a prior course exists: the same key, the same answer.
+    # The key holds everything the search reads: the facts the rules read, the
+    # prior and requested counts apart (the rules may read only their sum), the
+    # visits already documented, the diagnoses' regions and groups, and whether
+    # a prior course exists. The same key, the same answer.
     family = counted_with(item.treatment)
+    courses = [c for c in case.treatment_history if c.treatment in family]
+    first = facets_[0][0].facts
     key = (
         tuple(compiled.fact_key(f, day) for f, _ in facets_),
+        first["visits_to_date"],
+        first["visits_requested"],
+        sum(c.visits for c in courses if c.visits != NOT_DOCUMENTED),
         tuple((d.group, tuple(d.body_regions)) for d in case.diagnoses),
-        any(c.treatment in family for c in case.treatment_history),
+        bool(courses),
     )
     found = compiled._options_memo.get(key)
     if found is None:
