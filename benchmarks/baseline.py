@@ -60,6 +60,7 @@ PM_RECOMMENDED = "mtus.cpmtg.physical_medicine.recommended"
 ODG_PT_TRIAL = "odg.pt.six_visit_trial"
 ODG_PT_DISC = "odg.pt.disc_disorder.visits"
 TRACTION = "mtus.acoem12.traction.not_recommended"
+NECK_TRACTION = "mtus.acoem8.traction.not_recommended"
 
 ODG_QUESTIONS = {ODG_PT_TRIAL: "physical_medicine.trial", ODG_PT_DISC: "physical_medicine.visit_count"}
 MTUS_QUESTIONS_OVERLAPPING_ODG: frozenset[str] = frozenset()  # none in the bundled pack
@@ -157,6 +158,8 @@ def _facet(treatment: str, region: str, groups: set[str], total: int | None, imp
     elif treatment == "mechanical_traction":
         if region == NS or region in SPINE_LOW:
             out.append((TRACTION, FAIL))  # not recommended, or undetermined
+        if region == NS or region == "cervical":
+            out.append((NECK_TRACTION, FAIL))
     return out
 
 

@@ -16,8 +16,9 @@ from .decision import Decision, Outcome
 from .engine import Engine
 from .errors import MtusRulesError
 from . import ruletests
-from .lint import lint_paths
-from .pack import bundled_rules_dir
+from .coverage import markdown as coverage_markdown
+from .lint import lint_paths, pack_folders
+from .pack import bundled_rules_dir, load_pack
 from .trace import render as render_trace
 
 EXIT_INVALID = 2
@@ -70,6 +71,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     test.add_argument("--min-coverage", type=float, metavar="PERCENT", help="fail below this rule coverage")
     test.add_argument("--format", choices=("text", "json"), default="text")
 
+    cover = commands.add_parser("coverage", help="print the coverage table (Markdown) of the rule packs")
+    cover.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="pack folders or folders of packs (default: the bundled packs)")
+
     commands.add_parser("schema", help="print the JSON Schema of the case format")
 
     args = parser.parse_args(argv)
@@ -80,6 +84,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _lint(args)
     if args.command == "test":
         return _test(args)
+    if args.command == "coverage":
+        try:
+            packs = [load_pack(folder) for folder in pack_folders(args.paths or [bundled_rules_dir()])]
+        except MtusRulesError as exc:
+            print(f"mtus-rules: {exc}", file=sys.stderr)
+            return EXIT_INVALID
+        print(coverage_markdown(packs), end="")
+        return 0
     if args.command == "explain":
         return _each_case(args, lambda engine, case: engine.explain(case), lambda trace, path: render_trace(trace))
     return _each_case(

@@ -24,6 +24,7 @@ class Treatment(_Vocabulary):
     NMES = "nmes"
     TENS = "tens"
     INTERFERENTIAL_CURRENT = "interferential_current"
+    MICROCURRENT_STIMULATION = "microcurrent_stimulation"
     ACUPUNCTURE = "acupuncture"
     AQUATIC_THERAPY = "aquatic_therapy"
     WORK_CONDITIONING = "work_conditioning"
@@ -126,6 +127,7 @@ LABELS: dict[str, str] = {
     "nmes": "neuromuscular electrical stimulation (NMES)",
     "tens": "TENS",
     "interferential_current": "interferential current stimulation",
+    "microcurrent_stimulation": "microcurrent electrical stimulation (MENS)",
     "acupuncture": "acupuncture",
     "aquatic_therapy": "aquatic therapy",
     "work_conditioning": "work conditioning",
