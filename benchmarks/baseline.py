@@ -61,6 +61,8 @@ ODG_PT_TRIAL = "odg.pt.six_visit_trial"
 ODG_PT_DISC = "odg.pt.disc_disorder.visits"
 TRACTION = "mtus.acoem12.traction.not_recommended"
 NECK_TRACTION = "mtus.acoem8.traction.not_recommended"
+MANIP_FLARE_VISITS = "mtus.cpmtg.manipulation.flare_up.visits"
+MANIP_FLARE_WORK = "mtus.cpmtg.manipulation.flare_up.return_to_work"
 
 ODG_QUESTIONS = {ODG_PT_TRIAL: "physical_medicine.trial", ODG_PT_DISC: "physical_medicine.visit_count"}
 MTUS_QUESTIONS_OVERLAPPING_ODG: frozenset[str] = frozenset()  # none in the bundled pack
@@ -117,7 +119,10 @@ def _limit(total: int | None, limit: int) -> str:
     return SUPPORT if total <= limit else FAIL
 
 
-def _facet(treatment: str, region: str, groups: set[str], total: int | None, improvement: str, care_stage: str, purpose: str) -> list[tuple[str, str]]:
+def _facet(
+    treatment: str, region: str, groups: set[str], total: int | None, improvement: str, care_stage: str, purpose: str,
+    requested: int | None = None, work_status: str = "not_documented",
+) -> list[tuple[str, str]]:
     """(rule id, kind) for every rule that fires on one facet, in pack order."""
     out: list[tuple[str, str]] = []
     if treatment == "nmes":
@@ -141,6 +146,12 @@ def _facet(treatment: str, region: str, groups: set[str], total: int | None, imp
             out.append((MANIP_LOW_BACK_MAX, _limit(total, 18)))
         if purpose == "maintenance":
             out.append((MANIP_MAINTENANCE, FAIL))
+        if purpose == "flare_up" and region in (NS, "lumbar"):
+            if region == NS:  # both flare-up rules are undetermined without the region
+                out += [(MANIP_FLARE_VISITS, FAIL), (MANIP_FLARE_WORK, FAIL)]
+            else:
+                out.append((MANIP_FLARE_VISITS, FAIL if requested is None else _limit(requested, 2)))
+                out.append((MANIP_FLARE_WORK, MET if work_status in ("full_duty", "modified_duty") else FAIL))
     elif treatment in MASSAGE_FAMILY:
         out.append((MASSAGE_LIMIT, _limit(total, 6)))
         if care_stage != "first_evaluation":  # ongoing_care: not recommended; not documented: undetermined
@@ -191,7 +202,10 @@ def decide_items(case: Any) -> list[tuple[str, list[str]]]:
                 groups = {d.group.value for d in case.diagnoses if d.group}
             else:
                 groups = {d.group.value for d in case.diagnoses if d.group and (not d.body_regions or region in d.body_regions)}
-            fired = _suppress_odg(_facet(treatment, region, groups, total, improvement, care_stage, purpose))
+            fired = _suppress_odg(_facet(
+                treatment, region, groups, total, improvement, care_stage, purpose,
+                None if quantity == NS else quantity.total, case.work_status.value,
+            ))
             facet_fail = False
             facet_support = False
             for rule, kind in fired:
