@@ -199,4 +199,4 @@ def test_memo_changes_no_decision_and_stays_bounded():
     for _ in range(2):  # the second round is answered from the memo where it can be
         for case in cases:
             assert memo.evaluate(case) == plain.evaluate(case)
-    assert len(memo._packs[0]._memo) <= 3 and plain._packs[0]._memo == {}
+    assert len(memo._packs[0]._memo) <= 3 and not plain._packs[0]._memo

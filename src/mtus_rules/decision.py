@@ -49,8 +49,8 @@ class Finding(_Model):
     rule: str | None = Field(default=None, description="The rule id; none for notes about the input.")
     body_region: str | None = None
     text: str
-    needed: list[str] = Field(
-        default_factory=list, description="For insufficient documentation: the information the record lacks."
+    needed: tuple[str, ...] = Field(
+        default=(), description="For insufficient documentation: the information the record lacks."
     )
 
 

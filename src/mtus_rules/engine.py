@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import threading
-from collections.abc import Iterable, Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -35,19 +36,29 @@ from .vocabulary import NOT_DOCUMENTED, NOT_SPECIFIED, Treatment, counted_with, 
 
 
 @dataclass
+class _ByTreatment:
+    """The engine rules for one treatment, and the fact fields they read."""
+
+    matcher: Matcher
+    read_fact: Callable[[dict[str, Any], frozenset[str], int], dict[str, Any]]
+
+
+@dataclass
 class _Compiled:
     pack: RulePack
     ref: PackRef
-    matcher: Matcher
+    # Every rule is scoped to treatments, so each treatment gets its own engine
+    # ruleset: a fact carries only what that treatment's rules read, and the
+    # engine tests only their conditions.
+    by_treatment: dict[str, _ByTreatment]
     branches: dict[str, Branch]
-    fields: tuple[str, ...]
     cache_size: int
 
     def __post_init__(self) -> None:
-        self._memo: dict[tuple, tuple[Branch, ...]] = {}
-        self._options_memo: dict[tuple, WhatIf] = {}
+        self._memo: OrderedDict[tuple, tuple[Branch, ...]] = OrderedDict()
+        self._options_memo: OrderedDict[tuple, WhatIf] = OrderedDict()
+        self._finding_memo: OrderedDict[tuple, Finding] = OrderedDict()
         self._memo_lock = threading.Lock()
-        self.read_fact = fact_reader(self.fields)
         self.bounds = {t.value: thresholds(self.pack, t.value) for t in Treatment}
         rules = {rule.id: rule for rule in self.pack.rules}
 
@@ -60,14 +71,34 @@ class _Compiled:
 
         self.guideline = guideline
 
-    def fact_key(self, facet: Facet, day: int) -> tuple:
-        return tuple(self.read_fact(facet.facts, facet.diagnosis_groups, day).values())
+    def finding(self, branch: Branch, facet: Facet) -> Finding:
+        """The finding of one rule outcome on one region. Its text reads only the
+        region, the facts the rules read and the visit counts, so findings are
+        kept in a bounded memo (they are immutable)."""
+        facts = facet.facts
+        key = (id(branch), facet.body_region, facet.key, facts["visits_to_date"], facts["visits_requested"])
+        found = self._finding_memo.get(key)
+        if found is None:
+            found = _finding(branch, facet)
+            self.remember(self._finding_memo, key, found)
+        return found
 
-    def remember(self, memo: dict, key: tuple, value: Any) -> None:
+    def _read(self, facet: Facet, day: int) -> tuple[_ByTreatment | None, dict[str, Any], tuple]:
+        treatment = facet.facts["treatment"]
+        rules = self.by_treatment.get(treatment)
+        fact = rules.read_fact(facet.facts, facet.diagnosis_groups, day) if rules else {}
+        return rules, fact, (treatment, *fact.values())
+
+    def fact_key(self, facet: Facet, day: int) -> tuple:
+        return self._read(facet, day)[2]
+
+    def remember(self, memo: OrderedDict, key: tuple, value: Any) -> None:
         if self.cache_size:
             with self._memo_lock:
                 if len(memo) >= self.cache_size:
-                    memo.pop(next(iter(memo)))  # oldest first
+                    # Oldest first. A plain dict's next(iter(d)) after many
+                    # deletions scans the dead slots at its front: O(churn).
+                    memo.popitem(last=False)
                 memo[key] = value
 
     def match(self, facet: Facet, day: int) -> tuple[Branch, ...]:
@@ -75,12 +106,14 @@ class _Compiled:
 
         The answer depends only on the facts the rules read, so it is kept in a
         bounded memo; the engine (durable_rules) is asked on a miss."""
-        fact = self.read_fact(facet.facts, facet.diagnosis_groups, day)
-        key = tuple(fact.values())
+        rules, fact, key = self._read(facet, day)
+        facet.key = key
         found = self._memo.get(key)
         if found is not None:
             return found
-        branches = tuple(sorted((self.branches[n] for n in self.matcher.match(fact)), key=_position))
+        if rules is None:
+            return ()
+        branches = tuple(sorted((self.branches[n] for n in rules.matcher.match(fact)), key=_position))
         self.remember(self._memo, key, branches)
         return branches
 
@@ -113,12 +146,19 @@ class Engine:
     @staticmethod
     def _compile(pack: RulePack, cache_size: int) -> _Compiled:
         conditions, branches = compile_pack(pack)
+        by_treatment = {}
+        for treatment in Treatment:
+            mine = {n: c for n, c in conditions.items() if treatment in branches[n].rule.applies_to.treatment}
+            if mine:
+                by_treatment[treatment.value] = _ByTreatment(
+                    matcher=Matcher(f"{pack.name}.{pack.version}.{treatment.value}", mine),
+                    read_fact=fact_reader(tuple(sorted(fields_used(mine)))),
+                )
         return _Compiled(
             pack=pack,
             ref=PackRef(name=pack.name, version=pack.version, content_hash=pack.content_hash),
-            matcher=Matcher(f"{pack.name}.{pack.version}", conditions),
+            by_treatment=by_treatment,
             branches=branches,
-            fields=tuple(sorted(fields_used(conditions))),
             cache_size=cache_size,
         )
 
@@ -242,7 +282,7 @@ def _decide_item(
     status: dict[str, str] = {}
     for facet, branches in facets_:
         kept = _apply_precedence(branches)
-        findings.extend(_finding(b, facet) for b in kept)
+        findings.extend(compiled.finding(b, facet) for b in kept)
         status[facet.body_region] = facet_status(kept)
     outcome = item_outcome(status)
     if outcome is Outcome.UPHELD:
@@ -354,7 +394,7 @@ def _finding(branch: Branch, facet: Facet) -> Finding:
         return list(dict.fromkeys(FACTS[n].needed.replace("this treatment", treatment) for n in names))
 
     def make(kind: str, text: str, needed: list[str] | None = None) -> Finding:
-        return Finding(kind=kind, rule=rule.id, body_region=region, text=text, needed=needed or [])
+        return Finding(kind=kind, rule=rule.id, body_region=region, text=text, needed=tuple(needed or ()))
 
     if branch.branch == "undetermined":
         needed = needs([t.fact for t in branch.conditions if t.holds(facts) is None])

@@ -22,6 +22,7 @@ class Facet:
     facts: dict[str, Any]
     diagnosis_groups: frozenset[str]
     notes: list[str] = field(default_factory=list)
+    key: tuple = ()  # the facts the rules read, set when the facet is matched
 
 
 def item_regions(case: Case, item: RequestedItem) -> tuple[list[str], str | None]:
