@@ -18,6 +18,8 @@ from .case import (  # noqa: E402
     load_case,
 )
 from .alternatives import apply_alternative  # noqa: E402
+from .batch import BatchResult  # noqa: E402
+from .whatif import Comparison, Flip, compare  # noqa: E402
 from .decision import Alternative, Change, Decision, Finding, ItemDecision, Outcome, PackRef, Rationale, WhatIf  # noqa: E402
 from .engine import Engine  # noqa: E402
 from .errors import CaseError, MtusRulesError, Problem, RulePackError  # noqa: E402
@@ -33,6 +35,10 @@ from .vocabulary import (  # noqa: E402
 )
 
 __all__ = [
+    "BatchResult",
+    "Comparison",
+    "Flip",
+    "compare",
     "Alternative",
     "Change",
     "WhatIf",

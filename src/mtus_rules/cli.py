@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +16,9 @@ from . import __version__
 from .case import case_json_schema, load_case
 from .decision import Decision, Outcome
 from .engine import Engine
-from .errors import MtusRulesError
+from .errors import MtusRulesError, Problem
+from .batch import UnreadableRow
+from .whatif import compare
 from . import ruletests
 from .coverage import markdown as coverage_markdown
 from .lint import lint_paths, pack_folders
@@ -49,11 +53,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="use this rule pack folder instead of the bundled packs (repeatable)",
     )
 
+    _add_overrides(evaluate)
     evaluate.add_argument(
         "--no-what-if",
         action="store_true",
         help="leave out the visits supported and the changes that would overturn an upheld item",
     )
+
+    batch = commands.add_parser("batch", help="decide a JSON Lines file of cases, one result line per input line")
+    batch.add_argument("input", type=Path, metavar="CASES.jsonl", help="one case (a JSON object) per line; - for standard input")
+    batch.add_argument("-o", "--output", type=Path, metavar="OUT.jsonl", help="write here instead of standard output")
+    batch.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    batch.add_argument("--what-if", action="store_true", help="add what the rules would support to each item")
+    batch.add_argument("--rules", action="append", type=Path, metavar="PACK_DIR")
+    _add_overrides(batch)
+
+    compare_cmd = commands.add_parser("compare", help="decide cases as the packs stand and with overrides; list the flips")
+    compare_cmd.add_argument("cases", nargs="+", type=Path, metavar="CASE_FILE", help="case files, or .jsonl files of cases")
+    compare_cmd.add_argument("--rules", action="append", type=Path, metavar="PACK_DIR", help="the packs to start from")
+    compare_cmd.add_argument("--against", action="append", type=Path, metavar="PACK_DIR", help="compare with these packs instead")
+    compare_cmd.add_argument("--format", choices=("text", "json"), default="text")
+    _add_overrides(compare_cmd)
 
     explain = commands.add_parser("explain", help="show every rule considered for each item, and why it decided or not")
     explain.add_argument("cases", nargs="+", type=Path, metavar="CASE_FILE")
@@ -82,6 +102,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "lint":
         return _lint(args)
+    if args.command == "batch":
+        return _batch(args)
+    if args.command == "compare":
+        return _compare(args)
     if args.command == "test":
         return _test(args)
     if args.command == "coverage":
@@ -136,10 +160,124 @@ def _lint(args: argparse.Namespace) -> int:
     return 1 if errors or (args.strict and open_warnings) else 0
 
 
+def _add_overrides(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--limit", action="append", default=[], metavar="RULE=N", help="what if RULE's number were N (repeatable)"
+    )
+    parser.add_argument("--disable", action="append", default=[], metavar="RULE", help="what if RULE were off (repeatable)")
+
+
+def _engine(args: argparse.Namespace, packs: list[Path] | None = None, overrides: bool = True) -> Engine:
+    """The engine the arguments ask for; raises MtusRulesError."""
+    packs = packs if packs is not None else args.rules
+    engine = Engine(packs) if packs else Engine()
+    limits: dict[str, int] = {}
+    for text in getattr(args, "limit", []):
+        rule, sep, number = text.partition("=")
+        if not sep or not number.strip().isdigit():
+            raise MtusRulesError([Problem(location="--limit", message=f"expected RULE=N, got {text!r}")])
+        limits[rule.strip()] = int(number)
+    disabled = getattr(args, "disable", [])
+    if overrides and (limits or disabled):
+        engine = engine.with_overrides(limits, disabled)
+    return engine
+
+
+def _jsonl_rows(stream: Iterable[str]) -> Iterator[tuple[int, Any]]:
+    """(line number, case) from JSON Lines, read lazily; a line that is not
+    JSON becomes an UnreadableRow, reported on its row like any bad case."""
+    for number, line in enumerate(stream, 1):
+        if not line.strip():
+            continue
+        try:
+            yield number, json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield number, UnreadableRow(f"line {number}: invalid JSON: {exc.msg} (column {exc.colno})")
+
+
+def _batch(args: argparse.Namespace) -> int:
+    try:
+        engine = _engine(args)
+    except MtusRulesError as exc:
+        print(f"mtus-rules: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    with contextlib.ExitStack() as stack:
+        try:
+            stream = sys.stdin if str(args.input) == "-" else stack.enter_context(args.input.open(encoding="utf-8"))
+            out = stack.enter_context(args.output.open("w", encoding="utf-8")) if args.output else sys.stdout
+        except OSError as exc:
+            print(f"mtus-rules: {exc.filename}: {exc.strerror}", file=sys.stderr)
+            return EXIT_INVALID
+        progress = sys.stderr.isatty()
+        lines: deque[int] = deque()  # file lines of the rows in flight, oldest first
+
+        def rows() -> Iterator[Any]:
+            for number, data in _jsonl_rows(stream):
+                lines.append(number)
+                yield data
+
+        failed = total = 0
+        for result in engine.evaluate_many(rows(), workers=args.workers, what_if=args.what_if):
+            total += 1
+            record: dict[str, Any] = {"row": result.row, "line": lines.popleft()}
+            if result.decision is not None:
+                record["decision"] = result.decision.model_dump(mode="json")
+            else:
+                failed += 1
+                record["problems"] = [p.model_dump(mode="json", exclude_none=True) for p in result.problems or []]
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            if progress and total % 1000 == 0:
+                print(f"\rmtus-rules: {total:,} rows decided, {failed:,} bad", end="", file=sys.stderr, flush=True)
+    if progress and total >= 1000:
+        print(file=sys.stderr)
+    print(f"mtus-rules: {total:,} rows, {failed:,} bad", file=sys.stderr)
+    return EXIT_INVALID if failed else 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    try:
+        before = _engine(args, overrides=False)
+        after = _engine(args, packs=args.against) if args.against else _engine(args)
+    except MtusRulesError as exc:
+        print(f"mtus-rules: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    if not args.against and not (args.limit or args.disable):
+        print("mtus-rules: nothing to compare: give --limit, --disable or --against", file=sys.stderr)
+        return EXIT_INVALID
+
+    def cases() -> Iterator[Any]:
+        for path in args.cases:
+            if path.suffix == ".jsonl":
+                with path.open(encoding="utf-8") as stream:
+                    for _, data in _jsonl_rows(stream):
+                        yield data
+            else:
+                try:
+                    yield load_case(path)
+                except MtusRulesError as exc:
+                    print(f"mtus-rules: {exc}", file=sys.stderr)
+                    yield {"__invalid__": str(path)}
+
+    result = compare(before, after, cases())
+    if args.format == "json":
+        print(result.model_dump_json(indent=2))
+    else:
+        print(f"{result.items} items compared; {len(result.flips)} flip; {len(result.errors)} rows could not be read")
+        for direction, count in result.by_direction.items():
+            print(f"  {direction}: {count}")
+        if result.by_treatment:
+            print("by treatment: " + ", ".join(f"{t} {n}" for t, n in result.by_treatment.items()))
+        if result.by_rule:
+            print("by rule: " + ", ".join(f"{r} {n}" for r, n in result.by_rule.items()))
+        for flip in result.flips:
+            print(f"  row {flip.row} item {flip.item} ({flip.treatment}): {flip.before} -> {flip.after}; caused by {', '.join(flip.cause) or '-'}")
+    return 0
+
+
 def _each_case(args: argparse.Namespace, run: Callable, render: Callable) -> int:
     """Load the engine, then each case file; print results for the valid ones."""
     try:
-        engine = Engine(args.rules) if args.rules else Engine()
+        engine = _engine(args)
     except MtusRulesError as exc:
         print(f"mtus-rules: {exc}", file=sys.stderr)
         return EXIT_INVALID

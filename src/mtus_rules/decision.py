@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from enum import Enum
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -116,6 +116,9 @@ class PackRef(_Model):
     name: str
     version: str
     content_hash: str
+    overrides: dict[str, Any] | None = Field(
+        default=None, description="What-if changes to the pack as loaded, when there are any."
+    )
 
 
 class Decision(_Model):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -31,7 +31,9 @@ from .decision import (
 from .errors import Problem, RulePackError
 from .facets import Facet, facets
 from .pack import Citation, RulePack, bundled_pack_dirs, load_pack
+from .batch import BatchResult, evaluate_many
 from .trace import Trace, explain
+from .whatif import override_pack
 from .vocabulary import NOT_DOCUMENTED, NOT_SPECIFIED, Treatment, counted_with, label
 
 
@@ -141,6 +143,7 @@ class Engine:
         _check_no_overlap(loaded)
         if cache_size < 0:
             raise ValueError("cache_size must be >= 0")
+        self.cache_size = cache_size
         self._packs = [self._compile(pack, cache_size) for pack in loaded]
 
     @staticmethod
@@ -156,7 +159,7 @@ class Engine:
                 )
         return _Compiled(
             pack=pack,
-            ref=PackRef(name=pack.name, version=pack.version, content_hash=pack.content_hash),
+            ref=PackRef(name=pack.name, version=pack.version, content_hash=pack.content_hash, overrides=pack.overrides),
             by_treatment=by_treatment,
             branches=branches,
             cache_size=cache_size,
@@ -202,6 +205,35 @@ class Engine:
             library_version=__version__,
             items=items,
         )
+
+    def evaluate_many(
+        self, cases: Iterable[Case | Mapping[str, Any]], *, workers: int = 1, what_if: bool = False
+    ) -> Iterator[BatchResult]:
+        """Decide every case of `cases`, yielding one BatchResult per input, in
+        order: a decision, or the problems of a bad row (never dropped, never
+        stopping the batch). `workers` > 1 spreads the work over processes;
+        input is read through a bounded window, so memory stays flat."""
+        return evaluate_many(self, cases, workers=workers, what_if=what_if)
+
+    def with_overrides(
+        self, limits: Mapping[str, int] | None = None, disabled: Iterable[str] = ()
+    ) -> Engine:
+        """A new engine whose packs have these limits changed (rule id -> number)
+        and these rules switched off; no file is edited. Decisions it makes carry
+        the overrides in `rule_pack.overrides`."""
+        limits = dict(limits or {})
+        disabled = list(disabled)
+        changed = []
+        for pack in self.packs:
+            ids = {rule.id for rule in pack.rules}
+            mine_limits = {r: v for r, v in limits.items() if r in ids}
+            mine_disabled = [r for r in disabled if r in ids]
+            changed.append(override_pack(pack, mine_limits, mine_disabled) if mine_limits or mine_disabled else pack)
+        everywhere = {rule.id for pack in self.packs for rule in pack.rules}
+        missing = [r for r in [*limits, *disabled] if r not in everywhere]
+        if missing:
+            raise RulePackError([Problem(message=f"no rule '{r}' in any loaded pack") for r in missing])
+        return Engine(changed, cache_size=self.cache_size)
 
     def explain(self, case: Case | Mapping[str, Any]) -> Trace:
         """Every rule considered for every item, with the value of each

@@ -245,6 +245,9 @@ class RulePack(BaseModel):
     lines: dict[str, int] = Field(default_factory=dict, description="Rule id -> line of its id.")
     folder: str = ""
     known_gaps: tuple[KnownGap, ...] = ()
+    overrides: dict[str, Any] | None = Field(
+        default=None, description="What-if changes made to the pack as loaded (limits, disabled rules)."
+    )
 
     def rule(self, rule_id: str) -> Rule:
         for rule in self.rules:
