@@ -1,0 +1,390 @@
+"""Code tables: CPT/HCPCS and ICD-10-CM codes translated into the vocabulary."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from mtus_rules import codes
+from mtus_rules.codes import (
+    AmbiguousCodeError,
+    InvalidCodeError,
+    UnmappedCodeError,
+    diagnosis_for,
+    load_code_tables,
+    treatments_for,
+)
+from mtus_rules.errors import MtusRulesError, RulePackError
+from mtus_rules.vocabulary import BodyRegion as R
+from mtus_rules.vocabulary import DiagnosisGroup as G
+from mtus_rules.vocabulary import Treatment as T
+
+BUNDLED = codes.default_codes_dir()
+ESTIM = (T.NMES, T.TENS, T.INTERFERENTIAL_CURRENT, T.MICROCURRENT_STIMULATION)
+
+# --------------------------------------------------------------------------- procedures
+
+SINGLE = [
+    *[(c, T.MANIPULATION) for c in ("98940", "98941", "98942", "98943", "98925", "98929")],
+    ("97124", T.MASSAGE),
+    ("97012", T.MECHANICAL_TRACTION),
+    *[(c, T.PHYSICAL_THERAPY) for c in ("97110", "97112", "97530", "97161", "97162", "97163", "97164")],
+    ("97113", T.AQUATIC_THERAPY),
+    *[(c, T.ACUPUNCTURE) for c in ("97810", "97811", "97813", "97814")],
+    ("E0720", T.TENS),
+    ("E0730", T.TENS),
+    ("E0745", T.NMES),
+    ("S8130", T.INTERFERENTIAL_CURRENT),
+    ("S8131", T.INTERFERENTIAL_CURRENT),
+    ("97545", T.WORK_CONDITIONING),
+    ("97546", T.WORK_CONDITIONING),
+]
+
+
+@pytest.mark.parametrize("code, treatment", SINGLE)
+def test_procedure_code_maps_to_its_treatment(code, treatment):
+    assert treatments_for(code) is treatment
+    # the wording does not matter when the code decides
+    assert treatments_for(code, "anything at all") is treatment
+
+
+@pytest.mark.parametrize("code", [" 97124", "e0720", "g0283 "])
+def test_procedure_codes_are_normalized(code):
+    assert codes.bundled_code_tables().candidates_for(code)
+
+
+AMBIGUOUS = [
+    ("97140", (T.MANIPULATION, T.MYOFASCIAL_RELEASE)),
+    ("97014", ESTIM),
+    ("G0283", ESTIM),
+    ("97032", ESTIM),
+]
+
+
+@pytest.mark.parametrize("code, candidates", AMBIGUOUS)
+def test_ambiguous_code_without_wording_raises_with_candidates(code, candidates):
+    with pytest.raises(AmbiguousCodeError) as info:
+        treatments_for(code)
+    assert info.value.code == code
+    assert set(info.value.candidates) == set(candidates)
+    assert isinstance(info.value, MtusRulesError) and isinstance(info.value, ValueError)
+    for t in candidates:
+        assert str(t) in str(info.value)
+
+
+RESOLVED = [
+    ("97140", "Myofascial release x 6 visits", T.MYOFASCIAL_RELEASE),
+    ("97140", "myofascial-release, lumbar", T.MYOFASCIAL_RELEASE),
+    ("97140", "Soft tissue mobilization to the neck", T.MYOFASCIAL_RELEASE),  # longer phrase wins over "mobilization"
+    ("97140", "Chiropractic treatment 2x4", T.MANIPULATION),
+    ("97140", "Spinal MANIPULATION", T.MANIPULATION),
+    ("97140", "joint mobilization, right shoulder", T.MANIPULATION),
+    ("97014", "TENS trial", T.TENS),
+    ("97014", "Transcutaneous electrical nerve stimulation", T.TENS),
+    ("97014", "interferential current stimulation", T.INTERFERENTIAL_CURRENT),
+    ("G0283", "NMES to quadriceps", T.NMES),
+    ("G0283", "electrical muscle stim", T.NMES),
+    ("97032", "Muscle stimulation, attended", T.NMES),
+    ("97032", "microcurrent (MENS)", T.MICROCURRENT_STIMULATION),
+]
+
+
+@pytest.mark.parametrize("code, wording, treatment", RESOLVED)
+def test_ambiguous_code_resolved_by_wording(code, wording, treatment):
+    assert treatments_for(code, wording) is treatment
+
+
+UNRESOLVED = [
+    ("97140", "manual therapy", ()),
+    ("97140", "chiropractic manipulation with myofascial release", (T.MANIPULATION, T.MYOFASCIAL_RELEASE)),
+    ("97014", "e-stim", ()),
+    ("97014", "tension", ()),  # "TENS" must be a whole word
+    ("97014", "TENS/NMES combination unit", (T.NMES, T.TENS)),
+]
+
+
+@pytest.mark.parametrize("code, wording, named", UNRESOLVED)
+def test_wording_that_does_not_pick_exactly_one_stays_ambiguous(code, wording, named):
+    with pytest.raises(AmbiguousCodeError) as info:
+        treatments_for(code, wording)
+    assert set(info.value.named) == set(named)
+    assert info.value.wording == wording
+    assert wording in str(info.value)
+
+
+@pytest.mark.parametrize("code", ["97035", "99213", "G0151", "E0731"])
+def test_unmapped_procedure_code(code):
+    with pytest.raises(UnmappedCodeError, match=code):
+        treatments_for(code)
+
+
+@pytest.mark.parametrize("code", ["9714", "971400", "ABCDE", "M51.26", "", "Z9999"])
+def test_malformed_procedure_code(code):
+    with pytest.raises(InvalidCodeError):
+        treatments_for(code)
+
+
+# --------------------------------------------------------------------------- diagnoses
+
+DIAGNOSES = [
+    # sprains and strains; seventh characters need no entries of their own
+    ("S13.4XXA", [R.CERVICAL], G.SPRAIN_STRAIN),
+    ("S16.1XXD", [R.CERVICAL], G.SPRAIN_STRAIN),
+    ("S23.3XXA", [R.THORACIC], G.SPRAIN_STRAIN),
+    ("S29.012A", [R.THORACIC], G.SPRAIN_STRAIN),
+    ("S29.011A", [], G.SPRAIN_STRAIN),  # front wall of the chest: no spinal region
+    ("S33.5XXA", [R.LUMBAR], G.SPRAIN_STRAIN),
+    ("S39.012A", [R.LUMBAR], G.SPRAIN_STRAIN),
+    ("S39.01", [], G.SPRAIN_STRAIN),
+    ("S43.401A", [R.SHOULDER], G.SPRAIN_STRAIN),
+    ("S46.011A", [R.SHOULDER], G.SPRAIN_STRAIN),
+    ("S46.021A", [R.SHOULDER], G.ROTATOR_CUFF),
+    ("S53.401A", [R.ELBOW], G.SPRAIN_STRAIN),
+    ("S63.501A", [R.WRIST], G.SPRAIN_STRAIN),
+    ("S73.101A", [R.HIP], G.SPRAIN_STRAIN),
+    ("S83.511A", [R.KNEE], G.SPRAIN_STRAIN),
+    ("S83.6", [R.KNEE], G.SPRAIN_STRAIN),
+    ("S93.401A", [R.ANKLE], G.SPRAIN_STRAIN),
+    # disc disorders: the longest prefix fixes the region
+    ("M50.20", [R.CERVICAL], G.DISC_DISORDER),
+    ("M51.2", [], G.DISC_DISORDER),
+    ("M51.26", [R.LUMBAR], G.DISC_DISORDER),
+    ("M5126", [R.LUMBAR], G.DISC_DISORDER),
+    ("m51.26", [R.LUMBAR], G.DISC_DISORDER),
+    ("M51.24", [R.THORACIC], G.DISC_DISORDER),
+    ("M51.25", [R.THORACIC, R.LUMBAR], G.DISC_DISORDER),
+    ("M51.27", [R.LUMBAR], G.DISC_DISORDER),
+    ("M51.16", [R.LUMBAR], G.DISC_DISORDER),
+    ("M51.362", [R.LUMBAR], G.DISC_DISORDER),
+    ("M51.9", [], G.DISC_DISORDER),
+    # radiculopathy
+    ("M54.12", [R.CERVICAL], G.RADICULOPATHY),
+    ("M54.14", [R.THORACIC], G.RADICULOPATHY),
+    ("M54.16", [R.LUMBAR], G.RADICULOPATHY),
+    ("M54.17", [R.LUMBAR], G.RADICULOPATHY),
+    ("M54.10", [], G.RADICULOPATHY),
+    # spinal pain
+    ("M54.2", [R.CERVICAL], G.OTHER),
+    ("M54.50", [R.LUMBAR], G.OTHER),
+    ("M54.59", [R.LUMBAR], G.OTHER),
+    ("M54.6", [R.THORACIC], G.OTHER),
+    # the rest
+    ("M79.10", [], G.MYALGIA_MYOSITIS),
+    ("M79.18", [], G.MYALGIA_MYOSITIS),
+    ("M60.9", [], G.MYALGIA_MYOSITIS),
+    ("M79.2", [], G.NEURALGIA_NEURITIS),
+    ("G90.511", [], G.CRPS),
+    ("G56.41", [], G.CRPS),
+    ("M75.120", [R.SHOULDER], G.ROTATOR_CUFF),
+    ("G56.01", [R.WRIST, R.HAND], G.CARPAL_TUNNEL),
+    ("G44.309", [R.HEAD], G.HEADACHE),
+    ("G44.209", [R.HEAD], G.HEADACHE),
+    ("F43.10", [], G.PSYCHIATRIC),
+]
+
+
+@pytest.mark.parametrize("code, regions, group", DIAGNOSES)
+def test_icd10_code_maps_by_longest_prefix(code, regions, group):
+    assert diagnosis_for(code) == (regions, group)
+
+
+@pytest.mark.parametrize(
+    "code, why",
+    [
+        ("M99.999", "not a code of ICD-10-CM"),
+        ("M51.2X", "not a code of ICD-10-CM"),
+        ("S13.4XXZ", "not a code of ICD-10-CM"),  # no such seventh character
+        ("12345", "is not an ICD-10-CM code"),
+        ("M5", "is not an ICD-10-CM code"),
+        ("M50-M54", "is not an ICD-10-CM code"),  # a block, not a code
+        ("M51.26.1", "is not an ICD-10-CM code"),
+        ("", "is not an ICD-10-CM code"),
+    ],
+)
+def test_invalid_icd10_code(code, why):
+    with pytest.raises(InvalidCodeError, match=why):
+        diagnosis_for(code)
+
+
+@pytest.mark.parametrize("code", ["J45.909", "M54.9", "S13.9XXA", "M25.511", "M51"])
+def test_existing_but_unmapped_icd10_code(code):
+    if code == "M51":  # the category itself is mapped (disc disorder, region not fixed)
+        assert diagnosis_for(code) == ([], G.DISC_DISORDER)
+        return
+    with pytest.raises(UnmappedCodeError, match="not in the code table"):
+        diagnosis_for(code)
+
+
+def test_every_bundled_prefix_exists_in_icd10cm():
+    tables = codes.bundled_code_tables()
+    missing = [p for p in tables.diagnosis_prefixes if not codes.icd10cm_exists(p)]
+    assert missing == []
+
+
+def test_bundled_tables_have_versions_and_own_descriptions():
+    tables = load_code_tables(BUNDLED)
+    assert tables.procedures_version and tables.diagnoses_version
+    assert set(tables.procedure_codes) >= {code for code, _ in SINGLE} | {code for code, _ in AMBIGUOUS}
+
+
+# --------------------------------------------------------------------------- malformed tables
+
+GOOD_PROCEDURES = """\
+version: "1.0.0"
+procedures:
+  - code: "97124"
+    treatments: [massage]
+    description: Massage.
+"""
+GOOD_DIAGNOSES = """\
+version: "1.0.0"
+diagnoses:
+  - prefix: "S13.4"
+    body_regions: [cervical]
+    group: sprain_strain
+    description: Neck sprain.
+"""
+
+
+def _tables(tmp_path: Path, procedures: str = GOOD_PROCEDURES, diagnoses: str = GOOD_DIAGNOSES) -> Path:
+    (tmp_path / "procedures.yaml").write_text(procedures)
+    (tmp_path / "diagnoses.yaml").write_text(diagnoses)
+    return tmp_path
+
+
+def test_small_valid_tables_load(tmp_path):
+    tables = load_code_tables(_tables(tmp_path))
+    assert tables.treatments_for("97124") is T.MASSAGE
+    assert tables.diagnosis_for("S13.4XXA") == ([R.CERVICAL], G.SPRAIN_STRAIN)
+
+
+BAD_TABLES = [
+    (
+        "unknown treatment",
+        "procedures.yaml",
+        GOOD_PROCEDURES + '  - code: "97035"\n    treatments: [ultrasound]\n    description: x\n',
+        7,
+        "procedures[1].treatments[0]",
+    ),
+    (
+        "duplicate code",
+        "procedures.yaml",
+        GOOD_PROCEDURES + '  - code: "97124"\n    treatments: [massage]\n    description: again\n',
+        6,
+        "listed twice",
+    ),
+    (
+        "unquoted code",
+        "procedures.yaml",
+        GOOD_PROCEDURES.replace('"97124"', "97124"),
+        3,
+        "in quotes",
+    ),
+    (
+        "unknown field",
+        "procedures.yaml",
+        GOOD_PROCEDURES + "    units: 4\n",
+        6,
+        "unknown field",
+    ),
+    (
+        "wording for a treatment the code does not map to",
+        "procedures.yaml",
+        GOOD_PROCEDURES
+        + '  - code: "97140"\n    treatments: [manipulation, myofascial_release]\n    description: x\n'
+        + "    resolve_by_wording:\n      massage: [massage]\n",
+        6,
+        "does not map to: massage",
+    ),
+    (
+        "same wording for two treatments",
+        "procedures.yaml",
+        GOOD_PROCEDURES
+        + '  - code: "97140"\n    treatments: [manipulation, myofascial_release]\n    description: x\n'
+        + "    resolve_by_wording:\n      manipulation: [MFR]\n      myofascial_release: [mfr]\n",
+        6,
+        "listed for both",
+    ),
+    (
+        "malformed procedure code",
+        "procedures.yaml",
+        GOOD_PROCEDURES.replace('"97124"', '"9712"'),
+        3,
+        "not a CPT or HCPCS code",
+    ),
+    (
+        "unknown body region",
+        "diagnoses.yaml",
+        GOOD_DIAGNOSES.replace("[cervical]", "[neck]"),
+        4,
+        "diagnoses[0].body_regions[0]",
+    ),
+    (
+        "unknown group",
+        "diagnoses.yaml",
+        GOOD_DIAGNOSES.replace("sprain_strain", "sprain"),
+        5,
+        "diagnoses[0].group",
+    ),
+    (
+        "duplicate prefix",
+        "diagnoses.yaml",
+        GOOD_DIAGNOSES + '  - prefix: "S13.4"\n    body_regions: []\n    description: again\n',
+        7,
+        "listed twice",
+    ),
+    (
+        "prefix without its dot",
+        "diagnoses.yaml",
+        GOOD_DIAGNOSES.replace('"S13.4"', '"S134"'),
+        3,
+        "written with its dot",
+    ),
+    (
+        "missing version",
+        "diagnoses.yaml",
+        GOOD_DIAGNOSES.replace('version: "1.0.0"\n', ""),
+        1,
+        "version",
+    ),
+    (
+        "YAML syntax",
+        "diagnoses.yaml",
+        GOOD_DIAGNOSES + "  - prefix: [unclosed\n",
+        7,
+        "invalid YAML",
+    ),
+]
+
+
+@pytest.mark.parametrize("name, file, text, line, expected", BAD_TABLES, ids=[b[0] for b in BAD_TABLES])
+def test_malformed_table_reports_file_and_line(tmp_path, name, file, text, line, expected):
+    folder = _tables(tmp_path, **{file.removesuffix(".yaml"): text})
+    with pytest.raises(RulePackError) as info:
+        load_code_tables(folder)
+    problems = info.value.problems
+    assert any(
+        p.file == str(folder / file) and p.line == line and (expected in p.message or expected in p.location)
+        for p in problems
+    ), "\n".join(map(str, problems))
+
+
+def test_problems_in_both_files_are_reported_together(tmp_path):
+    folder = _tables(
+        tmp_path,
+        procedures=GOOD_PROCEDURES.replace("[massage]", "[rubbing]"),
+        diagnoses=GOOD_DIAGNOSES.replace("[cervical]", "[neck]"),
+    )
+    with pytest.raises(RulePackError) as info:
+        load_code_tables(folder)
+    assert {Path(p.file).name for p in info.value.problems} == {"procedures.yaml", "diagnoses.yaml"}
+
+
+def test_missing_folder_or_file(tmp_path):
+    with pytest.raises(RulePackError, match="not a folder"):
+        load_code_tables(tmp_path / "nowhere")
+    shutil.copy(BUNDLED / "procedures.yaml", tmp_path / "procedures.yaml")
+    with pytest.raises(RulePackError, match="diagnoses.yaml: file not found"):
+        load_code_tables(tmp_path)
