@@ -18,6 +18,7 @@ from .case import (  # noqa: E402
     load_case,
 )
 from .alternatives import apply_alternative  # noqa: E402
+from .audit import DecisionLog  # noqa: E402
 from .batch import BatchResult  # noqa: E402
 from .whatif import Comparison, Flip, compare  # noqa: E402
 from .decision import Alternative, Change, Decision, Finding, ItemDecision, Outcome, PackRef, Rationale, WhatIf  # noqa: E402
@@ -35,6 +36,7 @@ from .vocabulary import (  # noqa: E402
 )
 
 __all__ = [
+    "DecisionLog",
     "BatchResult",
     "Comparison",
     "Flip",

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
-from .case import Case
+from .case import Case, parse_case
 from .decision import Decision
 from .errors import MtusRulesError, Problem
 
@@ -93,17 +93,23 @@ def evaluate_many(
     with ProcessPoolExecutor(
         max_workers=workers, initializer=_start_worker, initargs=(engine.packs, engine.cache_size)
     ) as pool:
-        pending: deque[Future] = deque()
+        pending: deque[tuple[Future, list[tuple[int, Any]]]] = deque()
+        log = engine.decision_log  # the workers' engines have none: decisions are recorded here
 
         def submit() -> bool:
             chunk = list(itertools.islice(rows, chunk_size))
             if chunk:
-                pending.append(pool.submit(_decide_chunk, chunk, what_if))
+                pending.append((pool.submit(_decide_chunk, chunk, what_if), chunk if log else []))
             return bool(chunk)
 
         while len(pending) < window and submit():
             pass
         while pending:
-            results = pending.popleft().result()
+            future, chunk = pending.popleft()
+            results = future.result()
             submit()
+            if log is not None:
+                for (_, data), result in zip(chunk, results):
+                    if result.decision is not None:
+                        log.record(parse_case(data), result.decision)
             yield from results

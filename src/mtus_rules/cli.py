@@ -17,6 +17,7 @@ from .case import case_json_schema, load_case
 from .decision import Decision, Outcome
 from .engine import Engine
 from .errors import MtusRulesError, Problem
+from .audit import DecisionLog
 from .batch import UnreadableRow
 from .whatif import compare
 from . import ruletests
@@ -54,6 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
 
     _add_overrides(evaluate)
+    _add_log(evaluate)
     evaluate.add_argument(
         "--no-what-if",
         action="store_true",
@@ -67,6 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     batch.add_argument("--what-if", action="store_true", help="add what the rules would support to each item")
     batch.add_argument("--rules", action="append", type=Path, metavar="PACK_DIR")
     _add_overrides(batch)
+    _add_log(batch)
 
     compare_cmd = commands.add_parser("compare", help="decide cases as the packs stand and with overrides; list the flips")
     compare_cmd.add_argument("cases", nargs="+", type=Path, metavar="CASE_FILE", help="case files, or .jsonl files of cases")
@@ -160,6 +163,13 @@ def _lint(args: argparse.Namespace) -> int:
     return 1 if errors or (args.strict and open_warnings) else 0
 
 
+def _add_log(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--decision-log", type=Path, metavar="LOG.jsonl", help="append an audit record per decision")
+    parser.add_argument(
+        "--log-identifying", action="store_true", help="keep claimant, date of injury, case id and free text in the log"
+    )
+
+
 def _add_overrides(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--limit", action="append", default=[], metavar="RULE=N", help="what if RULE's number were N (repeatable)"
@@ -170,7 +180,9 @@ def _add_overrides(parser: argparse.ArgumentParser) -> None:
 def _engine(args: argparse.Namespace, packs: list[Path] | None = None, overrides: bool = True) -> Engine:
     """The engine the arguments ask for; raises MtusRulesError."""
     packs = packs if packs is not None else args.rules
-    engine = Engine(packs) if packs else Engine()
+    log_path = getattr(args, "decision_log", None)
+    log = DecisionLog(log_path, include_identifying=args.log_identifying) if log_path else None
+    engine = Engine(packs, decision_log=log) if packs else Engine(decision_log=log)
     limits: dict[str, int] = {}
     for text in getattr(args, "limit", []):
         rule, sep, number = text.partition("=")

@@ -31,6 +31,7 @@ from .decision import (
 from .errors import Problem, RulePackError
 from .facets import Facet, facets
 from .pack import Citation, RulePack, bundled_pack_dirs, load_pack
+from .audit import DecisionLog
 from .batch import BatchResult, evaluate_many
 from .trace import Trace, explain
 from .whatif import override_pack
@@ -133,10 +134,17 @@ class Engine:
     in force on the same day: the request date picks the pack.
 
     `cache_size` bounds a memo of engine answers per distinct set of facts the
-    rules read (not per case); 0 asks the engine for every facet.
+    rules read (not per case); 0 asks the engine for every facet. With a
+    `decision_log`, every decision is also recorded there for audit.
     """
 
-    def __init__(self, packs: Iterable[RulePack | str | Path] | None = None, *, cache_size: int = 4096):
+    def __init__(
+        self,
+        packs: Iterable[RulePack | str | Path] | None = None,
+        *,
+        cache_size: int = 4096,
+        decision_log: DecisionLog | None = None,
+    ):
         loaded = [p if isinstance(p, RulePack) else load_pack(p) for p in (packs if packs is not None else bundled_pack_dirs())]
         if not loaded:
             raise RulePackError([Problem(message="no rule packs given")])
@@ -144,6 +152,7 @@ class Engine:
         if cache_size < 0:
             raise ValueError("cache_size must be >= 0")
         self.cache_size = cache_size
+        self.decision_log = decision_log
         self._packs = [self._compile(pack, cache_size) for pack in loaded]
 
     @staticmethod
@@ -187,6 +196,12 @@ class Engine:
         make it medically necessary. That re-decides the item several times, so
         it is off unless asked for."""
         case = parse_case(case)
+        decision = self._decide(case, what_if)
+        if self.decision_log is not None:
+            self.decision_log.record(case, decision)
+        return decision
+
+    def _decide(self, case: Case, what_if: bool) -> Decision:
         compiled = self._compiled_for(case.request_date)
         if compiled is None:
             return self._outside_period(case, what_if)
@@ -233,7 +248,7 @@ class Engine:
         missing = [r for r in [*limits, *disabled] if r not in everywhere]
         if missing:
             raise RulePackError([Problem(message=f"no rule '{r}' in any loaded pack") for r in missing])
-        return Engine(changed, cache_size=self.cache_size)
+        return Engine(changed, cache_size=self.cache_size, decision_log=self.decision_log)
 
     def explain(self, case: Case | Mapping[str, Any]) -> Trace:
         """Every rule considered for every item, with the value of each
