@@ -183,8 +183,11 @@ def test_schema_export_lists_case_fields(capsys):
     out = capsys.readouterr().out
     assert '"requested_items"' in out and '"not_documented"' in out
     schema = mtus_rules.case_json_schema()
-    assert schema["additionalProperties"] is False
-    assert {"date_of_injury", "request_date", "requested_items"} <= set(schema["required"])
+    case, rfa = schema["$defs"]["Case"], schema["$defs"]["RfaCase"]
+    assert [ref["$ref"] for ref in schema["anyOf"]] == ["#/$defs/Case", "#/$defs/RfaCase"]
+    assert case["additionalProperties"] is False and rfa["additionalProperties"] is False
+    assert {"date_of_injury", "request_date", "requested_items"} <= set(case["required"])
+    assert {"date_of_injury", "request_date", "rfa_lines"} <= set(rfa["required"])
 
 
 def test_memo_changes_no_decision_and_stays_bounded():

@@ -160,6 +160,30 @@ Quantity = Annotated[
 ]
 
 
+class RfaMapping(_Model):
+    """How an item was read from an RFA line: codes and text to treatment, regions and visits."""
+
+    line: int = Field(description="Position of the RFA line, from 0.")
+    code: str
+    treatment: Treatment
+    resolved_by: Literal["code", "wording"] = Field(
+        description="'wording' when the code means several treatments and the service text chose one."
+    )
+    icd10: str
+    diagnosis_regions: list[BodyRegion]
+    diagnosis_group: DiagnosisGroup | None
+    quantity_text: str | None
+    visits: int | None
+
+    def describe(self) -> str:
+        how = " (by the service's wording)" if self.resolved_by == "wording" else ""
+        regions = ", ".join(r.value.replace("_", " ") for r in self.diagnosis_regions) or "no particular region"
+        group = f", {self.diagnosis_group.value.replace('_', ' ')}" if self.diagnosis_group else ""
+        quantity = f"; '{self.quantity_text}' -> {self.visits} visits" if self.quantity_text else "; no quantity"
+        return (f"Read from RFA line {self.line + 1}: code {self.code} -> {self.treatment.value}{how}; "
+                f"ICD-10 {self.icd10} -> {regions}{group}{quantity}.")
+
+
 class RequestedItem(_Model):
     """One disputed line of the request."""
 
@@ -170,6 +194,7 @@ class RequestedItem(_Model):
     ] = NOT_SPECIFIED
     quantity: Quantity = NOT_SPECIFIED
     purpose: Purpose = Purpose.COURSE_OF_TREATMENT
+    rfa: RfaMapping | None = Field(default=None, description="Set when the item was read from an RFA line.")
 
     @property
     def visits(self) -> int | None:
@@ -177,8 +202,8 @@ class RequestedItem(_Model):
         return None if isinstance(self.quantity, str) else self.quantity.total
 
 
-class Case(_Model):
-    """One review case: the clinical facts and the disputed items."""
+class CaseFacts(_Model):
+    """The clinical facts of a case, whichever way its items are given."""
 
     case_id: StrictStr | None = None
     claimant: Claimant | None = None
@@ -194,7 +219,6 @@ class Case(_Model):
     work_status: WorkStatus = WorkStatus.NOT_DOCUMENTED
     home_exercise: Documented = Documented.NOT_DOCUMENTED
     care_stage: CareStage = CareStage.NOT_DOCUMENTED
-    requested_items: Annotated[list[RequestedItem], Field(min_length=1)]
 
     @field_validator("request_date")
     @classmethod
@@ -205,12 +229,26 @@ class Case(_Model):
         return value
 
 
+class Case(CaseFacts):
+    """One review case: the clinical facts and the disputed items."""
+
+    requested_items: Annotated[list[RequestedItem], Field(min_length=1)]
+
+
 def case_json_schema() -> dict[str, Any]:
-    """JSON Schema of the case format, for integrators."""
-    schema = Case.model_json_schema()
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "mtus-rules case"
-    return schema
+    """JSON Schema of the case format (requested items, or RFA lines), for integrators."""
+    from pydantic.json_schema import models_json_schema
+
+    from .rfa import RfaCase
+
+    _, defs = models_json_schema([(Case, "validation"), (RfaCase, "validation")], ref_template="#/$defs/{model}")
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "mtus-rules case",
+        "description": "A case gives its disputed items as requested_items, or as rfa_lines read through the code tables.",
+        "anyOf": [{"$ref": "#/$defs/Case"}, {"$ref": "#/$defs/RfaCase"}],
+        "$defs": defs["$defs"],
+    }
 
 
 def parse_case(data: Any, *, file: str | None = None, lines: dict | None = None) -> Case:
@@ -219,6 +257,10 @@ def parse_case(data: Any, *, file: str | None = None, lines: dict | None = None)
         return data
     if not isinstance(data, dict):
         raise CaseError([Problem(file=file, line=1 if file else None, message="a case must be a mapping of fields")])
+    if "rfa_lines" in data:
+        from .rfa import parse_rfa_case
+
+        return parse_rfa_case(data, file=file, lines=lines)
     try:
         return Case.model_validate(data)
     except ValidationError as exc:

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .case import RfaMapping
 from .pack import Citation
 from .vocabulary import BodyRegion, Treatment
 
@@ -107,6 +108,7 @@ class ItemDecision(_Model):
     findings: list[Finding]
     citations: list[Citation]
     rationale: Rationale
+    rfa: RfaMapping | None = Field(default=None, description="How the item was read from an RFA line, if it was.")
     what_if: WhatIf | None = Field(
         default=None, description="What the rules would support; present when asked for (evaluate(what_if=True))."
     )

@@ -353,6 +353,7 @@ def _decide_item(
         findings=findings,
         citations=list(citations),
         rationale=_rationale(item.description, item.treatment, outcome, guideline, decisive, notes, status, multi, compiled.pack),
+        rfa=item.rfa,
         what_if=options,
     )
 

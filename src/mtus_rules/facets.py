@@ -78,7 +78,9 @@ def facets(case: Case) -> list[Facet]:
         regions, region_note = item_regions(case, item)
         visits_to_date, improvement = prior_course(case, item)
         requested = item.visits
-        notes = [region_note] if region_note else []
+        notes = [item.rfa.describe()] if item.rfa else []
+        if region_note:
+            notes.append(region_note)
         if visits_to_date == 0 and not any(c.treatment in counted_with(item.treatment) for c in case.treatment_history):
             notes.append(f"No prior {label(item.treatment)} is documented; the request is assessed as a first course.")
         if requested is None:

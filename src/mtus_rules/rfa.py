@@ -1,0 +1,133 @@
+"""Cases given as Request for Authorization lines, with codes and free text.
+
+Claims systems send RFA lines: a diagnosis with its ICD-10-CM code, a service
+with its CPT/HCPCS code, and frequency, duration and quantity as written. An
+RFA-shaped case has `rfa_lines` instead of `requested_items`; each line is
+read into a requested item (and its diagnosis) through the code tables and the
+quantity parser, and the item keeps how it was read (`RequestedItem.rfa`), so
+the decision shows the mapping for a reviewer to check. Every line's problems
+are reported at once, at `rfa_lines[i].<field>`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import Field, StrictStr, ValidationError
+
+from .case import Case, CaseFacts, Diagnosis, RequestedItem, RfaMapping, _Model
+from .codes import CodeError, bundled_code_tables
+from .errors import CaseError, Problem, dotted, nearest_line, problems_from_validation
+from .quantity import QuantityError, parse_quantity, parse_quantity_field
+from .vocabulary import NOT_SPECIFIED, BodyRegion, DiagnosisGroup, Purpose
+
+
+class RfaLine(_Model):
+    """One line of a Request for Authorization."""
+
+    diagnosis: StrictStr | None = Field(default=None, description="The diagnosis as written.")
+    icd10: StrictStr = Field(min_length=1)
+    service: StrictStr = Field(min_length=1, description="The service as written; it resolves codes with several meanings.")
+    code: StrictStr = Field(min_length=1, description="CPT or HCPCS code.")
+    frequency: StrictStr | None = None
+    duration: StrictStr | None = None
+    quantity: StrictStr | None = None
+    body_regions: Annotated[list[BodyRegion], Field(min_length=1)] | None = Field(
+        default=None, description="The regions the service names, when the diagnosis code does not fix them."
+    )
+    diagnosis_group: DiagnosisGroup | None = Field(
+        default=None, description="For a diagnosis code the table does not map."
+    )
+    purpose: Purpose = Purpose.COURSE_OF_TREATMENT
+
+
+class RfaCase(CaseFacts):
+    """A case whose disputed items are RFA lines."""
+
+    rfa_lines: Annotated[list[RfaLine], Field(min_length=1)]
+
+
+def is_rfa(data: Any) -> bool:
+    return isinstance(data, dict) and "rfa_lines" in data
+
+
+def parse_rfa_case(data: dict, *, file: str | None = None, lines: dict | None = None) -> Case:
+    """Validate an RFA-shaped case and read its lines into a Case."""
+    try:
+        rfa = RfaCase.model_validate(data)
+    except ValidationError as exc:
+        raise CaseError(problems_from_validation(exc, file=file, lines=lines)) from None
+    tables = bundled_code_tables()
+    problems: list[Problem] = []
+    items: list[RequestedItem] = []
+    diagnoses = list(rfa.diagnoses)
+
+    def problem(index: int, field: str, message: str) -> None:
+        loc = ("rfa_lines", index, field)
+        problems.append(
+            Problem(file=file, line=nearest_line(lines, loc) if lines else None, location=dotted(loc), message=message)
+        )
+
+    for index, line in enumerate(rfa.rfa_lines):
+        treatment = resolved_by = None
+        try:
+            candidates = tables.candidates_for(line.code)
+            treatment = tables.treatments_for(line.code, line.service)
+            resolved_by = "code" if len(candidates) == 1 else "wording"
+        except CodeError as exc:
+            problem(index, "code", str(exc))
+        regions: list[str] = []
+        group = line.diagnosis_group
+        try:
+            found_regions, found_group = tables.diagnosis_for(line.icd10)
+            regions = [r.value for r in found_regions]
+            group = group or found_group
+        except CodeError as exc:
+            # A real code the table does not map is usable when the line says
+            # what the table would have; a code that does not exist never is.
+            if not (type(exc).__name__ == "UnmappedCodeError" and line.body_regions):
+                problem(index, "icd10", str(exc))
+        texts = [t for t in (line.frequency, line.duration, line.quantity) if t and t.strip()]
+        quantity: Any = NOT_SPECIFIED
+        if texts:
+            # One text field is read as a whole ("two times three", "2x/wk x 6");
+            # separate fields are combined and must agree.
+            given = [f for f in ("frequency", "duration", "quantity") if (getattr(line, f) or "").strip()]
+            try:
+                if len(given) == 1:
+                    quantity = parse_quantity(getattr(line, given[0]))
+                else:
+                    quantity = parse_quantity_field(line.frequency, line.duration, line.quantity)
+            except QuantityError as exc:
+                problem(index, given[0] if len(given) == 1 else "quantity", str(exc))
+        if treatment is None or any(p.location.startswith(f"rfa_lines[{index}]") for p in problems):
+            continue
+        item_regions = [r.value for r in line.body_regions] if line.body_regions else (regions or NOT_SPECIFIED)
+        diagnosis = Diagnosis(
+            description=line.diagnosis or line.icd10, icd10=line.icd10, body_regions=regions or [r.value for r in line.body_regions or []],
+            group=group,
+        )
+        if all(d.icd10 != diagnosis.icd10 for d in diagnoses):
+            diagnoses.append(diagnosis)
+        mapping = RfaMapping(
+            line=index,
+            code=line.code,
+            treatment=treatment,
+            resolved_by=resolved_by,
+            icd10=line.icd10,
+            diagnosis_regions=regions,
+            diagnosis_group=group,
+            quantity_text="; ".join(texts) or None,
+            visits=None if quantity == NOT_SPECIFIED else quantity.total,
+        )
+        items.append(
+            RequestedItem(
+                description=line.service, treatment=treatment, body_regions=item_regions, quantity=quantity,
+                purpose=line.purpose, rfa=mapping,
+            )
+        )
+    if problems:
+        raise CaseError(problems)
+    facts = rfa.model_dump(exclude={"rfa_lines", "diagnoses"})
+    return Case.model_validate({**facts, "diagnoses": diagnoses, "requested_items": items})
+

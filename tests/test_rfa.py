@@ -1,0 +1,78 @@
+"""Cases given as RFA lines with codes and free-text quantities."""
+
+from __future__ import annotations
+
+import pytest
+
+from mtus_rules import CaseError, load_case
+
+from .conftest import EXAMPLES
+
+PAIRS = [(p, next(EXAMPLES.glob(f"{p.name[:8]}-*.yaml"))) for p in sorted((EXAMPLES / "rfa").glob("seed-*.yaml"))]
+
+
+@pytest.mark.parametrize("rfa,original", PAIRS, ids=lambda p: p.name[:8])
+def test_rfa_seeds_decide_as_the_originals(engine, rfa, original):
+    from_rfa, plain = engine.evaluate(load_case(rfa)), engine.evaluate(load_case(original))
+    assert [(i.outcome, i.rules) for i in from_rfa.items] == [(i.outcome, i.rules) for i in plain.items]
+
+
+def test_all_five_seeds_have_an_rfa_form():
+    assert [p.name[:8] for p, _ in PAIRS] == [f"seed-00{i}" for i in range(5)]
+
+
+def test_the_mapping_is_in_the_decision(engine):
+    case = load_case(EXAMPLES / "rfa" / "seed-002-rfa.yaml")
+    traction, nmes, myofascial = engine.evaluate(case).items
+    assert (traction.rfa.code, traction.rfa.treatment.value, traction.rfa.resolved_by, traction.rfa.visits) == (
+        "97012", "mechanical_traction", "code", 8)
+    assert [r.value for r in traction.rfa.diagnosis_regions] == ["lumbar"]
+    assert (myofascial.rfa.treatment.value, myofascial.rfa.resolved_by) == ("myofascial_release", "wording")
+    assert "Read from RFA line 3: code 97140 -> myofascial_release (by the service's wording)" in myofascial.rationale.case
+    assert nmes.rfa.quantity_text is None and nmes.rfa.visits is None
+
+
+def _rfa(**line) -> dict:
+    base = {"icd10": "S33.5XXA", "service": "Massage", "code": "97124", "quantity": "x 4"}
+    return {"date_of_injury": "2013-01-10", "request_date": "2014-03-01", "care_stage": "first_evaluation",
+            "rfa_lines": [{**base, **line}]}
+
+
+def _problems(data: dict) -> dict[str, str]:
+    from mtus_rules.case import parse_case
+
+    with pytest.raises(CaseError) as info:
+        parse_case(data)
+    return {p.location: p.message for p in info.value.problems}
+
+
+def test_an_ambiguous_code_is_reported_not_guessed():
+    problems = _problems(_rfa(code="97140", service="Manual therapy"))
+    assert list(problems) == ["rfa_lines[0].code"]
+    assert "97140" in problems["rfa_lines[0].code"] and "manipulation" in problems["rfa_lines[0].code"]
+
+
+def test_bad_codes_and_quantities_are_each_reported_at_their_field():
+    data = _rfa(icd10="M99.999", quantity="1-2 times a week for 6 weeks")
+    data["rfa_lines"].append({"icd10": "S33.5XXA", "service": "Therapy", "code": "12345", "quantity": "x 4"})
+    problems = _problems(data)
+    assert set(problems) == {"rfa_lines[0].icd10", "rfa_lines[0].quantity", "rfa_lines[1].code"}
+    assert "'1-2 times a week for 6 weeks'" in problems["rfa_lines[0].quantity"]
+
+
+def test_an_unmapped_diagnosis_code_needs_the_regions_on_the_line(engine):
+    assert set(_problems(_rfa(icd10="M25.571"))) == {"rfa_lines[0].icd10"}
+    decision = engine.evaluate(_rfa(icd10="M25.571", body_regions=["ankle"]))
+    assert decision.items[0].body_regions == ["ankle"] and decision.items[0].outcome.value == "overturned"
+
+
+def test_rfa_problems_in_a_file_have_lines(tmp_path):
+    path = tmp_path / "case.yaml"
+    path.write_text(
+        "date_of_injury: 2013-01-10\nrequest_date: 2014-03-01\nrfa_lines:\n"
+        "  - icd10: S33.5XXA\n    service: Manual therapy\n    code: '97140'\n"
+    )
+    with pytest.raises(CaseError) as info:
+        load_case(path)
+    (problem,) = info.value.problems
+    assert (problem.file, problem.line, problem.location) == (str(path), 6, "rfa_lines[0].code")
