@@ -44,3 +44,32 @@ def outcome(engine: Engine, case: dict[str, Any], index: int = 0) -> str:
 def kinds(engine: Engine, case: dict[str, Any], rule: str | None = None) -> set[str]:
     item = engine.evaluate(case).items[0]
     return {f.kind for f in item.findings if rule is None or f.rule == rule}
+
+
+_CITE = """
+    citation:
+      source: {source}
+      guideline: Test guideline
+      section: Test section
+      pages: "1"
+      confirmed_by: guideline_text
+      evidence: test
+"""
+
+
+def write_precedence_pack(folder: Path, odg_treatments: tuple[str, ...] = ("massage",)) -> Path:
+    """A pack where an MTUS rule (10 massage visits) and an ODG rule (4 visits)
+    answer the same question, so the MTUS rule must govern where both apply."""
+    folder.mkdir()
+    (folder / "pack.yaml").write_text(
+        "name: prec\nversion: 1.0.0\ntitle: precedence test\neffective: {start: 2009-07-18, end: 2017-11-30}\n"
+    )
+    rules = "rules:\n"
+    rules += "  - id: mtus.t.limit\n    title: MTUS says 10\n" + _CITE.format(source="MTUS")
+    rules += "    question: t.count\n    applies_to: {treatment: [massage]}\n    effect: limit\n    limit: {visits: 10}\n    statement: ten\n"
+    rules += "  - id: odg.t.limit\n    title: ODG says 4\n" + _CITE.format(source="ODG")
+    rules += "    fills_gap_in: {source: MTUS, guideline: G, section: S, confirmed_by: guideline_text, evidence: e}\n"
+    rules += f"    question: t.count\n    applies_to: {{treatment: [{', '.join(odg_treatments)}]}}\n    effect: limit\n"
+    rules += "    limit: {visits: 4}\n    statement: four\n"
+    (folder / "rules.yaml").write_text(rules)
+    return folder

@@ -13,7 +13,7 @@ from mtus_rules.cli import main
 from mtus_rules.lint import lint_paths
 from mtus_rules.pack import bundled_rules_dir
 
-from .conftest import EXAMPLES, ROOT
+from .conftest import EXAMPLES, ROOT, write_precedence_pack
 
 FIXTURES = ROOT / "tests" / "fixtures"
 LINT = FIXTURES / "lint"
@@ -213,16 +213,7 @@ def test_trace_shape(engine):
 
 
 def test_explain_shows_mtus_governing_odg(tmp_path):
-    from .test_engine import _CITE, _write_rules
-
-    rules = "rules:\n"
-    rules += "  - id: mtus.t.limit\n    title: MTUS says 10\n" + _CITE.format(source="MTUS")
-    rules += "    question: t.count\n    applies_to: {treatment: [massage]}\n    effect: limit\n    limit: {visits: 10}\n    statement: ten\n"
-    rules += "  - id: odg.t.limit\n    title: ODG says 4\n" + _CITE.format(source="ODG")
-    rules += "    fills_gap_in: {source: MTUS, guideline: G, section: S, confirmed_by: guideline_text, evidence: e}\n"
-    rules += "    question: t.count\n    applies_to: {treatment: [massage]}\n    effect: limit\n    limit: {visits: 4}\n    statement: four\n"
-    _write_rules(tmp_path / "prec", rules)
-    engine = Engine([tmp_path / "prec"])
+    engine = Engine([write_precedence_pack(tmp_path / "prec")])
     case = {"date_of_injury": "2013-01-01", "request_date": "2014-01-01",
             "requested_items": [{"description": "m", "treatment": "massage", "quantity": {"visits": 8}}]}
     (odg,) = [r for r in engine.explain(case).items[0].facets[0].rules if r.rule == "odg.t.limit"]

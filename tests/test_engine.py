@@ -12,7 +12,7 @@ import pytest
 import mtus_rules
 from mtus_rules import Case, CaseError, Engine, Outcome, RulePackError, bundled_pack_dirs, load_case, load_pack
 
-from .conftest import EXAMPLES, make_case, outcome
+from .conftest import EXAMPLES, make_case, outcome, write_precedence_pack
 
 PACK = bundled_pack_dirs()[0]
 
@@ -99,34 +99,10 @@ def test_content_hash_changes_with_any_rule_edit(tmp_path):
     assert load_pack(pack).content_hash != before
 
 
-def _write_rules(folder: Path, text: str) -> None:
-    folder.mkdir()
-    (folder / "pack.yaml").write_text(
-        "name: prec\nversion: 1.0.0\ntitle: precedence test\neffective: {start: 2009-07-18, end: 2017-11-30}\n"
-    )
-    (folder / "rules.yaml").write_text(text)
-
-
-_CITE = """
-    citation:
-      source: {source}
-      guideline: Test guideline
-      section: Test section
-      pages: "1"
-      confirmed_by: guideline_text
-      evidence: test
-"""
-
-
 def test_mtus_governs_odg_on_the_same_question(tmp_path):
-    rules = "rules:\n"
-    rules += "  - id: mtus.t.limit\n    title: MTUS says 10\n" + _CITE.format(source="MTUS")
-    rules += "    question: t.count\n    applies_to: {treatment: [massage]}\n    effect: limit\n    limit: {visits: 10}\n    statement: ten\n"
-    rules += "  - id: odg.t.limit\n    title: ODG says 4\n" + _CITE.format(source="ODG")
-    rules += "    fills_gap_in: {source: MTUS, guideline: G, section: S, confirmed_by: guideline_text, evidence: e}\n"
-    rules += "    question: t.count\n    applies_to: {treatment: [massage, acupuncture]}\n    effect: limit\n    limit: {visits: 4}\n    statement: four\n"
-    _write_rules(tmp_path / "prec", rules)
-    engine = Engine([tmp_path / "prec"])
+    # The ODG rule also covers acupuncture, where no MTUS rule speaks.
+    folder = write_precedence_pack(tmp_path / "prec", odg_treatments=("massage", "acupuncture"))
+    engine = Engine([folder])
     massage = make_case({"description": "m", "treatment": "massage", "quantity": {"visits": 8}})
     item = engine.evaluate(massage).items[0]
     assert item.outcome.value == "overturned" and item.rules == ["mtus.t.limit"]

@@ -130,7 +130,8 @@ def alternatives(
     if search is not None and search not in found:
         found.append(search)
     treatment = label(facets[0].facts["treatment"])
-    return [_describe(changes, treatment, rules) for changes, rules in ((c, _rules_for(c, failing)) for c in found)]
+    rules = _upholding_rules(failing)
+    return [_describe(changes, treatment, rules) for changes in found]
 
 
 def _search(decide: Decide, facets: list[Facet], case: Case, bounds: dict, failing: list) -> dict[str, Any] | None:
@@ -267,9 +268,10 @@ def _making(test: Test, wanted: bool, rule: str, facts: dict, bounds: dict) -> I
                     yield _Option(test.fact, v, rule)
         return
     for value in spec.values:
-        if value != spec.unknown or test.op == "is" and value in test._wanted():
-            if Test(test.fact, test.op, test.value).holds({test.fact: value}) is wanted and value != facts.get(test.fact):
-                yield _Option(test.fact, value, rule)
+        if value == spec.unknown and value not in test.wanted():
+            continue  # "not documented" is never proposed, unless the test itself asks for it
+        if value != facts.get(test.fact) and test.holds({test.fact: value}) is wanted:
+            yield _Option(test.fact, value, rule)
 
 
 def _history_for(case: Case, facets: list[Facet]) -> list:
@@ -282,7 +284,7 @@ def _documented_prior(case: Case, facets: list[Facet]) -> int:
     return sum(c.visits for c in _history_for(case, facets) if c.visits != NOT_DOCUMENTED)
 
 
-def _rules_for(changes: dict[str, Any], failing: list[tuple[Facet, Branch]]) -> list[str]:
+def _upholding_rules(failing: list[tuple[Facet, Branch]]) -> list[str]:
     return list(dict.fromkeys(b.rule.id for _, b in failing))
 
 

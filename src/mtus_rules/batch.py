@@ -109,7 +109,7 @@ def evaluate_many(
             results = future.result()
             submit()
             if log is not None:
-                for (_, data), result in zip(chunk, results):
+                for (_, data), result in zip(chunk, results, strict=True):
                     if result.decision is not None:
                         log.record(parse_case(data), result.decision)
             yield from results

@@ -18,7 +18,6 @@ from typing import Any
 
 from .conditions import FACTS, KNOWN_SUFFIX, Test, engine_all_of, join_all, join_any
 from .pack import Rule, RulePack
-from .vocabulary import DiagnosisGroup
 
 BRANCHES = ("applies", "pass", "fail", "unknown", "undetermined")
 SEPARATOR = "#"
@@ -117,34 +116,34 @@ def compile_pack(pack: RulePack) -> tuple[dict[str, dict], dict[str, Branch]]:
     conditions: dict[str, dict] = {}
     branches: dict[str, Branch] = {}
 
-    def add(rule: Rule, branch: str, *parts: dict | None) -> None:
-        name = f"{rule.id}{SEPARATOR}{branch}"
-        cond = join_all(list(parts))
-        assert cond is not None
-        conditions[name] = cond
-        branches[name] = Branch(rule, branch, tests, tuple(rule.conditions), position, verdict(rule, branch))
-
     for position, rule in enumerate(pack.rules):
         scope = scope_condition(rule)
         tests = tuple(rule_conditions(rule))
         when_true, when_unknown = engine_all_of(list(tests))
+        outcomes: list[tuple[str, list[dict | None]]] = []
         test = effect_test(rule)
         if test is None:
-            add(rule, "applies", scope, when_true)
+            outcomes.append(("applies", [scope, when_true]))
         else:
             passed, failed, unknown = test.engine_conditions()
             for branch, cond in (("pass", passed), ("fail", failed), ("unknown", unknown)):
-                if cond is not None:
-                    add(rule, branch, scope, when_true, cond)
+                if cond is not None:  # None: this outcome is impossible for the test
+                    outcomes.append((branch, [scope, when_true, cond]))
         if when_unknown is not None:
-            add(rule, "undetermined", scope, when_unknown)
+            outcomes.append(("undetermined", [scope, when_unknown]))
+        for branch, parts in outcomes:
+            name = f"{rule.id}{SEPARATOR}{branch}"
+            cond = join_all(parts)
+            assert cond is not None
+            conditions[name] = cond
+            branches[name] = Branch(rule, branch, tests, tuple(rule.conditions), position, verdict(rule, branch))
     return conditions, branches
 
 
 def fact_reader(used: tuple[str, ...]) -> Callable[[dict[str, Any], frozenset[str], int], dict[str, Any]]:
-    """A function building the engine fact with just the `used` fields, in that
-    order (the same as `engine_fact(...)` restricted to them, without building
-    the fields no rule reads)."""
+    """A function building the engine's fact for a facet with just the `used`
+    fields, in that order: counts as a number plus a `_known` flag, diagnosis
+    groups as `dx_<group>` flags, and the request day; nothing no rule reads."""
     plan: list[tuple[str, int, str]] = []
     for name in used:
         if name == "request_day":
@@ -176,25 +175,4 @@ def fact_reader(used: tuple[str, ...]) -> Callable[[dict[str, Any], frozenset[st
     return read
 
 
-def engine_fact(
-    facts: dict[str, Any], groups: frozenset[str], request_day: int, used: tuple[str, ...] | None = None
-) -> dict[str, Any]:
-    """The facet's facts as the engine sees them: counts as number + known flag,
-    diagnosis groups as flags; only the fields in `used` when it is given."""
-    out: dict[str, Any] = {"request_day": request_day}
-    for name, value in facts.items():
-        if name in _COUNTS:
-            out[name] = value or 0
-            out[name + KNOWN_SUFFIX] = value is not None
-        else:
-            out[name] = value
-    for group, key in _DX_KEYS:
-        out[key] = group in groups
-    if used is not None:
-        # A fixed key order: the engine answer's memo keys on the values alone.
-        return {k: out[k] for k in used}
-    return out
-
-
 _COUNTS = frozenset(name for name, fact in FACTS.items() if fact.kind == "count")
-_DX_KEYS = tuple((g.value, f"dx_{g.value}") for g in DiagnosisGroup)

@@ -139,7 +139,7 @@ class Test:
             return _COMPARE[self.op](actual, self.value)
         if self.op == "documented":
             return True if actual != spec.unknown else None
-        wanted = self._wanted()
+        wanted = self.wanted()
         if actual == spec.unknown and spec.unknown not in wanted:
             return None
         inside = actual in wanted
@@ -157,7 +157,7 @@ class Test:
         unknown = {self.fact: spec.unknown} if spec.unknown is not None else None
         if self.op == "documented":
             return {"$neq": {self.fact: spec.unknown}}, None, unknown
-        wanted = self._wanted()
+        wanted = self.wanted()
         others = [v for v in spec.values if v not in wanted and v != spec.unknown]
         if spec.unknown in wanted:
             unknown = None
@@ -167,7 +167,7 @@ class Test:
             return inside, outside, unknown
         return outside, inside, unknown
 
-    def _wanted(self) -> tuple[str, ...]:
+    def wanted(self) -> tuple[str, ...]:
         return tuple(self.value) if isinstance(self.value, (list, tuple)) else (self.value,)
 
     # -- words --------------------------------------------------------------
@@ -177,7 +177,7 @@ class Test:
             return f"{spec.label} {_WORDS[self.op]} {self.value}"
         if self.op == "documented":
             return f"{spec.label} documented"
-        shown = " or ".join(str(v).replace("_", " ") for v in self._wanted())
+        shown = " or ".join(str(v).replace("_", " ") for v in self.wanted())
         return f"{spec.label} {'is' if self.op == 'is' else 'is not'} {shown}"
 
 

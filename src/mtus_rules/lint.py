@@ -158,7 +158,7 @@ def _allowed(tests: list[Test]) -> str | None:
         return None if lo <= hi else "; ".join(t.describe() for t in tests)
     values = set(spec.values)
     for t in tests:
-        wanted = set(t._wanted()) if t.op in ("is", "is_not") else set()
+        wanted = set(t.wanted()) if t.op in ("is", "is_not") else set()
         if t.op == "is":
             values &= wanted
         elif t.op == "is_not":

@@ -172,7 +172,7 @@ def _normalize(text: str, *, label: str = "quantity", understood: str = UNDERSTO
             word, digits = m.group(word_group), int(m.group(digit_group))
             if _NUMBER_WORDS[word] != digits:
                 raise fail(f"the number is written as {word!r} in words but ({digits}) in digits")
-        s = pattern.sub(lambda m: str(_NUMBER_WORDS[m.group(word_group)]), s)
+        s = pattern.sub(lambda m, group=word_group: str(_NUMBER_WORDS[m.group(group)]), s)
     s = re.sub(rf"\b({_WORD})\b", lambda m: str(_NUMBER_WORDS[m.group(1)]), s)
     s = re.sub(r"\b(once|twice|thrice)\b", lambda m: f"{_ADVERBS[m.group(1)]} times", s)
     return s

@@ -131,7 +131,7 @@ def compare(before: Any, after: Any, cases: Iterable[Any]) -> Comparison:
         if first.decision is None or second.decision is None:
             result.errors.append((first.row, first.problems or second.problems or []))
             continue
-        for a, b in zip(first.decision.items, second.decision.items):
+        for a, b in zip(first.decision.items, second.decision.items, strict=True):
             result.items += 1
             if a.outcome == b.outcome:
                 continue
