@@ -27,6 +27,13 @@ BASE_CASE: dict[str, Any] = {
 }
 
 
+def line_of(path: Path, needle: str) -> int:
+    """The 1-based line of the one line of `path` that contains `needle`."""
+    hits = [n for n, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if needle in text]
+    assert len(hits) == 1, f"{needle!r} should be on exactly one line of {path}, found {hits}"
+    return hits[0]
+
+
 def make_case(item: dict[str, Any], history: list[dict[str, Any]] | None = None, **fields: Any) -> dict[str, Any]:
     """A valid case dict with one requested item; everything else overridable."""
     case = copy.deepcopy(BASE_CASE)

@@ -7,13 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from mtus_rules import Engine, Outcome, load_case
-from mtus_rules import ruletests
+from mtus_rules import Engine, Outcome, load_case, ruletests
 from mtus_rules.cli import main
 from mtus_rules.lint import lint_paths
 from mtus_rules.pack import bundled_rules_dir
 
-from .conftest import EXAMPLES, ROOT, write_precedence_pack
+from .conftest import EXAMPLES, ROOT, line_of, write_precedence_pack
 
 FIXTURES = ROOT / "tests" / "fixtures"
 LINT = FIXTURES / "lint"
@@ -21,9 +20,6 @@ PACKS = FIXTURES / "packs"
 RULETESTS = FIXTURES / "ruletests"
 
 
-def line_of(path: Path, text: str) -> int:
-    (line,) = [i for i, content in enumerate(path.read_text().splitlines(), 1) if text in content]
-    return line
 
 
 # -- lint -----------------------------------------------------------------------

@@ -19,6 +19,8 @@ import mtus_rules
 from mtus_rules import CaseError, MtusRulesError, Problem, load_case
 from mtus_rules.cli import main
 
+from .conftest import line_of
+
 CASES = Path(__file__).parent / "fixtures" / "cases"
 PACKS = Path(__file__).parent / "fixtures" / "packs"
 # The CLI tests decide cases against a small checked-in pack, not the bundled
@@ -26,11 +28,6 @@ PACKS = Path(__file__).parent / "fixtures" / "packs"
 VALID_PACK = PACKS / "valid_minimal"
 
 
-def line_of(path: Path, needle: str) -> int:
-    """The 1-based line of the one line of `path` that contains `needle`."""
-    hits = [n for n, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if needle in text]
-    assert len(hits) == 1, f"{needle!r} should be on exactly one line of {path}, found {hits}"
-    return hits[0]
 
 
 def case_problems(path: Path) -> list[Problem]:

@@ -10,7 +10,16 @@ from pathlib import Path
 import pytest
 
 import mtus_rules
-from mtus_rules import Case, CaseError, Engine, Outcome, RulePackError, bundled_pack_dirs, load_case, load_pack
+from mtus_rules import (
+    Case,
+    CaseError,
+    Engine,
+    Outcome,
+    RulePackError,
+    bundled_pack_dirs,
+    load_case,
+    load_pack,
+)
 
 from .conftest import EXAMPLES, make_case, outcome, write_precedence_pack
 

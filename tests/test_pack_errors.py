@@ -17,16 +17,13 @@ import pytest
 from mtus_rules import Engine, MtusRulesError, Problem, RulePackError, load_pack
 from mtus_rules.cli import main
 
+from .conftest import line_of
+
 PACKS = Path(__file__).parent / "fixtures" / "packs"
 CASES = Path(__file__).parent / "fixtures" / "cases"
 RULE_ID_LINE = "- id: "
 
 
-def line_of(path: Path, needle: str) -> int:
-    """The 1-based line of the one line of `path` that contains `needle`."""
-    hits = [n for n, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if needle in text]
-    assert len(hits) == 1, f"{needle!r} should be on exactly one line of {path}, found {hits}"
-    return hits[0]
 
 
 def pack_problems(folder: Path) -> list[Problem]:
