@@ -76,3 +76,13 @@ def test_rfa_problems_in_a_file_have_lines(tmp_path):
         load_case(path)
     (problem,) = info.value.problems
     assert (problem.file, problem.line, problem.location) == (str(path), 6, "rfa_lines[0].code")
+
+
+def test_codes_are_recorded_normalized_and_any_existing_code_is_accepted(engine):
+    # Regression: a lower-case code, or an existing U code, passed the code table
+    # and then escaped as a raw ValidationError from the case model, whose ICD-10
+    # pattern differed from the code table's.
+    decision = engine.evaluate(_rfa(icd10="s33.5xxa"))
+    assert decision.items[0].rfa.icd10 == "S33.5XXA" and decision.items[0].body_regions == ["lumbar"]
+    decision = engine.evaluate(_rfa(icd10="U07.1", body_regions=["lumbar"]))
+    assert decision.items[0].rfa.icd10 == "U07.1"

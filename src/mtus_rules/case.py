@@ -27,6 +27,7 @@ from pydantic import (
 
 from .errors import CaseError, Problem, problems_from_validation
 from .vocabulary import (
+    ICD10_PATTERN,
     NOT_DOCUMENTED,
     NOT_SPECIFIED,
     BodyRegion,
@@ -99,7 +100,7 @@ class Claimant(_Model):
 
 class Diagnosis(_Model):
     description: StrictStr = Field(min_length=1)
-    icd10: Annotated[StrictStr, Field(pattern=r"^[A-TV-Z][0-9][0-9AB](\.?[0-9A-Z]{1,4})?$")] | None = None
+    icd10: Annotated[StrictStr, Field(pattern=ICD10_PATTERN)] | None = None
     body_regions: list[BodyRegion] = Field(default_factory=list)
     group: DiagnosisGroup | None = None
 

@@ -31,7 +31,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError, field_validator, model_validator
 
 from .errors import MtusRulesError, Problem, RulePackError, problems_from_validation
-from .vocabulary import BodyRegion, DiagnosisGroup, Treatment
+from .vocabulary import ICD10_PATTERN, BodyRegion, DiagnosisGroup, Treatment
 from .yamlio import Lines, ParseError, parse, read_text
 
 CODES_DIR = "codes"
@@ -42,7 +42,7 @@ DIAGNOSES_FILE = "diagnoses.yaml"
 #: (a letter A-V and four digits).
 _PROCEDURE_CODE = re.compile(r"^(?:\d{4}[0-9FTU]|[A-V]\d{4})$")
 #: ICD-10-CM: letter, digit, letter or digit, then up to four more after the dot.
-_ICD10_CODE = re.compile(r"^[A-Z]\d[0-9A-Z](?:\.?[0-9A-Z]{1,4})?$")
+_ICD10_CODE = re.compile(ICD10_PATTERN)
 
 
 # --------------------------------------------------------------------------- errors

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from pydantic import Field, StrictStr, ValidationError
 
 from .case import Case, CaseFacts, Diagnosis, RequestedItem, RfaMapping, _Model
-from .codes import CodeError, bundled_code_tables
+from .codes import CodeError, UnmappedCodeError, bundled_code_tables, normalize_icd10
 from .errors import CaseError, Problem, dotted, nearest_line, problems_from_validation
 from .quantity import QuantityError, parse_quantity, parse_quantity_field
 from .vocabulary import NOT_SPECIFIED, BodyRegion, DiagnosisGroup, Purpose
@@ -78,14 +78,16 @@ def parse_rfa_case(data: dict, *, file: str | None = None, lines: dict | None = 
             problem(index, "code", str(exc))
         regions: list[str] = []
         group = line.diagnosis_group
+        icd10 = line.icd10
         try:
-            found_regions, found_group = tables.diagnosis_for(line.icd10)
+            icd10 = normalize_icd10(line.icd10)  # "s33.5xxa" is recorded as "S33.5XXA"
+            found_regions, found_group = tables.diagnosis_for(icd10)
             regions = [r.value for r in found_regions]
             group = group or found_group
         except CodeError as exc:
             # A real code the table does not map is usable when the line says
             # what the table would have; a code that does not exist never is.
-            if not (type(exc).__name__ == "UnmappedCodeError" and line.body_regions):
+            if not (isinstance(exc, UnmappedCodeError) and line.body_regions):
                 problem(index, "icd10", str(exc))
         texts = [t for t in (line.frequency, line.duration, line.quantity) if t and t.strip()]
         quantity: Any = NOT_SPECIFIED
@@ -104,7 +106,7 @@ def parse_rfa_case(data: dict, *, file: str | None = None, lines: dict | None = 
             continue
         item_regions = [r.value for r in line.body_regions] if line.body_regions else (regions or NOT_SPECIFIED)
         diagnosis = Diagnosis(
-            description=line.diagnosis or line.icd10, icd10=line.icd10, body_regions=regions or [r.value for r in line.body_regions or []],
+            description=line.diagnosis or icd10, icd10=icd10, body_regions=regions or [r.value for r in line.body_regions or []],
             group=group,
         )
         if all(d.icd10 != diagnosis.icd10 for d in diagnoses):
@@ -114,7 +116,7 @@ def parse_rfa_case(data: dict, *, file: str | None = None, lines: dict | None = 
             code=line.code,
             treatment=treatment,
             resolved_by=resolved_by,
-            icd10=line.icd10,
+            icd10=icd10,
             diagnosis_regions=regions,
             diagnosis_group=group,
             quantity_text="; ".join(texts) or None,

@@ -99,6 +99,11 @@ class Purpose(_Vocabulary):
     FLARE_UP = "flare_up"
 
 
+#: The shape of an ICD-10-CM code (upper case; the dot after the category
+#: optional), used by the case model and the code tables alike. Whether the
+#: code exists is a separate question, answered by the code tables.
+ICD10_PATTERN = r"^[A-Z][0-9][0-9AB](\.?[0-9A-Z]{1,4})?$"
+
 #: The value a case uses for "the record does not say".
 NOT_DOCUMENTED = "not_documented"
 #: The value a requested item uses when it names no body region or no quantity.
