@@ -18,7 +18,7 @@ from .case import Case, parse_case
 from .compile import Branch, effect_test
 from .conditions import FACTS, Test
 from .decision import Alternative, Change, Outcome
-from .facets import Facet, diagnosis_groups
+from .facets import Facet, diagnosis_groups, documented_prior_visits, prior_courses
 from .vocabulary import NOT_DOCUMENTED, NOT_SPECIFIED, counted_with, label
 
 MAX_VISITS = 1000
@@ -275,13 +275,12 @@ def _making(test: Test, wanted: bool, rule: str, facts: dict, bounds: dict) -> I
 
 
 def _history_for(case: Case, facets: list[Facet]) -> list:
-    item = case.requested_items[facets[0].item_index]
-    return [c for c in case.treatment_history if c.treatment in counted_with(item.treatment)]
+    return prior_courses(case, case.requested_items[facets[0].item_index].treatment)
 
 
 def _documented_prior(case: Case, facets: list[Facet]) -> int:
     """Prior visits the record already documents for this treatment."""
-    return sum(c.visits for c in _history_for(case, facets) if c.visits != NOT_DOCUMENTED)
+    return documented_prior_visits(_history_for(case, facets))
 
 
 def _upholding_rules(failing: list[tuple[Facet, Branch]]) -> list[str]:

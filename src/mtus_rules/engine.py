@@ -29,13 +29,13 @@ from .decision import (
     WhatIf,
 )
 from .errors import Problem, RulePackError
-from .facets import Facet, facets
+from .facets import Facet, documented_prior_visits, facets, prior_courses
 from .pack import Citation, RulePack, bundled_pack_dirs, load_pack
 from .audit import DecisionLog
 from .batch import BatchResult, evaluate_many
 from .trace import Trace, explain
 from .whatif import override_pack
-from .vocabulary import NOT_DOCUMENTED, NOT_SPECIFIED, Treatment, counted_with, label
+from .vocabulary import NOT_SPECIFIED, Treatment, label
 
 
 @dataclass
@@ -373,14 +373,13 @@ def _what_if(
     # prior and requested counts apart (the rules may read only their sum), the
     # visits already documented, the diagnoses' regions and groups, and whether
     # a prior course exists. The same key, the same answer.
-    family = counted_with(item.treatment)
-    courses = [c for c in case.treatment_history if c.treatment in family]
+    courses = prior_courses(case, item.treatment)
     first = facets_[0][0].facts
     key = (
         tuple(compiled.fact_key(f, day) for f, _ in facets_),
         first["visits_to_date"],
         first["visits_requested"],
-        sum(c.visits for c in courses if c.visits != NOT_DOCUMENTED),
+        documented_prior_visits(courses),
         tuple((d.group, tuple(d.body_regions)) for d in case.diagnoses),
         bool(courses),
     )

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .case import Case, RequestedItem
-from .vocabulary import NOT_DOCUMENTED, NOT_SPECIFIED, Documented, counted_with, label
+from .case import Case, PriorTreatment, RequestedItem
+from .vocabulary import NOT_DOCUMENTED, NOT_SPECIFIED, Documented, Treatment, counted_with, label
 
 
 @dataclass
@@ -42,11 +42,22 @@ def item_regions(case: Case, item: RequestedItem) -> tuple[list[str], str | None
     return [NOT_SPECIFIED], None
 
 
+def prior_courses(case: Case, treatment: Treatment) -> list[PriorTreatment]:
+    """The prior courses whose visits count against `treatment`'s limits
+    (massage and myofascial release share one count)."""
+    family = counted_with(treatment)
+    return [c for c in case.treatment_history if c.treatment in family]
+
+
+def documented_prior_visits(courses: list[PriorTreatment]) -> int:
+    """The visits these courses document, leaving out counts not documented."""
+    return sum(c.visits for c in courses if c.visits != NOT_DOCUMENTED)  # type: ignore[misc]
+
+
 def prior_course(case: Case, item: RequestedItem) -> tuple[int | None, str]:
     """Visits of this treatment already completed (None: not documented), and
     whether they produced objective functional improvement."""
-    family = counted_with(item.treatment)
-    courses = [c for c in case.treatment_history if c.treatment in family]
+    courses = prior_courses(case, item.treatment)
     if any(c.visits == NOT_DOCUMENTED for c in courses):
         visits = None
     else:
@@ -81,7 +92,7 @@ def facets(case: Case) -> list[Facet]:
         notes = [item.rfa.describe()] if item.rfa else []
         if region_note:
             notes.append(region_note)
-        if visits_to_date == 0 and not any(c.treatment in counted_with(item.treatment) for c in case.treatment_history):
+        if visits_to_date == 0 and not prior_courses(case, item.treatment):
             notes.append(f"No prior {label(item.treatment)} is documented; the request is assessed as a first course.")
         if requested is None:
             notes.append("The request states no quantity; only visits within the guideline are supported.")
