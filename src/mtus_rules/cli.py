@@ -6,33 +6,26 @@ import argparse
 import contextlib
 import json
 import sys
-import textwrap
-from collections.abc import Callable, Iterable, Iterator, Sequence
 from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-from .case import case_json_schema, load_case
-from .decision import Decision, Outcome
-from .engine import Engine
-from .errors import MtusRulesError, Problem
+from . import __version__, ruletests
 from .audit import DecisionLog
 from .batch import UnreadableRow
-from .whatif import compare
-from . import ruletests
+from .case import case_json_schema, load_case
 from .coverage import markdown as coverage_markdown
+from .display import render_text
+from .engine import Engine
+from .errors import MtusRulesError, Problem
 from .lint import lint_paths, pack_folders
 from .pack import bundled_rules_dir, load_pack
 from .trace import render as render_trace
+from .whatif import compare
 
 EXIT_INVALID = 2
 
-_OUTCOME_WORDS = {
-    Outcome.UPHELD: "UPHELD (not medically necessary)",
-    Outcome.OVERTURNED: "OVERTURNED (medically necessary)",
-    Outcome.NO_APPLICABLE_GUIDELINE: "NO APPLICABLE GUIDELINE",
-}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -312,45 +305,6 @@ def _each_case(args: argparse.Namespace, run: Callable, render: Callable) -> int
     else:
         print("\n\n".join(render(result, str(path)) for path, result in results))
     return EXIT_INVALID if failed else 0
-
-
-def render_text(decision: Decision, source: str | None = None) -> str:
-    """A decision as a claims examiner reads it."""
-    wrap = textwrap.TextWrapper(width=100, initial_indent="      ", subsequent_indent="      ")
-    pack = decision.rule_pack
-    head = f"Case {decision.case_id or '(no id)'}" + (f"  [{source}]" if source else "")
-    lines = [
-        head,
-        f"  Request date {decision.request_date}; rule pack "
-        + (f"{pack.name} {pack.version} (sha256:{pack.content_hash[:12]})" if pack else "none in force"),
-    ]
-    for item in decision.items:
-        lines.append("")
-        lines.append(f"  {item.index + 1}. {item.description}: {_OUTCOME_WORDS[item.outcome]}")
-        if item.citations:
-            lines.append("    Guideline: " + "; ".join(str(c) for c in item.citations))
-        if item.rules:
-            lines.append("    Decided by: " + ", ".join(item.rules))
-        for title, text in (
-            ("What the guideline says", item.rationale.guideline),
-            ("This case", item.rationale.case),
-            ("Conclusion", item.rationale.conclusion),
-        ):
-            if text:
-                lines.append(f"    {title}:")
-                lines.extend(wrap.wrap(text))
-        what_if = item.what_if
-        if what_if is None:
-            continue
-        if item.outcome is Outcome.UPHELD:
-            lines.append("    What would change the outcome:")
-            if what_if.alternatives:
-                lines.extend(line for a in what_if.alternatives for line in wrap.wrap(f"- {a.text}"))
-            else:
-                lines.extend(wrap.wrap("Nothing these rules read: no change of the documented facts makes it medically necessary."))
-        shown = "no upper bound in these rules" if what_if.supported_visits is None else str(what_if.supported_visits)
-        lines.append(f"    Visits supported: {shown}")
-    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -113,6 +113,11 @@ class ItemDecision(_Model):
         default=None, description="What the rules would support; present when asked for (evaluate(what_if=True))."
     )
 
+    def _repr_html_(self) -> str:  # Jupyter's rich display
+        from .display import item_html
+
+        return item_html(self)
+
 
 class PackRef(_Model):
     name: str
@@ -131,3 +136,8 @@ class Decision(_Model):
     rule_pack: PackRef | None = Field(description="The pack that decided; none when no pack was in force.")
     library_version: str
     items: list[ItemDecision]
+
+    def _repr_html_(self) -> str:  # Jupyter's rich display
+        from .display import decision_html
+
+        return decision_html(self)

@@ -178,6 +178,11 @@ class Engine:
     def packs(self) -> list[RulePack]:
         return [c.pack for c in self._packs]
 
+    @property
+    def pack_refs(self) -> list[PackRef]:
+        """Name, version and content hash of each pack, as decisions cite them."""
+        return [c.ref for c in self._packs]
+
     def pack_for(self, day: _dt.date) -> RulePack | None:
         compiled = self._compiled_for(day)
         return compiled.pack if compiled else None

@@ -71,6 +71,9 @@ class Trace(_Model):
     rule_pack: PackRef | None
     items: list[ItemTrace]
 
+    def __str__(self) -> str:  # print(engine.explain(case)) reads like `mtus-rules explain`
+        return render(self)
+
 
 def _condition(test: Test, facts: dict[str, Any]) -> ConditionTrace:
     return ConditionTrace(test=test.describe(), fact=test.fact, value=facts[test.fact], result=_TRUTH[test.holds(facts)])

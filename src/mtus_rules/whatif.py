@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .batch import decide_row
 from .conditions import FACTS
+from .decision import PackRef
 from .errors import Problem, RulePackError, problems_from_validation
 from .pack import Rule, RulePack
 
@@ -100,12 +101,22 @@ class Flip(BaseModel):
 
 
 class Comparison(BaseModel):
-    items: int = 0
+    before: list[PackRef] = Field(default_factory=list, description="The packs of the first engine.")
+    after: list[PackRef] = Field(default_factory=list, description="The packs of the second engine.")
+    items: int = Field(default=0, description="Items decided by both engines.")
+    items_by_treatment: dict[str, int] = Field(
+        default_factory=dict, description="Items decided by both engines, by treatment: the base of a flip rate."
+    )
     flips: list[Flip] = Field(default_factory=list)
     errors: list[tuple[int, list[Problem]]] = Field(default_factory=list)
     by_direction: dict[str, int] = Field(default_factory=dict)
     by_treatment: dict[str, int] = Field(default_factory=dict)
     by_rule: dict[str, int] = Field(default_factory=dict)
+
+    def _repr_html_(self) -> str:  # Jupyter's rich display
+        from .display import comparison_html
+
+        return comparison_html(self)
 
 
 def _changed_rules(a: Any, b: Any) -> list[str]:
@@ -122,7 +133,8 @@ def _changed_rules(a: Any, b: Any) -> list[str]:
 
 def compare(before: Any, after: Any, cases: Iterable[Any]) -> Comparison:
     """Decide `cases` with both engines; report every item whose outcome flips."""
-    result = Comparison()
+    result = Comparison(before=before.pack_refs, after=after.pack_refs)
+    compared: Counter[str] = Counter()
     directions: Counter[str] = Counter()
     treatments: Counter[str] = Counter()
     rules: Counter[str] = Counter()
@@ -133,6 +145,7 @@ def compare(before: Any, after: Any, cases: Iterable[Any]) -> Comparison:
             continue
         for a, b in zip(first.decision.items, second.decision.items, strict=True):
             result.items += 1
+            compared[a.treatment.value] += 1
             if a.outcome == b.outcome:
                 continue
             cause = _changed_rules(a, b)
@@ -146,6 +159,7 @@ def compare(before: Any, after: Any, cases: Iterable[Any]) -> Comparison:
             treatments[flip.treatment] += 1
             for rule in cause:
                 rules[rule] += 1
+    result.items_by_treatment = dict(sorted(compared.items()))
     result.by_direction = dict(sorted(directions.items()))
     result.by_treatment = dict(sorted(treatments.items()))
     result.by_rule = dict(sorted(rules.items()))

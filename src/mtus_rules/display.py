@@ -1,0 +1,170 @@
+"""Decisions as people read them: plain text for the terminal, HTML for Jupyter.
+
+Both say the same things in the same order (outcome, guideline, deciding rules,
+the three-part rationale, what would change the outcome), so a decision reads
+the same in a report, a terminal and a notebook. Nothing here needs more than
+the standard library: Jupyter finds `_repr_html_` on the models itself.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from html import escape
+from typing import TYPE_CHECKING
+
+from .decision import Decision, ItemDecision, Outcome, PackRef
+from .vocabulary import label
+
+if TYPE_CHECKING:
+    from .whatif import Comparison
+
+OUTCOME_WORDS = {
+    Outcome.UPHELD: "UPHELD (not medically necessary)",
+    Outcome.OVERTURNED: "OVERTURNED (medically necessary)",
+    Outcome.NO_APPLICABLE_GUIDELINE: "NO APPLICABLE GUIDELINE",
+}
+
+_NOTHING_CHANGES = "Nothing these rules read: no change of the documented facts makes it medically necessary."
+
+
+def _pack_words(pack: PackRef | None) -> str:
+    if pack is None:
+        return "none in force"
+    changed = " with what-if changes" if pack.overrides else ""
+    return f"{pack.name} {pack.version} (sha256:{pack.content_hash[:12]}){changed}"
+
+
+def _rationale_parts(item: ItemDecision) -> list[tuple[str, str]]:
+    return [
+        (title, text)
+        for title, text in (
+            ("What the guideline says", item.rationale.guideline),
+            ("This case", item.rationale.case),
+            ("Conclusion", item.rationale.conclusion),
+        )
+        if text
+    ]
+
+
+def _supported_words(item: ItemDecision) -> str | None:
+    if item.what_if is None:
+        return None
+    if item.what_if.supported_visits is None:
+        return "no upper bound in these rules"
+    return str(item.what_if.supported_visits)
+
+
+# -- plain text ----------------------------------------------------------------------
+
+
+def render_text(decision: Decision, source: str | None = None) -> str:
+    """A decision as a claims examiner reads it."""
+    wrap = textwrap.TextWrapper(width=100, initial_indent="      ", subsequent_indent="      ")
+    head = f"Case {decision.case_id or '(no id)'}" + (f"  [{source}]" if source else "")
+    lines = [head, f"  Request date {decision.request_date}; rule pack {_pack_words(decision.rule_pack)}"]
+    for item in decision.items:
+        lines.append("")
+        lines.append(f"  {item.index + 1}. {item.description}: {OUTCOME_WORDS[item.outcome]}")
+        if item.citations:
+            lines.append("    Guideline: " + "; ".join(str(c) for c in item.citations))
+        if item.rules:
+            lines.append("    Decided by: " + ", ".join(item.rules))
+        for title, text in _rationale_parts(item):
+            lines.append(f"    {title}:")
+            lines.extend(wrap.wrap(text))
+        supported = _supported_words(item)
+        if supported is None:
+            continue
+        if item.outcome is Outcome.UPHELD:
+            lines.append("    What would change the outcome:")
+            alternatives = item.what_if.alternatives if item.what_if else []
+            if alternatives:
+                lines.extend(line for a in alternatives for line in wrap.wrap(f"- {a.text}"))
+            else:
+                lines.extend(wrap.wrap(_NOTHING_CHANGES))
+        lines.append(f"    Visits supported: {supported}")
+    return "\n".join(lines)
+
+
+# -- HTML ----------------------------------------------------------------------------
+
+# Inline styles only: notebook front ends drop <style> blocks from untrusted
+# outputs, and the colours must still tell upheld from overturned at a glance.
+_BADGE = {
+    Outcome.UPHELD: "background:#fde2e1;color:#8a1c13",
+    Outcome.OVERTURNED: "background:#dff3e3;color:#1d5e2c",
+    Outcome.NO_APPLICABLE_GUIDELINE: "background:#ececec;color:#333",
+}
+_CELL = "padding:2px 8px;text-align:left;vertical-align:top"
+
+
+def _badge(outcome: Outcome) -> str:
+    return f'<span style="{_BADGE[outcome]};padding:1px 6px;border-radius:3px;font-weight:600">{escape(OUTCOME_WORDS[outcome])}</span>'
+
+
+def item_html(item: ItemDecision) -> str:
+    """One requested item: outcome, guideline, rules, rationale and what-if."""
+    parts = [f"<div><p><b>{item.index + 1}. {escape(item.description)}</b> {_badge(item.outcome)}</p><ul>"]
+    if item.citations:
+        parts.append("<li>Guideline: " + "; ".join(escape(str(c)) for c in item.citations) + "</li>")
+    if item.rules:
+        parts.append("<li>Decided by: " + ", ".join(f"<code>{escape(r)}</code>" for r in item.rules) + "</li>")
+    regions = ", ".join(label(r) for r in item.body_regions)
+    parts.append(f"<li>Treatment: {escape(label(item.treatment))}; body region: {escape(regions)}</li>")
+    if item.rfa is not None:
+        parts.append(f"<li>Read from the RFA line: {escape(item.rfa.model_dump_json(exclude_none=True))}</li>")
+    parts.append("</ul>")
+    for title, text in _rationale_parts(item):
+        parts.append(f"<p><i>{escape(title)}.</i> {escape(text)}</p>")
+    supported = _supported_words(item)
+    if supported is not None and item.what_if is not None:
+        if item.outcome is Outcome.UPHELD:
+            changes = [escape(a.text) for a in item.what_if.alternatives] or [escape(_NOTHING_CHANGES)]
+            parts.append("<p><i>What would change the outcome:</i></p><ul>" + "".join(f"<li>{c}</li>" for c in changes) + "</ul>")
+        parts.append(f"<p><i>Visits supported:</i> {escape(supported)}</p>")
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def decision_html(decision: Decision) -> str:
+    """A decision as an HTML fragment: a summary table, then each item in full."""
+    rows = "".join(
+        f'<tr><td style="{_CELL}">{item.index + 1}</td><td style="{_CELL}">{escape(item.description)}</td>'
+        f'<td style="{_CELL}">{_badge(item.outcome)}</td>'
+        f'<td style="{_CELL}">{escape("; ".join(str(c) for c in item.citations)) or "-"}</td></tr>'
+        for item in decision.items
+    )
+    header = "".join(f'<th style="{_CELL}">{h}</th>' for h in ("#", "Requested item", "Outcome", "Guideline"))
+    return (
+        '<div class="mtus-decision">'
+        f"<h4>Case {escape(decision.case_id or '(no id)')}</h4>"
+        f"<p>Request date {decision.request_date}; rule pack {escape(_pack_words(decision.rule_pack))}; "
+        f"mtus-rules {escape(decision.library_version)}</p>"
+        f"<table><thead><tr>{header}</tr></thead><tbody>{rows}</tbody></table>"
+        + "".join(f"<details><summary>Item {i.index + 1} in full</summary>{item_html(i)}</details>" for i in decision.items)
+        + "</div>"
+    )
+
+
+def comparison_html(comparison: Comparison) -> str:
+    """A comparison as an HTML fragment: the counts, then the flips by treatment and rule."""
+
+    def packs(refs: list[PackRef]) -> str:
+        return escape(", ".join(_pack_words(r) for r in refs) or "-")
+
+    def table(title: str, counts: dict[str, int], name: str) -> str:
+        if not counts:
+            return ""
+        rows = "".join(f'<tr><td style="{_CELL}">{escape(k)}</td><td style="{_CELL}">{v}</td></tr>' for k, v in counts.items())
+        return f'<p><i>{escape(title)}</i></p><table><thead><tr><th style="{_CELL}">{name}</th><th style="{_CELL}">flips</th></tr></thead><tbody>{rows}</tbody></table>'
+
+    return (
+        '<div class="mtus-comparison">'
+        f"<p><b>{comparison.items} items compared; {len(comparison.flips)} flip; "
+        f"{len(comparison.errors)} rows could not be read.</b></p>"
+        f"<p>Before: {packs(comparison.before)}<br>After: {packs(comparison.after)}</p>"
+        + table("By direction", comparison.by_direction, "direction")
+        + table("By treatment", {label(k): v for k, v in comparison.by_treatment.items()}, "treatment")
+        + table("By rule", comparison.by_rule, "rule")
+        + "</div>"
+    )
