@@ -21,9 +21,11 @@ pack period). Most cases have one item, some have two to four.
     from generate import generate_dicts, generate_cases
     cases = generate_cases(20_000)            # list[Case] with >= 20,000 items in total
 
-Run directly to print a few generated cases as JSON:
+Run directly to print a few generated cases as JSON, or as JSON Lines (one
+case a line, as the batch and compare commands read them):
 
     PYTHONPATH=src python benchmarks/generate.py --items 5
+    python benchmarks/generate.py --items 1500 --jsonl > examples/history/generated-cases.jsonl
 """
 
 from __future__ import annotations
@@ -233,7 +235,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=5)
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--jsonl", action="store_true", help="one compact case a line, as generated (not validated)")
     args = parser.parse_args()
+    if args.jsonl:
+        for data in generate_dicts(args.items, args.seed):
+            print(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
+        return
     cases = generate_cases(args.items, args.seed)
     for case in cases:
         print(json.dumps(case.model_dump(mode="json", exclude_defaults=True), indent=1))
