@@ -1,0 +1,108 @@
+"""What a new user gets from `pip install`: a core without the analysis extra,
+and one documented test command that CI runs as written."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import textwrap
+from importlib import metadata
+
+import pytest
+
+from .conftest import ROOT
+
+#: What the analysis extra brings (and its notebook runner); the core must not need any of it.
+ANALYSIS_PACKAGES = ("pandas", "numpy", "matplotlib", "nbclient", "nbformat", "ipykernel", "IPython")
+
+
+def _requirements() -> list[str]:
+    try:
+        return metadata.requires("mtus-rules") or []
+    except metadata.PackageNotFoundError:
+        pytest.fail("mtus-rules is not installed: run the tests against an install (pip install '.[test]')")
+
+
+def test_core_requirements_leave_out_the_analysis_packages():
+    for requirement in _requirements():
+        name = re.match(r"[A-Za-z0-9_.-]+", requirement).group(0).lower()
+        if name in {p.lower() for p in ANALYSIS_PACKAGES}:
+            assert "extra ==" in requirement, f"{requirement!r} would be installed without an extra"
+
+
+def test_the_analysis_extra_is_declared():
+    extras = {
+        re.match(r"[A-Za-z0-9_.-]+", r).group(0).lower(): re.search(r"extra == [\"']([^\"']+)", r).group(1)
+        for r in _requirements()
+        if "extra ==" in r
+    }
+    assert extras["pandas"] == "analysis" and extras["matplotlib"] == "analysis"
+    assert extras["nbclient"] == "notebook" and extras["ipykernel"] == "notebook"
+
+
+def _run(*parts: str) -> subprocess.CompletedProcess[str]:
+    code = "\n".join(textwrap.dedent(part) for part in parts)
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+
+
+# Makes pandas unimportable whether or not it is installed, so this runs the same
+# in the core environment and in the analysis one.
+_WITHOUT_PANDAS = """
+import sys
+class _Gone:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "pandas":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+sys.meta_path.insert(0, _Gone())
+"""
+
+
+def test_without_pandas_the_analysis_module_says_which_extra_to_install():
+    run = _run(_WITHOUT_PANDAS, """
+        try:
+            import mtus_rules.analysis
+        except ModuleNotFoundError as exc:
+            print(type(exc).__name__, exc.name, "|", exc)
+        """)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == (
+        "ModuleNotFoundError pandas | mtus_rules.analysis needs pandas (pandas is not installed); "
+        "install the analysis extra: pip install 'mtus-rules[analysis]'"
+    )
+
+
+def test_without_pandas_the_core_still_decides_and_displays():
+    seed = ROOT / "examples" / "seed-001-chiropractic-pt-massage.yaml"
+    run = _run(_WITHOUT_PANDAS, f"""
+        from mtus_rules import Engine, compare, load_case
+        engine = Engine()
+        case = load_case({str(seed)!r})
+        decision = engine.evaluate(case, what_if=True)
+        html = decision._repr_html_()
+        comparison = compare(engine, engine.with_overrides(limits={{"mtus.cpmtg.massage.limit": 4}}), [case])
+        print([i.outcome.value for i in decision.items], "mtus-decision" in html, comparison.items)
+        """)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "['upheld', 'upheld', 'upheld'] True 3"
+
+
+def _readme_test_command() -> str:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"Run the whole test suite:\s*```sh\n(.*?)```", readme, re.DOTALL)
+    assert block, "README.md has no 'Run the whole test suite:' command block"
+    return block.group(1).replace("\\\n", " ")
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    script = (ROOT / ".ci" / "run").read_text(encoding="utf-8").replace("\\\n", " ")
+    commands = [line for line in script.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    command = commands[-1]  # after the shebang-free preamble (set -e, cd to the checkout)
+    assert " ".join(command.split()) == " ".join(_readme_test_command().split())
+
+
+def test_the_test_command_runs_the_core_suite_before_any_extra_is_installed():
+    command = " ".join(_readme_test_command().split())
+    core, _, rest = command.partition("-m pytest")
+    assert "analysis" not in core and "notebook" not in core, "the core suite must run without the extras"
+    assert "'.[test,analysis,notebook]'" in rest and rest.rstrip().endswith("pytest tests/analysis")
