@@ -2,6 +2,9 @@ from __future__ import annotations
 
 import copy
 import importlib.util
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -94,3 +97,19 @@ def write_precedence_pack(folder: Path, odg_treatments: tuple[str, ...] = ("mass
     rules += "    limit: {visits: 4}\n    statement: four\n"
     (folder / "rules.yaml").write_text(rules)
     return folder
+
+
+def run_python(*parts: str, without: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
+    """Run Python source in a fresh interpreter (this one's), with the packages
+    in `without` unimportable whether or not they are installed, so a test of
+    life without an extra runs the same in every environment."""
+    block = f"""
+import sys
+class _Gone:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in {tuple(without)!r}:
+            raise ModuleNotFoundError(f"No module named {{name!r}}", name=name)
+sys.meta_path.insert(0, _Gone())
+"""
+    code = "\n".join(textwrap.dedent(part) for part in (block, *parts))
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)

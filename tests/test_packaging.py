@@ -4,14 +4,11 @@ and one documented test command that CI runs as written."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-import textwrap
 from importlib import metadata
 
 import pytest
 
-from .conftest import ROOT
+from .conftest import ROOT, run_python
 
 #: What the analysis extra brings (and its notebook runner); the core must not need any of it.
 ANALYSIS_PACKAGES = ("pandas", "numpy", "matplotlib", "nbclient", "nbformat", "ipykernel", "IPython")
@@ -41,30 +38,13 @@ def test_the_analysis_extra_is_declared():
     assert extras["nbclient"] == "notebook" and extras["ipykernel"] == "notebook"
 
 
-def _run(*parts: str) -> subprocess.CompletedProcess[str]:
-    code = "\n".join(textwrap.dedent(part) for part in parts)
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-
-
-# Makes pandas unimportable whether or not it is installed, so this runs the same
-# in the core environment and in the analysis one.
-_WITHOUT_PANDAS = """
-import sys
-class _Gone:
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] == "pandas":
-            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-sys.meta_path.insert(0, _Gone())
-"""
-
-
 def test_without_pandas_the_analysis_module_says_which_extra_to_install():
-    run = _run(_WITHOUT_PANDAS, """
+    run = run_python("""
         try:
             import mtus_rules.analysis
         except ModuleNotFoundError as exc:
             print(type(exc).__name__, exc.name, "|", exc)
-        """)
+        """, without=("pandas",))
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == (
         "ModuleNotFoundError pandas | mtus_rules.analysis needs pandas (pandas is not installed); "
@@ -74,7 +54,7 @@ def test_without_pandas_the_analysis_module_says_which_extra_to_install():
 
 def test_without_pandas_the_core_still_decides_and_displays():
     seed = ROOT / "examples" / "seed-001-chiropractic-pt-massage.yaml"
-    run = _run(_WITHOUT_PANDAS, f"""
+    run = run_python(f"""
         from mtus_rules import Engine, compare, load_case
         engine = Engine()
         case = load_case({str(seed)!r})
@@ -82,7 +62,7 @@ def test_without_pandas_the_core_still_decides_and_displays():
         html = decision._repr_html_()
         comparison = compare(engine, engine.with_overrides(limits={{"mtus.cpmtg.massage.limit": 4}}), [case])
         print([i.outcome.value for i in decision.items], "mtus-decision" in html, comparison.items)
-        """)
+        """, without=("pandas",))
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "['upheld', 'upheld', 'upheld'] True 3"
 

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import textwrap
 
 import matplotlib
 
@@ -25,7 +22,7 @@ from mtus_rules.analysis import (
     plot_flips,
 )
 
-from ..conftest import EXAMPLES, ROOT, make_case
+from ..conftest import EXAMPLES, ROOT, make_case, run_python
 
 MASSAGE_LIMIT = "mtus.cpmtg.massage.limit"
 HISTORY = EXAMPLES / "history" / "generated-cases.jsonl"
@@ -155,18 +152,8 @@ def test_the_chart_of_a_comparison_without_flips_is_empty_but_labelled(engine):
         plt.close(ax.figure)
 
 
-def _run(code: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=120)
-
-
 def test_the_chart_without_matplotlib_names_the_extra():
-    run = _run("""
-        import sys
-        class Gone:
-            def find_spec(self, name, path=None, target=None):
-                if name.split(".")[0] == "matplotlib":
-                    raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-        sys.meta_path.insert(0, Gone())
+    run = run_python("""
         from mtus_rules import Comparison
         from mtus_rules.analysis import plot_flips, flips_by_treatment
         print(len(flips_by_treatment(Comparison())), end=" ")  # the frames need no matplotlib
@@ -174,7 +161,7 @@ def test_the_chart_without_matplotlib_names_the_extra():
             plot_flips(Comparison())
         except ModuleNotFoundError as exc:
             print(exc)
-        """)
+        """, without=("matplotlib",))
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == (
         "0 plot_flips needs matplotlib (matplotlib is not installed); install the analysis extra: "
@@ -185,7 +172,7 @@ def test_the_chart_without_matplotlib_names_the_extra():
 def test_the_core_library_loads_none_of_the_analysis_packages():
     # Meaningful here, where they are installed: deciding, displaying and the CLI import none of them.
     seed = ROOT / "examples" / "seed-002-traction-nmes-myofascial.yaml"
-    run = _run(f"""
+    run = run_python(f"""
         import contextlib, io, sys
         from mtus_rules import Engine, compare, load_case
         from mtus_rules.cli import main
@@ -200,4 +187,4 @@ def test_the_core_library_loads_none_of_the_analysis_packages():
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "[]"
     # The control: the same check sees pandas once the analysis module is imported.
-    assert _run("import mtus_rules.analysis, sys; print('pandas' in sys.modules)").stdout.strip() == "True"
+    assert run_python("import mtus_rules.analysis, sys; print('pandas' in sys.modules)").stdout.strip() == "True"
