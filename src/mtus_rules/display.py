@@ -99,7 +99,7 @@ _CELL = "padding:2px 8px;text-align:left;vertical-align:top"
 
 
 def _badge(outcome: Outcome) -> str:
-    return f'<span style="{_BADGE[outcome]};padding:1px 6px;border-radius:3px;font-weight:600">{escape(OUTCOME_WORDS[outcome])}</span>'
+    return f'<span style="{_BADGE[outcome]};padding:1px 6px;border-radius:3px;font-weight:600;white-space:nowrap">{escape(OUTCOME_WORDS[outcome])}</span>'
 
 
 def item_html(item: ItemDecision) -> str:
