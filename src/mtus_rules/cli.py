@@ -27,7 +27,6 @@ from .whatif import compare
 EXIT_INVALID = 2
 
 
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="mtus-rules",

@@ -27,7 +27,8 @@ OUTCOME_WORDS = {
 _NOTHING_CHANGES = "Nothing these rules read: no change of the documented facts makes it medically necessary."
 
 
-def _pack_words(pack: PackRef | None) -> str:
+def pack_words(pack: PackRef | None) -> str:
+    """The pack that decided, as decisions and traces name it."""
     if pack is None:
         return "none in force"
     changed = " with what-if changes" if pack.overrides else ""
@@ -61,7 +62,7 @@ def render_text(decision: Decision, source: str | None = None) -> str:
     """A decision as a claims examiner reads it."""
     wrap = textwrap.TextWrapper(width=100, initial_indent="      ", subsequent_indent="      ")
     head = f"Case {decision.case_id or '(no id)'}" + (f"  [{source}]" if source else "")
-    lines = [head, f"  Request date {decision.request_date}; rule pack {_pack_words(decision.rule_pack)}"]
+    lines = [head, f"  Request date {decision.request_date}; rule pack {pack_words(decision.rule_pack)}"]
     for item in decision.items:
         lines.append("")
         lines.append(f"  {item.index + 1}. {item.description}: {OUTCOME_WORDS[item.outcome]}")
@@ -109,8 +110,8 @@ def item_html(item: ItemDecision) -> str:
         parts.append("<li>Guideline: " + "; ".join(escape(str(c)) for c in item.citations) + "</li>")
     if item.rules:
         parts.append("<li>Decided by: " + ", ".join(f"<code>{escape(r)}</code>" for r in item.rules) + "</li>")
-    regions = ", ".join(label(r) for r in item.body_regions)
-    parts.append(f"<li>Treatment: {escape(label(item.treatment))}; body region: {escape(regions)}</li>")
+    regions = ", ".join(label(r) for r in item.body_regions)  # "body region not specified" reads on its own
+    parts.append(f"<li>Decided as: {escape(label(item.treatment))}; {escape(regions)}</li>")
     if item.rfa is not None:
         parts.append(f"<li>Read from the RFA line: {escape(item.rfa.model_dump_json(exclude_none=True))}</li>")
     parts.append("</ul>")
@@ -138,7 +139,7 @@ def decision_html(decision: Decision) -> str:
     return (
         '<div class="mtus-decision">'
         f"<h4>Case {escape(decision.case_id or '(no id)')}</h4>"
-        f"<p>Request date {decision.request_date}; rule pack {escape(_pack_words(decision.rule_pack))}; "
+        f"<p>Request date {decision.request_date}; rule pack {escape(pack_words(decision.rule_pack))}; "
         f"mtus-rules {escape(decision.library_version)}</p>"
         f"<table><thead><tr>{header}</tr></thead><tbody>{rows}</tbody></table>"
         + "".join(f"<details><summary>Item {i.index + 1} in full</summary>{item_html(i)}</details>" for i in decision.items)
@@ -150,7 +151,7 @@ def comparison_html(comparison: Comparison) -> str:
     """A comparison as an HTML fragment: the counts, then the flips by treatment and rule."""
 
     def packs(refs: list[PackRef]) -> str:
-        return escape(", ".join(_pack_words(r) for r in refs) or "-")
+        return escape(", ".join(pack_words(r) for r in refs) or "-")
 
     def table(title: str, counts: dict[str, int], name: str) -> str:
         if not counts:

@@ -16,6 +16,7 @@ from .case import Case
 from .compile import effect_test, rule_conditions, verdict
 from .conditions import FACTS, Test, all_of
 from .decision import Outcome, PackRef
+from .display import pack_words
 from .facets import Facet, facets
 from .pack import Rule, RulePack
 
@@ -157,9 +158,7 @@ def explain(case: Case, pack: RulePack | None, ref: PackRef | None) -> Trace:
 
 def render(trace: Trace) -> str:
     """The trace for a person: every rule considered, and what it did."""
-    pack = trace.rule_pack
-    lines = [f"Case {trace.case_id or '(no id)'}; request date {trace.request_date}; rule pack "
-             + (f"{pack.name} {pack.version} (sha256:{pack.content_hash[:12]})" if pack else "none in force")]
+    lines = [f"Case {trace.case_id or '(no id)'}; request date {trace.request_date}; rule pack {pack_words(trace.rule_pack)}"]
     for item in trace.items:
         lines.append("")
         lines.append(f"{item.index + 1}. {item.description}: {item.outcome.value}"
