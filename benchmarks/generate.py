@@ -25,7 +25,7 @@ Run directly to print a few generated cases as JSON, or as JSON Lines (one
 case a line, as the batch and compare commands read them):
 
     PYTHONPATH=src python benchmarks/generate.py --items 5
-    python benchmarks/generate.py --items 1500 --jsonl > examples/history/generated-cases.jsonl
+    python benchmarks/generate.py --items 1000 --jsonl > examples/history/generated-cases.jsonl
 """
 
 from __future__ import annotations
