@@ -149,5 +149,6 @@ def test_cli_compare_reports_flips(tmp_path, capsys):
     assert main(["compare", str(source), "--limit", f"{MASSAGE_LIMIT}=4"]) == 0
     out = capsys.readouterr().out
     assert "2 items compared; 1 flip" in out and "overturned -> upheld: 1" in out and f"by rule: {MASSAGE_LIMIT} 1" in out
+    assert "\nbefore: mtus-2009 0.1.0 (sha256:" in out and ") with what-if changes\n" in out.split("after: ")[1]
     assert main(["compare", str(source), "--limit", "oops"]) == 2
     assert "expected RULE=N" in capsys.readouterr().err

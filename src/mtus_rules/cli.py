@@ -16,7 +16,7 @@ from .audit import DecisionLog
 from .batch import UnreadableRow
 from .case import case_json_schema, load_case
 from .coverage import markdown as coverage_markdown
-from .display import render_text
+from .display import comparison_text, render_text
 from .engine import Engine
 from .errors import MtusRulesError, Problem
 from .lint import lint_paths, pack_folders
@@ -266,15 +266,7 @@ def _compare(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(result.model_dump_json(indent=2))
     else:
-        print(f"{result.items} items compared; {len(result.flips)} flip; {len(result.errors)} rows could not be read")
-        for direction, count in result.by_direction.items():
-            print(f"  {direction}: {count}")
-        if result.by_treatment:
-            print("by treatment: " + ", ".join(f"{t} {n}" for t, n in result.by_treatment.items()))
-        if result.by_rule:
-            print("by rule: " + ", ".join(f"{r} {n}" for r, n in result.by_rule.items()))
-        for flip in result.flips:
-            print(f"  row {flip.row} item {flip.item} ({flip.treatment}): {flip.before} -> {flip.after}; caused by {', '.join(flip.cause) or '-'}")
+        print(comparison_text(result))
     return 0
 
 

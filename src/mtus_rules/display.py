@@ -87,6 +87,25 @@ def render_text(decision: Decision, source: str | None = None) -> str:
     return "\n".join(lines)
 
 
+def comparison_text(comparison: Comparison) -> str:
+    """A comparison as `mtus-rules compare` prints it: the packs, the counts, then each flip."""
+    lines = [
+        f"{comparison.items} items compared; {len(comparison.flips)} flip; {len(comparison.errors)} rows could not be read",
+        "before: " + ("; ".join(pack_words(r) for r in comparison.before) or "-"),
+        "after: " + ("; ".join(pack_words(r) for r in comparison.after) or "-"),
+    ]
+    lines += [f"  {direction}: {count}" for direction, count in comparison.by_direction.items()]
+    if comparison.by_treatment:
+        lines.append("by treatment: " + ", ".join(f"{t} {n}" for t, n in comparison.by_treatment.items()))
+    if comparison.by_rule:
+        lines.append("by rule: " + ", ".join(f"{r} {n}" for r, n in comparison.by_rule.items()))
+    lines += [
+        f"  row {f.row} item {f.item} ({f.treatment}): {f.before} -> {f.after}; caused by {', '.join(f.cause) or '-'}"
+        for f in comparison.flips
+    ]
+    return "\n".join(lines)
+
+
 # -- HTML ----------------------------------------------------------------------------
 
 # Inline styles only: notebook front ends drop <style> blocks from untrusted
@@ -151,7 +170,7 @@ def comparison_html(comparison: Comparison) -> str:
     """A comparison as an HTML fragment: the counts, then the flips by treatment and rule."""
 
     def packs(refs: list[PackRef]) -> str:
-        return escape(", ".join(pack_words(r) for r in refs) or "-")
+        return escape("; ".join(pack_words(r) for r in refs) or "-")
 
     def table(title: str, counts: dict[str, int], name: str) -> str:
         if not counts:
