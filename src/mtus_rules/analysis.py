@@ -22,14 +22,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+
+def _needs_extra(what: str, exc: ModuleNotFoundError) -> ModuleNotFoundError:
+    """The error for a missing package of the extra: what needs it, what is missing, what to install."""
+    return ModuleNotFoundError(
+        f"{what} ({exc.name} is not installed); install the analysis extra: pip install 'mtus-rules[analysis]'",
+        name=exc.name,
+    )
+
+
 try:
     import pandas as pd
-except ModuleNotFoundError as exc:  # pragma: no cover - exercised in a subprocess by the core tests
-    raise ModuleNotFoundError(
-        f"mtus_rules.analysis needs pandas ({exc.name} is not installed); "
-        "install the analysis extra: pip install 'mtus-rules[analysis]'",
-        name=exc.name,
-    ) from None
+except ModuleNotFoundError as exc:  # exercised in a subprocess by tests/test_packaging.py
+    raise _needs_extra("mtus_rules.analysis needs pandas", exc) from None
 
 from .batch import BatchResult
 from .decision import Decision, Outcome
@@ -194,11 +199,7 @@ def plot_flips(comparison: Comparison, ax: Axes | None = None) -> Axes:
     try:
         import matplotlib.pyplot as plt
     except ModuleNotFoundError as exc:
-        raise ModuleNotFoundError(
-            f"plot_flips needs matplotlib ({exc.name} is not installed); "
-            "install the analysis extra: pip install 'mtus-rules[analysis]'",
-            name=exc.name,
-        ) from None
+        raise _needs_extra("plot_flips needs matplotlib", exc) from None
 
     table = flips_by_treatment(comparison)
     if ax is None:
