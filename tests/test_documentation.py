@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from .conftest import kinds, make_case, outcome
 
 TRIAL = "mtus.cpmtg.manipulation.trial"
@@ -80,12 +82,40 @@ def test_massage_in_ongoing_care_is_not_recommended(engine):
     assert "not_recommended" in kinds(engine, case, "mtus.cpmtg.massage.ongoing_care")
 
 
-def test_massage_stage_of_care_not_documented_asks_for_it(engine):
-    case = _massage("not_documented")
-    item = engine.evaluate(case).items[0]
-    assert item.outcome.value == "upheld"
-    assert {f.kind for f in item.findings if f.rule == "mtus.cpmtg.massage.ongoing_care"} == {"insufficient_documentation"}
-    assert any("ongoing care" in n for f in item.findings for n in f.needed)
+def _notes(engine, case) -> list[str]:
+    return [f.text for f in engine.evaluate(case).items[0].findings if f.kind == "note"]
+
+
+@pytest.mark.parametrize("stage", [None, "not_documented"])
+def test_stage_of_care_not_stated_is_derived_as_a_first_course(engine, stage):
+    """No prior course and no home program: a first course, and the decision says it derived that."""
+    case = _massage(stage)
+    if stage is None:
+        del case["care_stage"]
+    assert outcome(engine, case) == "overturned"
+    assert any(n.startswith("Stage of care: a first course (derived") for n in _notes(engine, case))
+
+
+@pytest.mark.parametrize(
+    "history,home_exercise",
+    [([{"treatment": "physical_therapy", "visits": 6}], "not_documented"), ([], "yes")],
+)
+def test_stage_of_care_is_derived_as_ongoing_from_established_treatment(engine, history, home_exercise):
+    case = _massage(None)
+    case.update(treatment_history=history, home_exercise=home_exercise)
+    assert outcome(engine, case) == "upheld"
+    assert "not_recommended" in kinds(engine, case, "mtus.cpmtg.massage.ongoing_care")
+    assert any(n.startswith("Stage of care: ongoing care (derived") for n in _notes(engine, case))
+
+
+def test_a_stated_stage_of_care_overrides_the_derivation(engine):
+    first = _massage("first_evaluation")
+    first["home_exercise"] = "yes"  # would derive ongoing care
+    assert outcome(engine, first) == "overturned"
+    assert "Stage of care: first evaluation (as stated in the record)." in _notes(engine, first)
+    ongoing = _massage("ongoing_care")  # would derive a first course
+    assert outcome(engine, ongoing) == "upheld"
+    assert "Stage of care: ongoing care (as stated in the record)." in _notes(engine, ongoing)
 
 
 def test_quantity_not_specified_is_decided_against_visits_so_far(engine):

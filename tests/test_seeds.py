@@ -98,3 +98,16 @@ def test_decisions_are_identical_across_processes():
     first = subprocess.run(cmd, capture_output=True, check=True).stdout
     second = subprocess.run(cmd, capture_output=True, check=True).stdout
     assert first == second and b"upheld" in first
+
+
+@pytest.mark.parametrize("prefix", ["seed-002", "seed-004"])
+def test_seeds_002_and_004_decide_as_the_reviewers_did_without_a_stated_care_stage(engine, prefix):
+    """The stage of care is derived from what the seed summaries really say: 002 has no
+    treatment to date; 004 continues a home exercise program."""
+    stated = load_case(_example(prefix))
+    assert stated.care_stage is not None  # the example keeps what the seed states
+    decision = engine.evaluate(stated.model_copy(update={"care_stage": None}))
+    expected = [(i, o) for p, i, o, *_ in REVIEWERS if p == prefix]
+    assert [(item.index, item.outcome.value) for item in decision.items] == expected
+    massage = decision.items[-1]
+    assert any("Stage of care" in f.text and "(derived" in f.text for f in massage.findings)

@@ -19,7 +19,7 @@ from .compile import Branch, effect_test
 from .conditions import FACTS, Test
 from .decision import Alternative, Change, Outcome
 from .facets import Facet, diagnosis_groups, documented_prior_visits, prior_courses
-from .vocabulary import NOT_DOCUMENTED, NOT_SPECIFIED, counted_with, label
+from .vocabulary import NO_PRIOR_VISITS, NOT_DOCUMENTED, NOT_SPECIFIED, counted_with, label
 
 MAX_VISITS = 1000
 MAX_ROUNDS = 4
@@ -36,6 +36,15 @@ _PREFERENCE = (
     "work_status",
     "purpose",
 )
+
+
+def _rank(fact: str) -> int:
+    """Preferred facts first; any other fact after them, in vocabulary order."""
+    if fact in _PREFERENCE:
+        return _PREFERENCE.index(fact)
+    return len(_PREFERENCE) + list(FACTS).index(fact)
+
+
 _FIXED = frozenset({"treatment", "weeks_since_injury", "total_visits"})
 _KNOWN_PRIOR = "_documented_prior"  # carried with a facet's facts while searching
 
@@ -143,7 +152,7 @@ def _search(decide: Decide, facets: list[Facet], case: Case, bounds: dict, faili
         ]
         if not options:
             return None
-        for option in sorted(options, key=lambda o: _PREFERENCE.index(o.fact)):
+        for option in sorted(options, key=lambda o: _rank(o.fact)):
             if option.fact == "exclude_body_region":
                 chosen.setdefault("exclude_body_region", ())
                 if option.value not in chosen["exclude_body_region"]:
@@ -164,7 +173,7 @@ def _minimise(decide: Decide, facets: list[Facet], case: Case, bounds: dict, cho
         varied = vary(facets, case, changes)
         return bool(varied) and decide(varied)[0] is Outcome.OVERTURNED
 
-    for fact in sorted(chosen, key=_PREFERENCE.index, reverse=True):
+    for fact in sorted(chosen, key=_rank, reverse=True):
         trial = {k: v for k, v in chosen.items() if k != fact}
         if works(trial):
             chosen = trial
@@ -219,9 +228,17 @@ def _options(facet: Facet, branch: Branch, case: Case, bounds: dict, facets: lis
         yield from _making(when, False, rule.id, facts, bounds)
 
 
+def _settled(fact: str) -> bool:
+    """Facts no alternative changes: the dates and what derives from them, and
+    the request's own frequency and duration (changing those is a new request,
+    not documentation)."""
+    spec = FACTS.get(fact)
+    return spec is not None and (spec.stated_only or spec.derived)
+
+
 def _documenting(fact: str, rule: str, case: Case, bounds: dict, facets: list[Facet]) -> Iterable[_Option]:
     """Values that would document an unknown fact."""
-    if fact in _FIXED and fact != "total_visits":
+    if (fact in _FIXED and fact != "total_visits") or _settled(fact):
         return
     if fact in ("total_visits", "visits_to_date"):
         # Documenting the unknown count: at the least, the visits already documented.
@@ -246,8 +263,10 @@ def _documenting(fact: str, rule: str, case: Case, bounds: dict, facets: list[Fa
 def _making(test: Test, wanted: bool, rule: str, facts: dict, bounds: dict) -> Iterable[_Option]:
     """Values of the test's fact that make the test come out `wanted`."""
     spec = FACTS[test.fact]
-    if test.fact in _FIXED and test.fact != "total_visits":
+    if (test.fact in _FIXED and test.fact != "total_visits") or _settled(test.fact):
         return
+    if test.fact == "functional_improvement" and facts.get("functional_improvement") == NO_PRIOR_VISITS:
+        return  # there are no prior visits whose improvement could be documented
     if spec.kind == "count":
         prior, requested = facts["visits_to_date"], facts["visits_requested"]
         if test.fact == "total_visits":
@@ -270,6 +289,8 @@ def _making(test: Test, wanted: bool, rule: str, facts: dict, bounds: dict) -> I
     for value in spec.values:
         if value == spec.unknown and value not in test.wanted():
             continue  # "not documented" is never proposed, unless the test itself asks for it
+        if value == NO_PRIOR_VISITS:
+            continue  # a fact of the history, not something to document
         if value != facts.get(test.fact) and test.holds({test.fact: value}) is wanted:
             yield _Option(test.fact, value, rule)
 
@@ -289,7 +310,7 @@ def _upholding_rules(failing: list[tuple[Facet, Branch]]) -> list[str]:
 
 def _describe(changes: dict[str, Any], treatment: str, rules: list[str]) -> Alternative:
     items = []
-    for fact in sorted(changes, key=_PREFERENCE.index):
+    for fact in sorted(changes, key=_rank):
         value = changes[fact]
         if fact == "exclude_body_region":
             for region in value:

@@ -34,7 +34,9 @@ from .vocabulary import (
     CareStage,
     DiagnosisGroup,
     Documented,
+    PainPhase,
     Purpose,
+    SurgicalProcedure,
     Treatment,
     WorkStatus,
 )
@@ -126,8 +128,18 @@ class PriorTreatment(_Model):
 
 
 class Surgery(_Model):
-    procedure: StrictStr = Field(min_length=1)
-    date: IsoDate | None = None
+    """The surgery whose aftercare the request may be, for the postsurgical schedule."""
+
+    procedure: SurgicalProcedure = Field(
+        description="One of the surgeries 8 CCR 9792.24.3 lists, or `other` for any surgery it does not list."
+    )
+    description: StrictStr | None = Field(default=None, description="The surgery as the record words it.")
+    date: IsoDate | None = Field(default=None, description="Date of surgery; without it the period cannot be derived.")
+    postsurgical_period: Literal["within", "not_within"] | None = Field(
+        default=None,
+        description="Whether the request falls in the postsurgical physical medicine period, when the record "
+        "states it; overrides the period derived from the date of surgery.",
+    )
 
 
 class Visits(_Model):
@@ -195,6 +207,9 @@ class RequestedItem(_Model):
     ] = NOT_SPECIFIED
     quantity: Quantity = NOT_SPECIFIED
     purpose: Purpose = Purpose.COURSE_OF_TREATMENT
+    device_leads: Annotated[StrictInt, Field(ge=1, le=16)] | None = Field(
+        default=None, description="For a stimulation unit: the number of leads requested (TENS: 2 unless 4 are justified)."
+    )
     rfa: RfaMapping | None = Field(default=None, description="Set when the item was read from an RFA line.")
 
     @property
@@ -216,10 +231,115 @@ class CaseFacts(_Model):
         description="Prior courses of treatment. An empty list means no prior treatment is documented; "
         "a course whose visit count is unknown is listed with visits: not_documented.",
     )
+    onset_date: IsoDate | None = Field(
+        default=None, description="When the pain began, if later than the injury; the pain phase counts from it."
+    )
     surgery: Surgery | None = None
     work_status: WorkStatus = WorkStatus.NOT_DOCUMENTED
     home_exercise: Documented = Documented.NOT_DOCUMENTED
-    care_stage: CareStage = CareStage.NOT_DOCUMENTED
+    care_stage: CareStage | None = Field(
+        default=None,
+        description="Stated stage of care. When absent (or not_documented) it is derived: no prior course of "
+        "physical medicine and no home exercise program documented means a first course (first_evaluation); "
+        "otherwise ongoing_care. The decision says which was used.",
+    )
+    pain_phase: PainPhase | None = Field(
+        default=None,
+        description="Stated pain phase (acute or chronic). When absent it is derived from the onset date, or the "
+        "date of injury, to the request date: chronic from 3 months on. The decision says which was used.",
+    )
+    # Labor Code 4604.5: the claims administrator may authorize, in writing,
+    # visits beyond the 24-visit cap (guidelines.md 1.4).
+    cap_authorization: Documented = Field(
+        default=Documented.NOT_DOCUMENTED,
+        description="Whether the claims administrator authorized, in writing, visits beyond the Labor Code "
+        "4604.5 cap of 24 chiropractic, physical therapy or occupational therapy visits.",
+    )
+    # -- physical medicine beyond the count (CPMTG pp. 98-99, guidelines.md 10.1)
+    home_program_insufficient: Documented = Field(
+        default=Documented.NOT_DOCUMENTED,
+        description="A documented reason why a home exercise program cannot carry on the therapy "
+        "(needed for supervised visits beyond the count).",
+    )
+    # -- aquatic therapy (CPMTG p. 22, 10.4)
+    reduced_weight_bearing: Documented = Field(
+        default=Documented.NOT_DOCUMENTED,
+        description="Reduced weight bearing is indicated (e.g. extreme obesity).",
+    )
+    # -- electrical stimulation (CPMTG pp. 114-121, 10.3)
+    other_modalities_failed: Documented = Field(
+        default=Documented.NOT_DOCUMENTED,
+        description="Other appropriate pain modalities, medication included (for H-wave: physical therapy, "
+        "medication and TENS), were tried and failed.",
+    )
+    functional_restoration: Documented = Field(
+        default=Documented.NOT_DOCUMENTED,
+        description="The device is used as an adjunct to a program of evidence-based functional restoration, "
+        "with the other ongoing treatment documented.",
+    )
+    treatment_goals: Documented = Field(
+        default=Documented.NOT_DOCUMENTED, description="A treatment plan with short- and long-term goals."
+    )
+    device_trial_benefit: Documented = Field(
+        default=Documented.NOT_DOCUMENTED,
+        description="A one-month trial of the device documented with how often it was used and its effect on "
+        "pain and function, showing benefit.",
+    )
+    four_lead_justified: Documented = Field(
+        default=Documented.NOT_DOCUMENTED, description="A documented reason why a 4-lead unit is needed."
+    )
+    medication_ineffective: Documented = Field(
+        default=Documented.NOT_DOCUMENTED, description="Pain is poorly controlled because medication lost its effect."
+    )
+    medication_side_effects: Documented = Field(
+        default=Documented.NOT_DOCUMENTED,
+        description="Pain is poorly controlled because of the side effects of medication.",
+    )
+    substance_abuse_history: Documented = Field(
+        default=Documented.NOT_DOCUMENTED, description="A history of substance abuse."
+    )
+    postoperative_pain_limits_therapy: Documented = Field(
+        default=Documented.NOT_DOCUMENTED,
+        description="Significant postoperative (or acute) pain limits the ability to take part in exercise or therapy.",
+    )
+    unresponsive_to_conservative_care: Documented = Field(
+        default=Documented.NOT_DOCUMENTED,
+        description="Pain is unresponsive to conservative measures (repositioning, heat/ice, ...).",
+    )
+    # -- acupuncture (8 CCR 9792.24.1(a)(1), 10.5)
+    pain_medication_reduced_or_not_tolerated: Documented = Field(
+        default=Documented.NOT_DOCUMENTED, description="Pain medication is reduced or not tolerated."
+    )
+    adjunct_to_rehabilitation: Documented = Field(
+        default=Documented.NOT_DOCUMENTED,
+        description="Acupuncture is an adjunct to physical rehabilitation and/or surgical intervention.",
+    )
+    # -- work conditioning / work hardening admission (CPMTG p. 125, 10.4)
+    job_demands_unmet: Documented = Field(
+        default=Documented.NOT_DOCUMENTED,
+        description="A work-related musculoskeletal condition with functional limits below a medium-or-higher "
+        "job demand (usually shown by a functional capacity evaluation).",
+    )
+    therapy_plateau: Documented = Field(
+        default=Documented.NOT_DOCUMENTED,
+        description="An adequate trial of physical or occupational therapy, with improvement followed by a plateau.",
+    )
+    surgery_candidate: Documented = Field(
+        default=Documented.NOT_DOCUMENTED,
+        description="The patient is a candidate for surgery or other treatment that would clearly improve function.",
+    )
+    program_participation: Documented = Field(
+        default=Documented.NOT_DOCUMENTED,
+        description="The patient is able to take part at least 4 hours a day, 3-5 days a week.",
+    )
+    return_to_work_goal: Documented = Field(
+        default=Documented.NOT_DOCUMENTED,
+        description="A defined return-to-work goal agreed by the employer and the employee.",
+    )
+    program_completed: Documented = Field(
+        default=Documented.NOT_DOCUMENTED,
+        description="A work conditioning or work hardening program was already completed for this injury.",
+    )
 
     @field_validator("request_date")
     @classmethod
@@ -227,6 +347,14 @@ class CaseFacts(_Model):
         injury = info.data.get("date_of_injury")
         if injury is not None and value < injury:
             raise ValueError(f"request_date is before date_of_injury ({value} < {injury})")
+        return value
+
+    @field_validator("onset_date")
+    @classmethod
+    def _onset_before_request(cls, value: _dt.date | None, info: ValidationInfo) -> _dt.date | None:
+        request = info.data.get("request_date")
+        if value is not None and request is not None and value > request:
+            raise ValueError(f"onset_date is after request_date ({value} > {request})")
         return value
 
 

@@ -151,7 +151,11 @@ def _lint(args: argparse.Namespace) -> int:
     else:
         for finding in sorted(findings, key=lambda f: (f.accepted is not None, f.severity != "error")):
             print(finding)
-        print(f"{len(errors)} errors, {len(open_warnings)} warnings, {len(accepted)} accepted warnings")
+        by_code: dict[str, int] = {}
+        for finding in accepted:
+            by_code[finding.code] = by_code.get(finding.code, 0) + 1
+        kinds = f" ({', '.join(f'{code}: {n}' for code, n in sorted(by_code.items()))})" if by_code else ""
+        print(f"{len(errors)} errors, {len(open_warnings)} warnings, {len(accepted)} accepted warnings{kinds}")
     return 1 if errors or (args.strict and open_warnings) else 0
 
 

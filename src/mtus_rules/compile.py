@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .conditions import FACTS, KNOWN_SUFFIX, Test, engine_all_of, join_all, join_any
+from .conditions import AT_LEAST_SUFFIX, FACTS, KNOWN_SUFFIX, Test, engine_all_of, join_all, join_any
 from .pack import Rule, RulePack
 
 BRANCHES = ("applies", "pass", "fail", "unknown", "undetermined")
@@ -163,7 +163,8 @@ def fact_reader(used: tuple[str, ...]) -> Callable[[dict[str, Any], frozenset[st
             if kind == 4:
                 out[name] = facts[source]
             elif kind == 3:
-                out[name] = facts[source] or 0
+                value = facts[source]
+                out[name] = value if value is not None else facts.get(source + AT_LEAST_SUFFIX, 0)
             elif kind == 2:
                 out[name] = facts[source] is not None
             elif kind == 1:

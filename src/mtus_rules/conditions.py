@@ -6,6 +6,17 @@ produces an "insufficient documentation" finding instead of silently not
 applying. Each test can say which of the three it is, both in plain Python
 (`Test.holds`) and as engine conditions (`Test.engine_conditions`), from the one
 definition below, so the two cannot drift apart.
+
+Unknown is a range, not a blank. A count the record does not give still has a
+known lower bound (prior visits not documented, 12 requested: at least 12 in
+all), carried beside it as `<name>_at_least`. A test the lower bound already
+settles is settled: "total visits more than 10" is true, "total visits at most
+10" is false, and only what the bound leaves open is unknown.
+
+Two kinds of fact are not "documentation" at all and are never unknown: the
+request's own frequency, duration and lead count (`stated_only`: a test on one
+the request does not state is false, because there is nothing to be over), and
+the derived facts, which the engine computes from the case (`derived`).
 """
 
 from __future__ import annotations
@@ -17,12 +28,16 @@ from typing import Any, Literal
 
 from .errors import KeyedValueError
 from .vocabulary import (
+    NO_PRIOR_VISITS,
     NOT_DOCUMENTED,
     NOT_SPECIFIED,
     BodyRegion,
     CareStage,
     Documented,
+    PainPhase,
+    PostsurgicalPeriod,
     Purpose,
+    SurgicalProcedure,
     Treatment,
     WorkStatus,
 )
@@ -38,6 +53,12 @@ class Fact:
     needed: str  # what must be documented when it is unknown
     values: tuple[str, ...] = ()
     unknown: str | None = None  # the choice meaning "not documented"
+    stated_only: bool = False  # a count of the request itself: not stated -> tests false
+    derived: bool = False  # computed from other facts of the case, never set by a what-if
+
+
+def _documented(name: str, label: str, needed: str) -> Fact:
+    return Fact(name, "choice", label, needed, _choices(Documented), NOT_DOCUMENTED)
 
 
 def _choices(enum: type, unknown: str | None = None) -> tuple[str, ...]:
@@ -75,7 +96,9 @@ FACTS: dict[str, Fact] = {
             "objective functional improvement from prior visits",
             "objective functional improvement (activities of daily living, work restrictions, "
             "dependence on treatment) measured during the prior visits",
-            _choices(Documented),
+            # `no_prior_visits`: there are none to have improved with. A rule
+            # that needs improvement is then not met; nothing is undocumented.
+            _choices(Documented) + (NO_PRIOR_VISITS,),
             NOT_DOCUMENTED,
         ),
         Fact(
@@ -85,6 +108,125 @@ FACTS: dict[str, Fact] = {
             "whether the request starts care with this physician or continues established ongoing care",
             _choices(CareStage),
             NOT_DOCUMENTED,
+        ),
+        Fact("pain_phase", "choice", "pain phase", "when the pain began", _choices(PainPhase), derived=True),
+        Fact(
+            "visits_per_week",
+            "count",
+            "visits per week requested",
+            "the frequency of the visits requested",
+            stated_only=True,
+        ),
+        Fact("weeks_requested", "count", "weeks requested", "the duration of the request in weeks", stated_only=True),
+        Fact("device_leads", "count", "leads requested", "the number of leads of the unit requested", stated_only=True),
+        Fact(
+            "months_since_injury",
+            "count",
+            "months since the injury",
+            "the date of injury",
+            derived=True,
+        ),
+        Fact("injury_year", "count", "year of injury", "the date of injury", derived=True),
+        Fact(
+            "surgery",
+            "choice",
+            "surgery",
+            "the surgery and its date",
+            (*_choices(SurgicalProcedure), "none"),
+            derived=True,
+        ),
+        Fact(
+            "postsurgical_period",
+            "choice",
+            "within the postsurgical physical medicine period",
+            "the date of surgery",
+            _choices(PostsurgicalPeriod),
+            NOT_DOCUMENTED,
+            derived=True,
+        ),
+        Fact(
+            "injury_visits",
+            "count",
+            "visits of this treatment for this injury (prior plus requested, postsurgical visits apart)",
+            "the number of visits of this treatment already completed for this injury",
+        ),
+        _documented(
+            "cap_authorization",
+            "written authorization beyond the statutory cap",
+            "whether the claims administrator authorized visits beyond the 24-visit cap in writing",
+        ),
+        _documented(
+            "home_program_insufficient",
+            "a reason why a home program cannot carry on",
+            "why a home exercise program cannot carry on the therapy",
+        ),
+        _documented("reduced_weight_bearing", "reduced weight bearing indicated", "whether reduced weight bearing is indicated"),
+        _documented(
+            "other_modalities_failed",
+            "other appropriate modalities tried and failed",
+            "the other pain modalities (medication included) tried, and their failure",
+        ),
+        _documented(
+            "functional_restoration",
+            "adjunct to functional restoration",
+            "the program of functional restoration the device is an adjunct to",
+        ),
+        _documented("treatment_goals", "treatment plan with goals", "a treatment plan with short- and long-term goals"),
+        _documented(
+            "device_trial_benefit",
+            "benefit of the one-month trial",
+            "the one-month trial: how often the unit was used and its effect on pain and function",
+        ),
+        _documented("four_lead_justified", "reason for a 4-lead unit", "why a 4-lead unit is needed"),
+        Fact(
+            "interferential_indication",
+            "choice",
+            "an indication for interferential stimulation",
+            "whether pain is poorly controlled (medication lost effect, side effects, history of substance abuse, "
+            "postoperative pain limiting therapy) or unresponsive to conservative measures",
+            _choices(Documented),
+            NOT_DOCUMENTED,
+            derived=True,
+        ),
+        Fact(
+            "acupuncture_indication",
+            "choice",
+            "an indication for acupuncture",
+            "whether pain medication is reduced or not tolerated, or acupuncture is an adjunct to "
+            "physical rehabilitation or surgery",
+            _choices(Documented),
+            NOT_DOCUMENTED,
+            derived=True,
+        ),
+        _documented(
+            "job_demands_unmet",
+            "functional limits below the job's demands",
+            "the functional limits measured against the job's physical demands (e.g. a functional capacity evaluation)",
+        ),
+        _documented(
+            "therapy_plateau",
+            "an adequate therapy trial with improvement, then a plateau",
+            "the course of physical or occupational therapy, its improvement and plateau",
+        ),
+        _documented(
+            "surgery_candidate",
+            "a candidate for surgery or other treatment that would clearly improve function",
+            "whether surgery or other treatment that would clearly improve function is planned or indicated",
+        ),
+        _documented(
+            "program_participation",
+            "able to take part 4 hours a day, 3-5 days a week",
+            "whether the patient can take part at least 4 hours a day, 3-5 days a week",
+        ),
+        _documented(
+            "return_to_work_goal",
+            "a return-to-work goal agreed by employer and employee",
+            "the return-to-work goal and the employer's agreement to it",
+        ),
+        _documented(
+            "program_completed",
+            "a program already completed for this injury",
+            "whether a work conditioning or work hardening program was already completed for this injury",
         ),
         Fact(
             "home_exercise",
@@ -116,9 +258,11 @@ _ENGINE_COMPARE = {"lt": "$lt", "le": "$lte", "gt": "$gt", "ge": "$gte"}
 _NEGATED = {"lt": "ge", "le": "gt", "gt": "le", "ge": "lt"}
 _WORDS = {"lt": "less than", "le": "at most", "gt": "more than", "ge": "at least"}
 
-# In the engine's fact, a count that is not documented is sent as 0 with
-# `<name>_known: false`; every count test checks the flag first.
+# In the engine's fact, a count that is not documented is sent as its known
+# lower bound with `<name>_known: false`; see Test.engine_conditions.
 KNOWN_SUFFIX = "_known"
+#: Beside a count that is None in a facet's facts: the least it can be.
+AT_LEAST_SUFFIX = "_at_least"
 
 
 @dataclass(frozen=True)
@@ -134,9 +278,15 @@ class Test:
         spec = FACTS[self.fact]
         actual = facts[self.fact]
         if spec.kind == "count":
-            if actual is None:
-                return None
-            return _COMPARE[self.op](actual, self.value)
+            if actual is not None:
+                return _COMPARE[self.op](actual, self.value)
+            if spec.stated_only:
+                return False
+            # Unknown, but at least `least`: settled when the bound settles it.
+            least = facts.get(self.fact + AT_LEAST_SUFFIX, 0)
+            if self.op in ("gt", "ge"):
+                return True if _COMPARE[self.op](least, self.value) else None
+            return None if _COMPARE[self.op](least, self.value) else False
         if self.op == "documented":
             return True if actual != spec.unknown else None
         wanted = self.wanted()
@@ -150,10 +300,17 @@ class Test:
         """Engine conditions for (true, false, unknown); None where impossible."""
         spec = FACTS[self.fact]
         if spec.kind == "count":
-            known = {self.fact + KNOWN_SUFFIX: True}
-            true = _all([known, {_ENGINE_COMPARE[self.op]: {self.fact: self.value}}])
-            false = _all([known, {_ENGINE_COMPARE[_NEGATED[self.op]]: {self.fact: self.value}}])
-            return true, false, {self.fact + KNOWN_SUFFIX: False}
+            # The engine is sent the count, or its lower bound when unknown.
+            # A lower bound above the number settles "more than" as true and
+            # "at most" as false; only what it leaves open is unknown.
+            known, unknown = {self.fact + KNOWN_SUFFIX: True}, {self.fact + KNOWN_SUFFIX: False}
+            holds = {_ENGINE_COMPARE[self.op]: {self.fact: self.value}}
+            fails = {_ENGINE_COMPARE[_NEGATED[self.op]]: {self.fact: self.value}}
+            if spec.stated_only:
+                return _all([known, holds]), _all([known, fails]), None
+            if self.op in ("gt", "ge"):
+                return holds, _all([known, fails]), _all([unknown, fails])
+            return _all([known, holds]), fails, _all([unknown, holds])
         unknown = {self.fact: spec.unknown} if spec.unknown is not None else None
         if self.op == "documented":
             return {"$neq": {self.fact: spec.unknown}}, None, unknown

@@ -14,6 +14,7 @@ _CONFIRMED = {
     "guideline_text": "guideline text",
     "secondary_summary": "secondary summary",
     "reviewer_quotation": "IMR reviewer's quotation",
+    "attested": "**ATTESTED** (project lead; guideline sheet section 10)",
 }
 
 
@@ -29,6 +30,13 @@ def _cite(rule: Rule) -> str:
     text = str(rule.citation)
     if rule.fills_gap_in is not None:
         text += f" (fills a gap in {rule.fills_gap_in})"
+    return text
+
+
+def _confirmed(rule: Rule) -> str:
+    text = _CONFIRMED[rule.citation.confirmed_by]
+    if rule.fills_gap_in is not None and rule.fills_gap_in.attested and not rule.citation.attested:
+        text += "; the MTUS section it fills is **ATTESTED**"
     return text
 
 
@@ -61,6 +69,6 @@ def markdown(packs: list[RulePack]) -> str:
                 effect += f": {rule.requirement.describe()}"
             lines.append(
                 f"| `{rule.id}` | {', '.join(t.value for t in rule.applies_to.treatment)} | {regions} | {_scope(rule)} "
-                f"| {effect} | {rule.source} | {_cite(rule)} | {_CONFIRMED[rule.citation.confirmed_by]} |"
+                f"| {effect} | {rule.source} | {_cite(rule)} | {_confirmed(rule)} |"
             )
     return "\n".join(lines) + "\n"

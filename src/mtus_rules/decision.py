@@ -25,6 +25,7 @@ class Outcome(str, Enum):
 FindingKind = Literal[
     "not_recommended",
     "exceeds_limit",
+    "exceeds_statutory_cap",
     "criterion_not_met",
     "insufficient_documentation",
     "within_limit",
@@ -34,7 +35,9 @@ FindingKind = Literal[
 ]
 
 #: Finding kinds that make an item not medically necessary.
-FAILING = frozenset({"not_recommended", "exceeds_limit", "criterion_not_met", "insufficient_documentation"})
+FAILING = frozenset(
+    {"not_recommended", "exceeds_limit", "exceeds_statutory_cap", "criterion_not_met", "insufficient_documentation"}
+)
 #: Finding kinds that support an item.
 SUPPORTING = frozenset({"within_limit", "recommended"})
 

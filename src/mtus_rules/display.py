@@ -13,6 +13,7 @@ from html import escape
 from typing import TYPE_CHECKING
 
 from .decision import Decision, ItemDecision, Outcome, PackRef
+from .pack import Citation
 from .vocabulary import label
 
 if TYPE_CHECKING:
@@ -33,6 +34,15 @@ def pack_words(pack: PackRef | None) -> str:
         return "none in force"
     changed = " with what-if changes" if pack.overrides else ""
     return f"{pack.name} {pack.version} (sha256:{pack.content_hash[:12]}){changed}"
+
+
+#: After an attested citation in text: the adjuster checks these pages against
+#: their own copy of the guideline (the project could not read one).
+ATTESTED_MARK = " [attested: check against your copy]"
+
+
+def citation_words(citation: Citation) -> str:
+    return str(citation) + (ATTESTED_MARK if citation.attested else "")
 
 
 def _rationale_parts(item: ItemDecision) -> list[tuple[str, str]]:
@@ -67,7 +77,7 @@ def render_text(decision: Decision, source: str | None = None) -> str:
         lines.append("")
         lines.append(f"  {item.index + 1}. {item.description}: {OUTCOME_WORDS[item.outcome]}")
         if item.citations:
-            lines.append("    Guideline: " + "; ".join(str(c) for c in item.citations))
+            lines.append("    Guideline: " + "; ".join(citation_words(c) for c in item.citations))
         if item.rules:
             lines.append("    Decided by: " + ", ".join(item.rules))
         for title, text in _rationale_parts(item):
@@ -126,7 +136,7 @@ def item_html(item: ItemDecision) -> str:
     """One requested item: outcome, guideline, rules, rationale and what-if."""
     parts = [f"<div><p><b>{item.index + 1}. {escape(item.description)}</b> {_badge(item.outcome)}</p><ul>"]
     if item.citations:
-        parts.append("<li>Guideline: " + "; ".join(escape(str(c)) for c in item.citations) + "</li>")
+        parts.append("<li>Guideline: " + "; ".join(escape(citation_words(c)) for c in item.citations) + "</li>")
     if item.rules:
         parts.append("<li>Decided by: " + ", ".join(f"<code>{escape(r)}</code>" for r in item.rules) + "</li>")
     regions = ", ".join(label(r) for r in item.body_regions)  # "body region not specified" reads on its own
@@ -151,7 +161,7 @@ def decision_html(decision: Decision) -> str:
     rows = "".join(
         f'<tr><td style="{_CELL}">{item.index + 1}</td><td style="{_CELL}">{escape(item.description)}</td>'
         f'<td style="{_CELL}">{_badge(item.outcome)}</td>'
-        f'<td style="{_CELL}">{escape("; ".join(str(c) for c in item.citations)) or "-"}</td></tr>'
+        f'<td style="{_CELL}">{escape("; ".join(citation_words(c) for c in item.citations)) or "-"}</td></tr>'
         for item in decision.items
     )
     header = "".join(f'<th style="{_CELL}">{h}</th>' for h in ("#", "Requested item", "Outcome", "Guideline"))

@@ -16,7 +16,7 @@ from ._durable import Matcher
 from .case import Case, parse_case
 from .alternatives import alternatives, supported_visits
 from .compile import Branch, compile_pack, effect_test, fact_reader, fields_used, thresholds
-from .conditions import FACTS
+from .conditions import AT_LEAST_SUFFIX, FACTS, KNOWN_SUFFIX
 from .decision import (
     FAILING,
     SUPPORTING,
@@ -29,6 +29,7 @@ from .decision import (
     WhatIf,
 )
 from .errors import Problem, RulePackError
+from .derived import months_words
 from .facets import Facet, documented_prior_visits, facets, prior_courses
 from .pack import Citation, RulePack, bundled_pack_dirs, load_pack
 from .audit import DecisionLog
@@ -44,6 +45,7 @@ class _ByTreatment:
 
     matcher: Matcher
     read_fact: Callable[[dict[str, Any], frozenset[str], int], dict[str, Any]]
+    reads: frozenset[str]  # the facts these rules read: derived ones are explained in the decision
 
 
 @dataclass
@@ -162,9 +164,11 @@ class Engine:
         for treatment in Treatment:
             mine = {n: c for n, c in conditions.items() if treatment in branches[n].rule.applies_to.treatment}
             if mine:
+                used = fields_used(mine)
                 by_treatment[treatment.value] = _ByTreatment(
                     matcher=Matcher(f"{pack.name}.{pack.version}.{treatment.value}", mine),
-                    read_fact=fact_reader(tuple(sorted(fields_used(mine)))),
+                    read_fact=fact_reader(tuple(sorted(used))),
+                    reads=frozenset(f.removesuffix(KNOWN_SUFFIX) for f in used),
                 )
         return _Compiled(
             pack=pack,
@@ -329,7 +333,10 @@ def _decide_item(
     item = case.requested_items[index]
     multi = len(facets_) > 1
     findings: list[Finding] = []
-    notes = facets_[0][0].notes
+    first = facets_[0][0]
+    reads = compiled.by_treatment[item.treatment].reads if item.treatment in compiled.by_treatment else frozenset()
+    # A derived fact is explained where this treatment's rules read it, and nowhere else.
+    notes = [*first.notes, *dict.fromkeys(n for f, n in first.derived_notes.items() if f in reads)]
     findings.extend(Finding(kind="note", text=n) for n in notes)
     status: dict[str, str] = {}
     for facet, branches in facets_:
@@ -425,13 +432,30 @@ def _apply_precedence(branches: tuple[Branch, ...]) -> list[Branch]:
 
 def _shown(facts: Mapping[str, Any], name: str) -> str:
     value = facts[name]
-    return "not documented" if value is None else str(value).replace("_", " ")
+    if value is None:
+        if FACTS[name].stated_only:
+            return "not stated"
+        least = facts.get(name + AT_LEAST_SUFFIX, 0)
+        return f"not documented (at least {least})" if least else "not documented"
+    if name.startswith("months_"):
+        return months_words(value)
+    return str(value).replace("_", " ")
 
 
 def _visits_phrase(facts: Mapping[str, Any], counts: str) -> str:
-    prior, requested, total = facts["visits_to_date"], facts["visits_requested"], facts["total_visits"]
+    prior, requested = facts["visits_to_date"], facts["visits_requested"]
     if counts == "visits_requested":
         return f"{requested} visits requested"
+    total = facts[counts]
+    if counts == "injury_visits":
+        prior = None if total is None else total - (requested or 0)
+    if prior is None:
+        least = facts[counts + AT_LEAST_SUFFIX]
+        known = least - (requested or 0)
+        shown = f"at least {known} prior visits documented" if known else "prior visits not documented"
+        if requested is None:
+            return f"{shown} and no quantity stated"
+        return f"{shown} + {requested} requested = at least {least} visits"
     if requested is None:
         return f"{prior} prior visits and no quantity stated"
     return f"{prior} prior + {requested} requested = {total} visits"
@@ -450,6 +474,13 @@ def _finding(branch: Branch, facet: Facet) -> Finding:
 
     if branch.branch == "undetermined":
         needed = needs([t.fact for t in branch.conditions if t.holds(facts) is None])
+        if rule.source == "statute":
+            return make(
+                "insufficient_documentation",
+                f"Not documented: {'; '.join(needed)}. It is needed to tell whether the statutory cap applies "
+                f"({rule.title}).",
+                needed,
+            )
         return make(
             "insufficient_documentation",
             f"Not documented: {'; '.join(needed)}. It is needed to apply the rule: {rule.title}.",
@@ -477,6 +508,19 @@ def _finding(branch: Branch, facet: Facet) -> Finding:
         )
     # requires
     shown = f"{FACTS[test.fact].label}: {_shown(facts, test.fact)}"
+    if rule.source == "statute":
+        # A statute is not a guideline: its finding says what the law caps and
+        # counts, never "the guideline's limit" (Labor Code 4604.5).
+        counted = next((t for t in branch.when if FACTS[t.fact].kind == "count"), None)
+        counts = f"{_visits_phrase(facts, counted.fact)}; " if counted else ""
+        if branch.branch == "pass":
+            return make("criterion_met", f"{rule.title} ({counts}{shown}): the cap is lifted.")
+        if branch.branch == "fail":
+            return make("exceeds_statutory_cap", f"{rule.title} ({counts}{shown}): over the statutory cap.")
+        needed = needs([test.fact])
+        return make(
+            "insufficient_documentation", f"{rule.title} ({counts}{shown}). Not documented: {needed[0]}.", needed
+        )
     prefix = f"{rule.title} ({context}; {shown})" if context else f"{rule.title} ({shown})"
     if branch.branch == "pass":
         return make("criterion_met", f"{prefix}: met.")

@@ -11,8 +11,27 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .case import Case, PriorTreatment, RequestedItem
-from .vocabulary import NOT_DOCUMENTED, NOT_SPECIFIED, Documented, Treatment, counted_with, label
+import datetime as _dt
+
+from . import derived
+from .case import Case, Frequency, PriorTreatment, RequestedItem
+from .conditions import AT_LEAST_SUFFIX
+from .vocabulary import (
+    NO_PRIOR_VISITS,
+    NOT_DOCUMENTED,
+    NOT_SPECIFIED,
+    POSTSURGICAL_PERIOD_MONTHS,
+    Documented,
+    PostsurgicalPeriod,
+    Treatment,
+    counted_with,
+    label,
+)
+
+#: Treatments Labor Code 4604.5 caps at 24 visits per injury, each counted on
+#: its own (chiropractic is manipulation here; aquatic therapy is physical
+#: therapy; guidelines.md 1.4, 10.6).
+CAPPED = frozenset({Treatment.MANIPULATION, Treatment.PHYSICAL_THERAPY, Treatment.AQUATIC_THERAPY, Treatment.OCCUPATIONAL_THERAPY})
 
 
 @dataclass
@@ -23,6 +42,7 @@ class Facet:
     diagnosis_groups: frozenset[str]
     notes: list[str] = field(default_factory=list)
     key: tuple = ()  # the facts the rules read, set when the facet is matched
+    derived_notes: dict[str, str] = field(default_factory=dict)  # fact -> how it was derived
 
 
 def item_regions(case: Case, item: RequestedItem) -> tuple[list[str], str | None]:
@@ -54,22 +74,68 @@ def documented_prior_visits(courses: list[PriorTreatment]) -> int:
     return sum(c.visits for c in courses if c.visits != NOT_DOCUMENTED)  # type: ignore[misc]
 
 
-def prior_course(case: Case, item: RequestedItem) -> tuple[int | None, str]:
-    """Visits of this treatment already completed (None: not documented), and
-    whether they produced objective functional improvement."""
+def _visits(courses: list[PriorTreatment], uncertain: list[PriorTreatment] = ()) -> tuple[int | None, int]:
+    """The visits of `courses` (None when any count is not documented, or when
+    `uncertain` courses may or may not belong), and the least they can be."""
+    least = documented_prior_visits(courses)
+    unknown = any(c.visits == NOT_DOCUMENTED for c in courses) or any(c.visits != 0 for c in uncertain)
+    return (None if unknown else least), least
+
+
+def _split_by_period(case: Case, courses: list[PriorTreatment]) -> tuple[list, list, list]:
+    """Courses that started within the postsurgical period of the case's listed
+    surgery, those that did not, and those whose start date cannot tell."""
+    surgery = case.surgery
+    if surgery is None or surgery.date is None or surgery.procedure not in POSTSURGICAL_PERIOD_MONTHS or (
+        surgery.procedure.value == "other"
+    ):
+        return [], list(courses), []
+    end = derived.add_months(surgery.date, POSTSURGICAL_PERIOD_MONTHS[surgery.procedure])
+    inside, outside, undated = [], [], []
+    for course in courses:
+        if course.start_date is None:
+            undated.append(course)
+        elif surgery.date <= course.start_date <= end:
+            inside.append(course)
+        else:
+            outside.append(course)
+    return inside, outside, undated
+
+
+def prior_course(case: Case, item: RequestedItem, postsurgical: bool = False) -> tuple[int | None, int, str]:
+    """Visits of this treatment already completed (None: not documented), the
+    least they can be, and whether they produced objective functional
+    improvement. Within a postsurgical period only visits from the surgery on
+    count; a course with no start date may be either, so its visits make the
+    count a range."""
     courses = prior_courses(case, item.treatment)
-    if any(c.visits == NOT_DOCUMENTED for c in courses):
-        visits = None
+    if postsurgical:
+        inside, _, undated = _split_by_period(case, courses)
+        visits, least = _visits(inside, undated)
+        courses = inside + undated
     else:
-        visits = sum(c.visits for c in courses)  # type: ignore[misc]
+        visits, least = _visits(courses)
     answers = {c.functional_improvement for c in courses}
-    if Documented.YES in answers:
+    if not courses:
+        improvement = NO_PRIOR_VISITS
+    elif Documented.YES in answers:
         improvement = Documented.YES.value
     elif Documented.NO in answers:
         improvement = Documented.NO.value
     else:
         improvement = NOT_DOCUMENTED
-    return visits, improvement
+    return visits, least, improvement
+
+
+def injury_visits(case: Case, item: RequestedItem) -> tuple[int | None, int]:
+    """Prior visits of this treatment for the injury that count against the
+    statutory cap: all of them but those within a postsurgical period."""
+    if item.treatment not in CAPPED:
+        return 0, 0
+    family = counted_with(item.treatment) & CAPPED
+    courses = [c for c in case.treatment_history if c.treatment in family]
+    _, outside, undated = _split_by_period(case, courses)
+    return _visits(outside, undated)
 
 
 def diagnosis_groups(case: Case, region: str) -> frozenset[str]:
@@ -82,44 +148,94 @@ def diagnosis_groups(case: Case, region: str) -> frozenset[str]:
     )
 
 
+#: Facts read straight from the case's field of the same name.
+CASE_FIELDS = (
+    "home_exercise",
+    "work_status",
+    "cap_authorization",
+    "home_program_insufficient",
+    "reduced_weight_bearing",
+    "other_modalities_failed",
+    "functional_restoration",
+    "treatment_goals",
+    "device_trial_benefit",
+    "four_lead_justified",
+    "job_demands_unmet",
+    "therapy_plateau",
+    "surgery_candidate",
+    "program_participation",
+    "return_to_work_goal",
+    "program_completed",
+)
+
+
+def _case_facts(case: Case) -> tuple[dict, dict[str, str]]:
+    """The facts that are the same for every item of a case, and the notes on
+    how the derived ones were reached."""
+    phase, stage, period = derived.pain_phase(case), derived.care_stage(case), derived.postsurgical_period(case)
+    facts = {name: getattr(case, name) for name in CASE_FIELDS}
+    facts.update(
+        care_stage=stage.value,
+        pain_phase=phase.value,
+        postsurgical_period=period.value,
+        surgery=case.surgery.procedure.value if case.surgery else "none",
+        weeks_since_injury=(case.request_date - case.date_of_injury).days // 7,
+        months_since_injury=derived.months_between(case.date_of_injury, case.request_date),
+        injury_year=case.date_of_injury.year,
+        **{name: derived.indication(case, name) for name in derived.INDICATIONS},
+    )
+    notes = {"care_stage": stage.note, "pain_phase": phase.note}
+    if period.note:
+        notes["postsurgical_period"] = notes["surgery"] = period.note
+    return facts, notes
+
+
 def facets(case: Case) -> list[Facet]:
     out: list[Facet] = []
-    weeks = (case.request_date - case.date_of_injury).days // 7
+    shared, derived_notes = _case_facts(case)
+    postsurgical = shared["postsurgical_period"] == PostsurgicalPeriod.WITHIN
     for index, item in enumerate(case.requested_items):
         regions, region_note = item_regions(case, item)
-        visits_to_date, improvement = prior_course(case, item)
+        visits_to_date, least_prior, improvement = prior_course(case, item, postsurgical)
+        capped_prior, least_capped = injury_visits(case, item)
         requested = item.visits
         notes = [item.rfa.describe()] if item.rfa else []
         if region_note:
             notes.append(region_note)
-        if visits_to_date == 0 and not prior_courses(case, item.treatment):
-            notes.append(f"No prior {label(item.treatment)} is documented; the request is assessed as a first course.")
+        if improvement == NO_PRIOR_VISITS:
+            since = " since the surgery" if postsurgical else ""
+            notes.append(f"No prior {label(item.treatment)}{since} is documented; the request is assessed as a first course.")
         if requested is None:
             notes.append("The request states no quantity; only visits within the guideline are supported.")
         total = None if visits_to_date is None else visits_to_date + (requested or 0)
+        quantity = item.quantity if isinstance(item.quantity, Frequency) else None
+        facts = {
+            # Enum members are str subclasses: they compare, hash and
+            # serialise as their values, so no `.value` lookups here.
+            "treatment": item.treatment,
+            "visits_to_date": visits_to_date,
+            "visits_to_date" + AT_LEAST_SUFFIX: least_prior,
+            "visits_requested": requested,
+            "total_visits": total,
+            "total_visits" + AT_LEAST_SUFFIX: least_prior + (requested or 0),
+            "injury_visits": None if capped_prior is None else capped_prior + (requested or 0),
+            "injury_visits" + AT_LEAST_SUFFIX: least_capped + (requested or 0),
+            "functional_improvement": improvement,
+            "purpose": item.purpose,
+            "visits_per_week": quantity.per_week if quantity else None,
+            "weeks_requested": quantity.weeks if quantity else None,
+            "device_leads": item.device_leads,
+            **shared,
+        }
         for region in regions:
-            groups = diagnosis_groups(case, region)
             out.append(
                 Facet(
                     item_index=index,
                     body_region=region,
-                    # Enum members are str subclasses: they compare, hash and
-                    # serialise as their values, so no `.value` lookups here.
-                    facts={
-                        "treatment": item.treatment,
-                        "body_region": region,
-                        "visits_to_date": visits_to_date,
-                        "visits_requested": requested,
-                        "total_visits": total,
-                        "functional_improvement": improvement,
-                        "care_stage": case.care_stage,
-                        "home_exercise": case.home_exercise,
-                        "work_status": case.work_status,
-                        "purpose": item.purpose,
-                        "weeks_since_injury": weeks,
-                    },
-                    diagnosis_groups=groups,
+                    facts={**facts, "body_region": region},
+                    diagnosis_groups=diagnosis_groups(case, region),
                     notes=notes,
+                    derived_notes=derived_notes,
                 )
             )
     return out

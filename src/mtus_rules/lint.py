@@ -3,7 +3,8 @@
 Errors are what stops a pack from loading (every problem the loader reports).
 Warnings are packs that load but may decide wrongly: rules that conflict, can
 never apply or are always decided by a stronger rule, ODG rules the MTUS
-already covers, facts resting only on a reviewer's quotation, and treatment x
+already covers, facts resting only on a reviewer's quotation or on figures the project lead
+attests, and treatment x
 region combinations no rule decides. An author who has looked at a warning can
 accept it in the rule (`lint: {accept: {code: reason}}`) or, for gaps, in
 pack.yaml (`known_gaps`); accepted warnings are still counted and shown.
@@ -107,7 +108,14 @@ def lint_pack(pack: RulePack) -> list[LintFinding]:
             accepted=accepted,
         ))
 
+    attested_reason = pack.lint_accept.get("attested")
     for rule in rules:
+        if rule.citation.attested or (rule.fills_gap_in is not None and rule.fills_gap_in.attested):
+            finding_count = len(out)
+            warn("attested", "its figures are attested by the project lead (guideline sheet section 10), not checked "
+                 "against a primary copy of the guideline", [rule])
+            if attested_reason and out[finding_count].accepted is None:
+                out[finding_count] = out[finding_count].model_copy(update={"accepted": attested_reason})
         if _contradiction(rule):
             warn("never-applies", f"its conditions contradict each other ({_contradiction(rule)}), so it can never apply", [rule])
         if rule.citation.confirmed_by == "reviewer_quotation":

@@ -66,14 +66,25 @@ class Period(_Model):
 _PAGES = re.compile(r"^\d+(-\d+)?$")
 
 
+#: How a cited fact was confirmed, strongest first. `attested`: adopted by the
+#: project lead from the guideline as IMR reviewers routinely quote it, not
+#: checked here against a primary copy (shared guideline sheet, section 10);
+#: decisions, lint and the coverage table mark it so an adjuster knows which
+#: pages to check against their own copy.
+ConfirmedBy = Literal["guideline_text", "secondary_summary", "reviewer_quotation", "attested"]
+
+
 class Citation(_Model):
     """Where a rule's fact comes from, and how that was confirmed."""
 
-    source: Literal["MTUS", "ODG"]
+    source: Literal["MTUS", "ODG", "statute"] = Field(
+        description="MTUS (regulation, presumed correct), ODG (fills gaps the MTUS leaves) or statute "
+        "(Labor Code; a legal cap, not a guideline)."
+    )
     guideline: StrictStr = Field(min_length=1)
     section: StrictStr = Field(min_length=1)
     pages: StrictStr | None = Field(default=None, description='A page or range, e.g. "58" or "57-59".')
-    confirmed_by: Literal["guideline_text", "secondary_summary", "reviewer_quotation"]
+    confirmed_by: ConfirmedBy
     evidence: StrictStr = Field(min_length=1, description="The source that confirms the fact and the page.")
 
     @field_validator("pages")
@@ -88,6 +99,10 @@ class Citation(_Model):
             if last < first:
                 raise ValueError(f"page range {value!r} ends before it starts")
         return value
+
+    @property
+    def attested(self) -> bool:
+        return self.confirmed_by == "attested"
 
     @property
     def page_range(self) -> tuple[int, int] | None:
@@ -116,13 +131,15 @@ class Limit(_Model):
 
 Effect = Literal["not_recommended", "limit", "requires", "supports"]
 
-LINT_WARNINGS = ("conflict", "never-applies", "shadowed", "odg-covered", "reviewer-quotation", "gap")
+LINT_WARNINGS = ("conflict", "never-applies", "shadowed", "odg-covered", "reviewer-quotation", "attested", "gap")
 
 
 class LintSettings(_Model):
     """Lint warnings the author has looked at and accepts, each with the reason."""
 
-    accept: dict[Literal["conflict", "never-applies", "shadowed", "odg-covered", "reviewer-quotation"], StrictStr] = Field(
+    accept: dict[
+        Literal["conflict", "never-applies", "shadowed", "odg-covered", "reviewer-quotation", "attested"], StrictStr
+    ] = Field(
         default_factory=dict
     )
 
@@ -221,6 +238,16 @@ class KnownGap(_Model):
     reason: StrictStr = Field(min_length=1)
 
 
+class PackLintSettings(_Model):
+    """Warnings the pack's author accepts for the whole pack, each with the reason.
+
+    Only `attested` is accepted pack-wide: it is a decision about the pack's
+    sources (which figures the project adopts), not about one rule. Each
+    attested rule is still listed by lint and counted."""
+
+    accept: dict[Literal["attested"], StrictStr] = Field(default_factory=dict)
+
+
 class PackHeader(_Model):
     name: Annotated[StrictStr, Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")]
     version: Annotated[StrictStr, Field(pattern=r"^\d+\.\d+\.\d+$")]
@@ -228,6 +255,7 @@ class PackHeader(_Model):
     effective: Period
     description: StrictStr | None = None
     known_gaps: list[KnownGap] = Field(default_factory=list)
+    lint: PackLintSettings = Field(default_factory=PackLintSettings)
 
 
 class RulePack(BaseModel):
@@ -245,6 +273,7 @@ class RulePack(BaseModel):
     lines: dict[str, int] = Field(default_factory=dict, description="Rule id -> line of its id.")
     folder: str = ""
     known_gaps: tuple[KnownGap, ...] = ()
+    lint_accept: dict[str, str] = Field(default_factory=dict, description="Warnings accepted pack-wide, with the reason.")
     overrides: dict[str, Any] | None = Field(
         default=None, description="What-if changes made to the pack as loaded (limits, disabled rules)."
     )
@@ -353,6 +382,7 @@ def load_pack(folder: str | Path) -> RulePack:
         lines={rule_id: line for rule_id, (_, line) in origin.items() if line is not None},
         folder=str(folder),
         known_gaps=tuple(header.known_gaps),
+        lint_accept=dict(header.lint.accept),
     )
 
 

@@ -74,6 +74,8 @@ from .vocabulary import (
     CareStage,
     DiagnosisGroup,
     Documented,
+    PainPhase,
+    SurgicalProcedure,
     Purpose,
     Treatment,
     WorkStatus,
@@ -186,6 +188,7 @@ def _requested_item(draw: st.DrawFn) -> dict[str, Any]:
     if quantity != NOT_SPECIFIED or draw(st.booleans()):
         item["quantity"] = quantity
     _put(item, "purpose", draw(_maybe(st.sampled_from(_values(Purpose)))))
+    _put(item, "device_leads", draw(_maybe(st.sampled_from([2, 4]))))
     return item
 
 
@@ -258,14 +261,28 @@ def case_dicts(draw: st.DrawFn) -> dict[str, Any]:
         data["treatment_history"] = history
 
     if draw(st.integers(0, 4)) == 4:
-        surgery: dict[str, Any] = {"procedure": draw(st.sampled_from(["Lumbar discectomy", "Rotator cuff repair"]))}
+        surgery: dict[str, Any] = {"procedure": draw(st.sampled_from(_values(SurgicalProcedure)))}
         _put(surgery, "date", draw(_maybe(st.dates(min_value=_dt.date.fromisoformat(injury), max_value=_dt.date.fromisoformat(request)).map(_iso))))
+        _put(surgery, "postsurgical_period", draw(_maybe(st.sampled_from(["within", "not_within"]))))
         data["surgery"] = surgery
     _put(data, "work_status", draw(_maybe(st.sampled_from(_values(WorkStatus)))))
     _put(data, "home_exercise", draw(_maybe(documented)))
     _put(data, "care_stage", draw(_maybe(st.sampled_from(_values(CareStage)))))
+    _put(data, "pain_phase", draw(_maybe(st.sampled_from(_values(PainPhase)))))
+    _put(data, "onset_date", draw(_maybe(st.dates(min_value=_dt.date.fromisoformat(injury), max_value=_dt.date.fromisoformat(request)).map(_iso))))
+    # The yes/no facts the rules read (documented or not), a few per case.
+    for name in draw(st.lists(st.sampled_from(YES_NO_FIELDS), max_size=6, unique=True)):
+        data[name] = draw(documented)
     data["requested_items"] = items
     return data
+
+
+#: Case fields that take yes / no / not_documented beside home_exercise.
+YES_NO_FIELDS = tuple(
+    name
+    for name, field in Case.model_fields.items()
+    if field.annotation is Documented and name != "home_exercise"
+)
 
 
 def cases() -> st.SearchStrategy[Case]:
@@ -412,7 +429,10 @@ def invalid_case_dicts(draw: st.DrawFn) -> tuple[dict[str, Any], str]:
         name, enum = draw(
             st.sampled_from([("care_stage", CareStage), ("work_status", WorkStatus), ("home_exercise", Documented)])
         )
-        data[name] = draw(st.one_of(_unknown_value(_values(enum)), st.booleans(), st.none()))
+        # null is a wrong type for a fact with a default, but for care_stage it
+        # means "not stated": the engine derives it.
+        wrong = [_unknown_value(_values(enum)), st.booleans()] + ([] if name == "care_stage" else [st.none()])
+        data[name] = draw(st.one_of(wrong))
         return data, name
     if kind == "unknown_purpose":
         item["purpose"] = draw(_unknown_value(_values(Purpose)))

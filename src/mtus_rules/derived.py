@@ -1,0 +1,155 @@
+"""Facts the record rarely states but its dates and history settle.
+
+Reviewers read the pain phase, the stage of care and whether a request falls in
+a postsurgical period from the dates and the treatment history; so does the
+engine, when the case does not state them. A stated value always wins over the
+derivation, and every derived value comes with a sentence saying how it was
+reached, so a decision shows which one it used (guidelines.md 10.8).
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as _dt
+from dataclasses import dataclass
+
+from .case import Case
+from .vocabulary import (
+    NOT_DOCUMENTED,
+    POSTSURGICAL_PERIOD_MONTHS,
+    CareStage,
+    Documented,
+    PainPhase,
+    PostsurgicalPeriod,
+    SurgicalProcedure,
+    label,
+)
+
+#: Pain beyond this many months from onset is chronic (guidelines.md 10.8).
+CHRONIC_AFTER_MONTHS = 3
+
+#: "Any one suffices" indications: the derived fact is yes when any listed
+#: fact is yes, no when every one is a documented no, and not documented
+#: otherwise. A documented "no" to some with the rest unknown stays unknown:
+#: one of the unknown ones may still hold.
+INDICATIONS: dict[str, tuple[str, ...]] = {
+    # CPMTG interferential current, patient selection (guidelines.md 2.4, 10.3)
+    "interferential_indication": (
+        "medication_ineffective",
+        "medication_side_effects",
+        "substance_abuse_history",
+        "postoperative_pain_limits_therapy",
+        "unresponsive_to_conservative_care",
+    ),
+    # 8 CCR 9792.24.1(a)(1) (guidelines.md 4, 10.5)
+    "acupuncture_indication": ("pain_medication_reduced_or_not_tolerated", "adjunct_to_rehabilitation"),
+}
+
+
+def add_months(day: _dt.date, months: int) -> _dt.date:
+    """`day` moved by whole calendar months, clamped to the month's last day."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    return _dt.date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def months_between(start: _dt.date, end: _dt.date) -> float:
+    """Calendar months from `start` to `end`, as whole months plus the days left
+    over / 32: exact in binary, and always below the next whole month, so
+    "at most 6 months" holds on the day six months on and not the day after."""
+    months = max(0, (end.year - start.year) * 12 + end.month - start.month)
+    while months and add_months(start, months) > end:
+        months -= 1
+    return months + (end - add_months(start, months)).days / 32
+
+
+def months_words(value: float) -> str:
+    months, days = int(value), round((value - int(value)) * 32)
+    text = f"{months} month{'s' if months != 1 else ''}"
+    return text + (f" and {days} day{'s' if days != 1 else ''}" if days else "")
+
+
+@dataclass(frozen=True)
+class Derived:
+    value: str
+    note: str  # how the value was reached, for the decision
+
+
+def pain_phase(case: Case) -> Derived:
+    if case.pain_phase is not None:
+        return Derived(case.pain_phase.value, f"Pain phase: {case.pain_phase.value} (as stated in the record).")
+    start, what = (case.onset_date, "onset") if case.onset_date else (case.date_of_injury, "injury")
+    months = months_between(start, case.request_date)
+    phase = PainPhase.CHRONIC if months >= CHRONIC_AFTER_MONTHS else PainPhase.ACUTE
+    return Derived(
+        phase.value,
+        f"Pain phase: {phase.value} (derived: {months_words(months)} from the {what} on {start} to the request; "
+        f"chronic from {CHRONIC_AFTER_MONTHS} months).",
+    )
+
+
+def care_stage(case: Case) -> Derived:
+    if case.care_stage is not None and case.care_stage is not CareStage.NOT_DOCUMENTED:
+        return Derived(case.care_stage.value, f"Stage of care: {label(case.care_stage)} (as stated in the record).")
+    if case.treatment_history:
+        kinds = ", ".join(dict.fromkeys(label(c.treatment) for c in case.treatment_history))
+        return Derived(
+            CareStage.ONGOING_CARE.value,
+            f"Stage of care: ongoing care (derived: prior treatment is documented: {kinds}).",
+        )
+    if case.home_exercise is Documented.YES:
+        return Derived(
+            CareStage.ONGOING_CARE.value,
+            "Stage of care: ongoing care (derived: a home exercise program, active home physical medicine, "
+            "is under way).",
+        )
+    return Derived(
+        CareStage.FIRST_EVALUATION.value,
+        "Stage of care: a first course (derived: no prior course of treatment and no home exercise program is "
+        "documented).",
+    )
+
+
+def postsurgical_period(case: Case) -> Derived:
+    surgery = case.surgery
+    if surgery is None:
+        return Derived(PostsurgicalPeriod.NOT_WITHIN.value, "")
+    name = label(surgery.procedure)
+    if surgery.postsurgical_period is not None:
+        words = "within" if surgery.postsurgical_period == "within" else "not within"
+        return Derived(
+            surgery.postsurgical_period, f"Postsurgical period of the {name}: {words} (as stated in the record)."
+        )
+    if surgery.procedure is SurgicalProcedure.OTHER:
+        return Derived(
+            PostsurgicalPeriod.NOT_WITHIN.value,
+            "The surgery is not one the postsurgical schedule lists, so the other MTUS guidelines decide its "
+            "physical medicine.",
+        )
+    period = POSTSURGICAL_PERIOD_MONTHS[surgery.procedure]
+    if surgery.date is None:
+        return Derived(
+            PostsurgicalPeriod.NOT_DOCUMENTED.value,
+            f"The date of the {name} is not documented, so whether the request falls in its {period}-month "
+            "postsurgical period cannot be told.",
+        )
+    if surgery.date > case.request_date:
+        return Derived(
+            PostsurgicalPeriod.NOT_WITHIN.value, f"The {name} is dated after the request ({surgery.date})."
+        )
+    months = months_between(surgery.date, case.request_date)
+    within = months <= period
+    return Derived(
+        (PostsurgicalPeriod.WITHIN if within else PostsurgicalPeriod.NOT_WITHIN).value,
+        f"Postsurgical period: {'within' if within else 'past'} the {period} months after the {name} "
+        f"(derived: {months_words(months)} from the surgery on {surgery.date} to the request).",
+    )
+
+
+def indication(case: Case, fact: str) -> str:
+    answers = {str(getattr(case, name)) for name in INDICATIONS[fact]}
+    if Documented.YES.value in answers:
+        return Documented.YES.value
+    if answers == {Documented.NO.value}:
+        return Documented.NO.value
+    return NOT_DOCUMENTED
