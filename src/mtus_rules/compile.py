@@ -66,6 +66,8 @@ def scope_condition(rule: Rule) -> dict:
     parts: list[dict | None] = [join_any([{"treatment": t.value} for t in scope.treatment])]
     if scope.diagnosis_group:
         parts.append(join_any([{f"dx_{g.value}": True} for g in scope.diagnosis_group]))
+    if scope.unless_diagnosis_group:
+        parts.append(join_all([{f"dx_{g.value}": False} for g in scope.unless_diagnosis_group]))
     if rule.effective is not None:
         parts.append({"$gte": {"request_day": rule.effective.start.toordinal()}})
         if rule.effective.end is not None:

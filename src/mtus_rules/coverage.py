@@ -22,6 +22,8 @@ def _scope(rule: Rule) -> str:
     parts = []
     if rule.applies_to.diagnosis_group:
         parts.append("diagnosis " + " or ".join(g.value.replace("_", " ") for g in rule.applies_to.diagnosis_group))
+    if rule.applies_to.unless_diagnosis_group:
+        parts.append("no diagnosis " + " or ".join(g.value.replace("_", " ") for g in rule.applies_to.unless_diagnosis_group))
     parts.extend(t.describe() for t in rule.conditions)
     return "; ".join(parts) or "always"
 

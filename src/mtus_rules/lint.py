@@ -198,6 +198,12 @@ def _overlap(a: Rule, b: Rule, pack: RulePack) -> bool:
         return False
     if not _regions(a) & _regions(b):
         return False
+    for x, y in ((a, b), (b, a)):
+        # Every item in x's diagnosis scope has a diagnosis y leaves out.
+        if x.applies_to.diagnosis_group and y.applies_to.unless_diagnosis_group and set(
+            x.applies_to.diagnosis_group
+        ) <= set(y.applies_to.unless_diagnosis_group):
+            return False
     pa, pb = pack.effective_period(a), pack.effective_period(b)
     if (pa.end and pa.end < pb.start) or (pb.end and pb.end < pa.start):
         return False
@@ -217,6 +223,10 @@ def _covers(big: Rule, small: Rule) -> bool:
         small.applies_to.diagnosis_group and set(small.applies_to.diagnosis_group) <= set(big.applies_to.diagnosis_group)
     ):
         return False
+    if big.applies_to.unless_diagnosis_group and not set(big.applies_to.unless_diagnosis_group) <= set(
+        small.applies_to.unless_diagnosis_group or ()
+    ):
+        return False
     return big.effective is None or (small.effective is not None and small.effective.within(big.effective))
 
 
@@ -225,7 +235,7 @@ def decided_combinations(pack: RulePack) -> dict[tuple[str, str], list[str]]:
     (no diagnosis restriction, no conditions), with those rules' ids."""
     decided: dict[tuple[str, str], list[str]] = {}
     for rule in pack.rules:
-        if rule.effect == "requires" or rule.conditions or rule.applies_to.diagnosis_group:
+        if rule.effect == "requires" or rule.conditions or rule.applies_to.diagnosis_group or rule.applies_to.unless_diagnosis_group:
             continue
         for treatment in rule.applies_to.treatment:
             for region in _regions(rule):

@@ -122,6 +122,11 @@ class AppliesTo(_Model):
     treatment: Annotated[list[Treatment], Field(min_length=1)]
     body_region: Annotated[list[BodyRegion], Field(min_length=1)] | None = None
     diagnosis_group: Annotated[list[DiagnosisGroup], Field(min_length=1)] | None = None
+    unless_diagnosis_group: Annotated[list[DiagnosisGroup], Field(min_length=1)] | None = Field(
+        default=None,
+        description="The rule does not apply when any diagnosis bearing on the region is in one of these groups "
+        "(e.g. the general physical-medicine count, unless the diagnosis is CRPS).",
+    )
 
 
 class Limit(_Model):

@@ -88,6 +88,9 @@ def trace_rule(rule: Rule, facet: Facet, day: _dt.date, pack: RulePack) -> RuleT
         reason = f"treatment is {facts['treatment']}, not {', '.join(scope.treatment)}"
     elif scope.diagnosis_group and not facet.diagnosis_groups & {g.value for g in scope.diagnosis_group}:
         reason = f"no diagnosis in {', '.join(scope.diagnosis_group)}"
+    elif scope.unless_diagnosis_group and facet.diagnosis_groups & {g.value for g in scope.unless_diagnosis_group}:
+        excluded = sorted(facet.diagnosis_groups & {g.value for g in scope.unless_diagnosis_group})
+        reason = f"a diagnosis in {', '.join(excluded)}, which the rule leaves out"
     elif not pack.effective_period(rule).contains(day):
         reason = f"not in force on {day} ({pack.effective_period(rule)})"
     base = dict(rule=rule.id, source=rule.source, question=rule.question, effect=rule.effect)
