@@ -66,8 +66,17 @@ def _pt(prior: int, requested: int, improvement: str, group: str = "disc_disorde
     )
 
 
-@pytest.mark.parametrize("prior,requested,expected", [(0, 6, "overturned"), (0, 7, "upheld"), (5, 1, "overturned"), (5, 2, "upheld")])
-def test_physical_therapy_trial_is_six_visits_without_improvement(engine, prior, requested, expected):
+@pytest.mark.parametrize(
+    "prior,requested,expected",
+    [
+        (0, 10, "overturned"),  # a first course within the MTUS count of 10
+        (0, 11, "upheld"),  # one past it: no prior visits whose improvement could be shown
+        (5, 1, "overturned"),  # the ODG six-visit trial is not yet complete
+        (6, 1, "upheld"),  # it is: further visits need documented improvement
+        (5, 6, "upheld"),  # 11 in all: past the MTUS count
+    ],
+)
+def test_physical_therapy_count_is_ten_and_the_trial_six_without_improvement(engine, prior, requested, expected):
     assert outcome(engine, _pt(prior, requested, "not_documented")) == expected
 
 
@@ -76,8 +85,14 @@ def test_odg_disc_disorder_count_is_ten_visits(engine, prior, requested, expecte
     assert outcome(engine, _pt(prior, requested, "yes")) == expected
 
 
-def test_odg_disc_count_does_not_apply_to_other_diagnoses(engine):
-    assert outcome(engine, _pt(6, 5, "yes", group="sprain_strain")) == "overturned"
+@pytest.mark.parametrize("group", ["disc_disorder", "sprain_strain"])
+def test_past_the_count_the_mtus_governs_the_odg_disc_row(engine, group):
+    """Past 10 visits the MTUS count decides: with improvement and a reason a home program
+    cannot carry on, an eleventh visit is supported for a disc disorder as for a sprain."""
+    case = _pt(6, 5, "yes", group=group)
+    assert outcome(engine, case) == "upheld"  # no reason why a home program cannot carry on
+    case["home_program_insufficient"] = "yes"
+    assert outcome(engine, case) == "overturned"
 
 
 def test_frequency_times_weeks_is_counted(engine):

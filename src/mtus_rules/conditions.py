@@ -55,6 +55,8 @@ class Fact:
     unknown: str | None = None  # the choice meaning "not documented"
     stated_only: bool = False  # a count of the request itself: not stated -> tests false
     derived: bool = False  # computed from other facts of the case, never set by a what-if
+    # The ordinary value, not worth a word in a finding ("not within a postsurgical period").
+    unremarkable: str | None = None
 
 
 def _documented(name: str, label: str, needed: str) -> Fact:
@@ -143,6 +145,7 @@ FACTS: dict[str, Fact] = {
             _choices(PostsurgicalPeriod),
             NOT_DOCUMENTED,
             derived=True,
+            unremarkable=PostsurgicalPeriod.NOT_WITHIN.value,
         ),
         Fact(
             "injury_visits",

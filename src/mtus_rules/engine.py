@@ -486,7 +486,11 @@ def _finding(branch: Branch, facet: Facet) -> Finding:
             f"Not documented: {'; '.join(needed)}. It is needed to apply the rule: {rule.title}.",
             needed,
         )
-    context = "; ".join(f"{FACTS[t.fact].label}: {_shown(facts, t.fact)}" for t in branch.when)
+    context = "; ".join(
+        f"{FACTS[t.fact].label}: {_shown(facts, t.fact)}"
+        for t in branch.when
+        if facts[t.fact] is None or facts[t.fact] != FACTS[t.fact].unremarkable
+    )
     if rule.effect == "not_recommended":
         return make("not_recommended", f"{rule.title}" + (f" ({context})." if context else "."))
     if rule.effect == "supports":

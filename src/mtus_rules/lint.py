@@ -19,7 +19,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .conditions import FACTS, Test
+from .conditions import FACTS, Test, all_of
 from .errors import RulePackError
 from .pack import PACK_FILE, Rule, RulePack, load_pack
 from .vocabulary import BodyRegion
@@ -231,15 +231,33 @@ def _covers(big: Rule, small: Rule) -> bool:
 
 
 def decided_combinations(pack: RulePack) -> dict[tuple[str, str], list[str]]:
-    """Treatment x region combinations some rule decides for every case
-    (no diagnosis restriction, no conditions), with those rules' ids."""
+    """Treatment x region combinations the rules decide for every case, with
+    the rules that do.
+
+    A rule with no diagnosis restriction and no count condition decides every
+    case its choice conditions do not rule out (an unknown value still decides:
+    "insufficient documentation"). A combination is decided when, for every
+    value the rules' choice facts can take, one of those rules is not ruled
+    out: e.g. physical therapy outside a postsurgical period by one rule and
+    within it by another."""
+    candidates = [
+        rule
+        for rule in pack.rules
+        if rule.effect != "requires"
+        and not rule.applies_to.diagnosis_group
+        and not rule.applies_to.unless_diagnosis_group
+        and all(FACTS[t.fact].kind == "choice" for t in rule.conditions)
+    ]
     decided: dict[tuple[str, str], list[str]] = {}
-    for rule in pack.rules:
-        if rule.effect == "requires" or rule.conditions or rule.applies_to.diagnosis_group or rule.applies_to.unless_diagnosis_group:
-            continue
-        for treatment in rule.applies_to.treatment:
-            for region in _regions(rule):
-                decided.setdefault((treatment.value, region), []).append(rule.id)
+    for treatment in {t for rule in candidates for t in rule.applies_to.treatment}:
+        for region in BodyRegion:
+            rules = [r for r in candidates if treatment in r.applies_to.treatment and region.value in _regions(r)]
+            facts = sorted({t.fact for r in rules for t in r.conditions})
+            if rules and all(
+                any(all_of(r.conditions, dict(zip(facts, values))) is not False for r in rules)
+                for values in itertools.product(*(FACTS[f].values for f in facts))
+            ):
+                decided[(treatment.value, region.value)] = [r.id for r in rules if not r.conditions] or [r.id for r in rules]
     return decided
 
 
