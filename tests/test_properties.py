@@ -25,6 +25,7 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 from mtus_rules import CaseError, Decision, Engine, Outcome, Treatment, apply_alternative
+from mtus_rules.case import Hours
 from mtus_rules.testing import case_dicts, invalid_case_dicts
 from mtus_rules.vocabulary import NOT_DOCUMENTED, NOT_SPECIFIED, counted_with
 
@@ -71,7 +72,11 @@ def outcome(case: dict[str, Any], index: int) -> Outcome:
 def requested_total(quantity: Any) -> int | None:
     if quantity == NOT_SPECIFIED:
         return None
-    return quantity["visits"] if "visits" in quantity else quantity["per_week"] * quantity["weeks"]
+    if "visits" in quantity:
+        return quantity["visits"]
+    if "per_week" in quantity:
+        return quantity["per_week"] * quantity["weeks"]
+    return Hours.model_validate(quantity).total  # None: hours that do not say how many sessions
 
 
 def compare(before: dict[str, Any], after: dict[str, Any], index: int) -> tuple[Outcome, Outcome]:

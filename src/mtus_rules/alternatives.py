@@ -18,7 +18,8 @@ from .case import Case, parse_case
 from .compile import Branch, effect_test
 from .conditions import FACTS, Test
 from .decision import Alternative, Change, Outcome
-from .facets import Facet, diagnosis_groups, documented_prior_visits, prior_courses
+from .conditions import AT_LEAST_SUFFIX
+from .facets import Facet, diagnosis_groups, documented_prior_visits, prior_courses, visit_counts
 from .vocabulary import NO_PRIOR_VISITS, NOT_DOCUMENTED, NOT_SPECIFIED, counted_with, label
 
 MAX_VISITS = 1000
@@ -76,8 +77,9 @@ def vary(facets: list[Facet], case: Case, changes: dict[str, Any]) -> list[Facet
                     groups = diagnosis_groups(case, value)
             elif fact != "exclude_body_region":
                 facts[fact] = value
-        prior, requested = facts["visits_to_date"], facts["visits_requested"]
-        facts["total_visits"] = None if prior is None else prior + (requested or 0)
+                if fact in ("visits_requested", "visits_to_date") and value is not None:
+                    facts[fact + AT_LEAST_SUFFIX] = value
+        facts.update(visit_counts(facts))
         out.append(Facet(facet.item_index, region, facts, groups, facet.notes))
     return out
 
@@ -239,6 +241,15 @@ def _settled(fact: str) -> bool:
 def _documenting(fact: str, rule: str, case: Case, bounds: dict, facets: list[Facet]) -> Iterable[_Option]:
     """Values that would document an unknown fact."""
     if (fact in _FIXED and fact != "total_visits") or _settled(fact):
+        return
+    first = facets[0].facts
+    if fact == "total_visits" and first["visits_to_date"] is not None and first["visits_requested"] is None:
+        # The prior visits are known; it is the request (hours with no session
+        # count) that leaves the total open: state the sessions.
+        least = first["visits_requested" + AT_LEAST_SUFFIX]
+        for v in sorted(_count_candidates(bounds, facets, "visits_requested") | {least}, reverse=True):
+            if v >= max(least, 1):
+                yield _Option("visits_requested", v, rule)
         return
     if fact in ("total_visits", "visits_to_date"):
         # Documenting the unknown count: at the least, the visits already documented.

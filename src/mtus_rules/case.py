@@ -23,6 +23,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 from .errors import CaseError, Problem, problems_from_validation
@@ -81,6 +82,8 @@ def _quantity_form(value: Any) -> str:
     if isinstance(value, BaseModel):
         return type(value).__name__
     if isinstance(value, dict):
+        if {"hours", "sessions", "hours_per_session"} & value.keys() and "visits" not in value:
+            return "Hours"
         return "Frequency" if ("per_week" in value or "weeks" in value) and "visits" not in value else "Visits"
     return "NotSpecified"
 
@@ -163,10 +166,75 @@ class Frequency(_Model):
         return self.per_week * self.weeks
 
 
+#: The longest session a program day is read as: full-day work conditioning and
+#: hardening sessions run up to about 8 hours (guideline sheet 10.4, moderate
+#: confidence). It turns hours into the least number of sessions they can be.
+MAX_SESSION_HOURS = 8
+
+
+def _n(count: int | None, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+class Hours(_Model):
+    """A program quantity written in hours ("80 hours of work hardening",
+    "10 sessions x 6 hours"), as work conditioning and hardening are requested
+    and billed (97545 / 97546). Each session counts as one visit."""
+
+    hours: Annotated[StrictInt, Field(ge=1, le=8000)] | None = Field(default=None, description="Total hours requested.")
+    sessions: Annotated[StrictInt, Field(ge=1, le=1000)] | None = None
+    hours_per_session: Annotated[StrictInt, Field(ge=1, le=12)] | None = None
+
+    @model_validator(mode="after")
+    def _enough(self) -> Hours:
+        if self.hours is None and (self.sessions is None or self.hours_per_session is None):
+            raise ValueError("give the total hours, or sessions and hours_per_session")
+        if self.hours is not None and self.sessions is not None and self.hours_per_session is not None:
+            if self.sessions * self.hours_per_session != self.hours:
+                raise ValueError(
+                    f"{self.sessions} sessions x {self.hours_per_session} hours is not {self.hours} hours"
+                )
+        return self
+
+    @property
+    def total(self) -> int | None:
+        """Sessions requested, or None when the hours do not say how many."""
+        if self.sessions is not None:
+            return self.sessions
+        if self.hours is not None and self.hours_per_session is not None:
+            return -(-self.hours // self.hours_per_session)
+        return None
+
+    @property
+    def at_least(self) -> int:
+        total = self.total
+        return total if total is not None else -(-(self.hours or 0) // MAX_SESSION_HOURS)
+
+    def describe(self) -> str:
+        """How the hours were turned into sessions, for the decision."""
+        if self.sessions is not None:
+            hours = self.hours or self.sessions * (self.hours_per_session or 0)
+            return f"The request is for {_n(self.sessions, 'session')}" + (
+                f" of {_n(self.hours_per_session, 'hour')} ({_n(hours, 'hour')}); each session counts as a visit."
+                if self.hours_per_session
+                else "; each session counts as a visit."
+            )
+        if self.hours_per_session is not None:
+            return (
+                f"The request is for {_n(self.hours, 'hour')} in sessions of {_n(self.hours_per_session, 'hour')}: "
+                f"{_n(self.total, 'session')}, each counted as a visit."
+            )
+        return (
+            f"The request is for {_n(self.hours, 'hour')} with no session length; at up to {MAX_SESSION_HOURS} hours "
+            f"a session that is at least {_n(self.at_least, 'session')}, each counted as a visit."
+        )
+
+
 Quantity = Annotated[
     Union[
         Annotated[Visits, Tag("Visits")],
         Annotated[Frequency, Tag("Frequency")],
+        Annotated[Hours, Tag("Hours")],
         Annotated[NotSpecified, Tag("NotSpecified")],
     ],
     Discriminator(_quantity_form),
@@ -214,8 +282,16 @@ class RequestedItem(_Model):
 
     @property
     def visits(self) -> int | None:
-        """Requested visits, or None when the request states no quantity."""
+        """Requested visits, or None when the request states no quantity, or
+        states hours that do not say how many sessions."""
         return None if isinstance(self.quantity, str) else self.quantity.total
+
+    @property
+    def visits_at_least(self) -> int:
+        """The least number of visits the request can be for."""
+        if isinstance(self.quantity, Hours):
+            return self.quantity.at_least
+        return self.visits or 0
 
 
 class CaseFacts(_Model):
@@ -412,6 +488,7 @@ __all__ = [
     "Claimant",
     "Diagnosis",
     "Frequency",
+    "Hours",
     "PriorTreatment",
     "RequestedItem",
     "Surgery",

@@ -467,6 +467,10 @@ def _finding(branch: Branch, facet: Facet) -> Finding:
     treatment = label(facts["treatment"])
 
     def needs(names: list[str]) -> list[str]:
+        # A total is open because of the request itself when the prior visits
+        # are known (hours that do not say how many sessions): ask for that.
+        request_open = facts["visits_to_date"] is not None and facts["visits_requested"] is None
+        names = ["visits_requested" if n in ("total_visits", "injury_visits") and request_open else n for n in names]
         return list(dict.fromkeys(FACTS[n].needed.replace("this treatment", treatment) for n in names))
 
     def make(kind: str, text: str, needed: list[str] | None = None) -> Finding:

@@ -14,7 +14,7 @@ from typing import Any
 import datetime as _dt
 
 from . import derived
-from .case import Case, Frequency, PriorTreatment, RequestedItem
+from .case import Case, Frequency, Hours, PriorTreatment, RequestedItem
 from .conditions import AT_LEAST_SUFFIX
 from .vocabulary import (
     NO_PRIOR_VISITS,
@@ -190,6 +190,24 @@ def _case_facts(case: Case) -> tuple[dict, dict[str, str]]:
     return facts, notes
 
 
+def visit_counts(facts: dict[str, Any]) -> dict[str, Any]:
+    """The count facts that sum prior and requested visits, from their parts.
+
+    Used when a case becomes facts and again whenever a what-if changes a part,
+    so a total and its lower bound never disagree with what they sum. A request
+    with no quantity is measured by the visits already used; one in hours that
+    do not say how many sessions is at least the sessions the hours must take."""
+    requested, least_requested = facts["visits_requested"], facts["visits_requested" + AT_LEAST_SUFFIX]
+    sessions_unknown = requested is None and least_requested > 0
+    asked = requested if requested is not None else least_requested
+    out = {}
+    for total, prior in (("total_visits", "visits_to_date"), ("injury_visits", "prior_injury_visits")):
+        known = facts[prior]
+        out[total] = None if known is None or sessions_unknown else known + (requested or 0)
+        out[total + AT_LEAST_SUFFIX] = facts[prior + AT_LEAST_SUFFIX] + asked
+    return out
+
+
 def facets(case: Case) -> list[Facet]:
     out: list[Facet] = []
     shared, derived_notes = _case_facts(case)
@@ -198,16 +216,21 @@ def facets(case: Case) -> list[Facet]:
         regions, region_note = item_regions(case, item)
         visits_to_date, least_prior, improvement = prior_course(case, item, postsurgical)
         capped_prior, least_capped = injury_visits(case, item)
-        requested = item.visits
+        requested, least_requested = item.visits, item.visits_at_least
+        # Hours that do not say how many sessions: the total is unknown, but
+        # at least the sessions the hours must take. No quantity at all: the
+        # item is measured by the visits already used.
+        sessions_unknown = requested is None and isinstance(item.quantity, Hours)
         notes = [item.rfa.describe()] if item.rfa else []
+        if isinstance(item.quantity, Hours):
+            notes.append(item.quantity.describe())
         if region_note:
             notes.append(region_note)
         if improvement == NO_PRIOR_VISITS:
             since = " since the surgery" if postsurgical else ""
             notes.append(f"No prior {label(item.treatment)}{since} is documented; the request is assessed as a first course.")
-        if requested is None:
+        if requested is None and not sessions_unknown:
             notes.append("The request states no quantity; only visits within the guideline are supported.")
-        total = None if visits_to_date is None else visits_to_date + (requested or 0)
         quantity = item.quantity if isinstance(item.quantity, Frequency) else None
         facts = {
             # Enum members are str subclasses: they compare, hash and
@@ -216,10 +239,9 @@ def facets(case: Case) -> list[Facet]:
             "visits_to_date": visits_to_date,
             "visits_to_date" + AT_LEAST_SUFFIX: least_prior,
             "visits_requested": requested,
-            "total_visits": total,
-            "total_visits" + AT_LEAST_SUFFIX: least_prior + (requested or 0),
-            "injury_visits": None if capped_prior is None else capped_prior + (requested or 0),
-            "injury_visits" + AT_LEAST_SUFFIX: least_capped + (requested or 0),
+            "visits_requested" + AT_LEAST_SUFFIX: least_requested,
+            "prior_injury_visits": capped_prior,
+            "prior_injury_visits" + AT_LEAST_SUFFIX: least_capped,
             "functional_improvement": improvement,
             "purpose": item.purpose,
             "visits_per_week": quantity.per_week if quantity else None,
@@ -227,6 +249,7 @@ def facets(case: Case) -> list[Facet]:
             "device_leads": item.device_leads,
             **shared,
         }
+        facts.update(visit_counts(facts))
         for region in regions:
             out.append(
                 Facet(

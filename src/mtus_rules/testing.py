@@ -163,9 +163,13 @@ def _dates(draw: st.DrawFn) -> tuple[str, str]:
 
 @st.composite
 def _quantity(draw: st.DrawFn) -> Any:
-    form = draw(st.sampled_from(["visits", "frequency", NOT_SPECIFIED]))
+    form = draw(st.sampled_from(["visits", "frequency", "hours", NOT_SPECIFIED]))
     if form == "visits":
         return {"visits": draw(_requested_visits)}
+    if form == "hours":
+        if draw(st.booleans()):
+            return {"hours": draw(st.integers(1, 160))}
+        return {"sessions": draw(st.integers(1, 20)), "hours_per_session": draw(st.integers(1, 8))}
     if form == "frequency":
         per_week = draw(st.one_of(st.integers(1, 3), st.integers(1, 14)))
         weeks = draw(st.one_of(st.integers(1, 8), st.integers(1, 104)))
