@@ -188,3 +188,26 @@ def test_memo_changes_no_decision_and_stays_bounded():
         for case in cases:
             assert memo.evaluate(case) == plain.evaluate(case)
     assert len(memo._packs[0]._memo) <= 3 and not plain._packs[0]._memo
+
+
+def test_schema_and_rfa_cases_carry_every_case_fact_the_rules_read():
+    """A fact the bundled rules read comes from a case field (in both the plain and the RFA
+    form, so the JSON Schema shows it), from the requested item, or is derived or counted."""
+    from mtus_rules.conditions import FACTS
+    from mtus_rules.facets import CASE_FIELDS
+    from mtus_rules.pack import bundled_pack_dirs, load_pack
+
+    schema = mtus_rules.case_json_schema()["$defs"]
+    item_facts = {"treatment", "body_region", "purpose", "visits_requested"}
+    counted = {"visits_to_date", "total_visits", "injury_visits", "functional_improvement", "weeks_since_injury"}
+    read = {t.fact for p in bundled_pack_dirs() for r in load_pack(p).rules for t in [*r.conditions, *([r.requirement] if r.requirement else [])]}
+    for fact in sorted(read):
+        spec = FACTS[fact]
+        if fact in CASE_FIELDS or fact in ("care_stage", "pain_phase"):
+            for model in ("Case", "RfaCase"):
+                assert fact in schema[model]["properties"], (model, fact)
+        else:
+            assert spec.derived or spec.stated_only or fact in item_facts | counted, fact
+    for field in ("onset_date", "surgery", "cap_authorization", "reduced_weight_bearing", "program_completed"):
+        assert field in schema["Case"]["properties"] and field in schema["RfaCase"]["properties"]
+    assert "Hours" in schema and {"hours", "sessions", "hours_per_session"} <= set(schema["Hours"]["properties"])
