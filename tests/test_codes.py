@@ -223,6 +223,20 @@ def test_every_bundled_prefix_exists_in_icd10cm():
     assert missing == []
 
 
+@pytest.mark.parametrize("code, leads, or_more", [("E0720", 2, False), ("E0730", 4, True), ("S8130", None, False), ("97014", None, False)])
+def test_tens_unit_codes_fix_their_leads(code, leads, or_more):
+    entry = codes.bundled_code_tables().procedure(code)
+    assert (entry.device_leads, entry.device_leads_or_more) == (leads, or_more)
+
+
+@pytest.mark.parametrize(
+    "code, stated, agrees",
+    [("E0720", 2, True), ("E0720", 4, False), ("E0730", 4, True), ("E0730", 6, True), ("E0730", 2, False), ("S8131", 4, True)],
+)
+def test_stated_leads_must_be_what_the_code_can_mean(code, stated, agrees):
+    assert codes.bundled_code_tables().procedure(code).leads_agree(stated) is agrees
+
+
 def test_bundled_tables_have_versions_and_own_descriptions():
     tables = load_code_tables(BUNDLED)
     assert tables.procedures_version and tables.diagnoses_version
@@ -313,6 +327,13 @@ BAD_TABLES = [
         GOOD_PROCEDURES.replace('"97124"', '"9712"'),
         3,
         "not a CPT or HCPCS code",
+    ),
+    (
+        "or_more without a number of leads",
+        "procedures.yaml",
+        GOOD_PROCEDURES.replace("    treatments: [massage]\n", "    treatments: [massage]\n    device_leads_or_more: true\n"),
+        3,
+        "needs device_leads",
     ),
     (
         "unknown body region",

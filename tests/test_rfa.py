@@ -86,3 +86,21 @@ def test_codes_are_recorded_normalized_and_any_existing_code_is_accepted(engine)
     assert decision.items[0].rfa.icd10 == "S33.5XXA" and decision.items[0].body_regions == ["lumbar"]
     decision = engine.evaluate(_rfa(icd10="U07.1", body_regions=["lumbar"]))
     assert decision.items[0].rfa.icd10 == "U07.1"
+
+
+def test_the_unit_code_gives_the_leads_and_a_stated_number_must_agree():
+    from mtus_rules.case import parse_case
+
+    def leads(**line):
+        return parse_case(_rfa(service="TENS unit", quantity=None, purpose="trial", **line)).requested_items[0].device_leads
+
+    assert leads(code="E0720") == 2
+    assert leads(code="E0730") == 4  # "four or more": the least it can mean
+    assert leads(code="E0730", device_leads=6) == 6
+    assert leads(code="97014", device_leads=4) == 4  # the code fixes none: the line's number
+    assert leads(code="97014") is None
+    problems = _problems(_rfa(code="E0720", service="TENS unit", quantity=None, device_leads=4))
+    assert list(problems) == ["rfa_lines[0].device_leads"]
+    assert "4 leads" in problems["rfa_lines[0].device_leads"] and "E0720" in problems["rfa_lines[0].device_leads"]
+    assert "4 or more" in _problems(_rfa(code="E0730", service="TENS unit", quantity=None, device_leads=2))[
+        "rfa_lines[0].device_leads"]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import Field, StrictStr, ValidationError
+from pydantic import Field, StrictInt, StrictStr, ValidationError
 
 from .case import Case, CaseFacts, Diagnosis, RequestedItem, RfaMapping, _Model
 from .codes import CodeError, UnmappedCodeError, bundled_code_tables, normalize_icd10
@@ -39,6 +39,11 @@ class RfaLine(_Model):
         default=None, description="For a diagnosis code the table does not map."
     )
     purpose: Purpose = Purpose.COURSE_OF_TREATMENT
+    device_leads: Annotated[StrictInt, Field(ge=1, le=16)] | None = Field(
+        default=None,
+        description="For a stimulation unit: the number of leads requested. A code that fixes it (E0720, E0730) "
+        "gives it when the line does not; a number the code cannot mean is an error.",
+    )
 
 
 class RfaCase(CaseFacts):
@@ -70,10 +75,19 @@ def parse_rfa_case(data: dict, *, file: str | None = None, lines: dict | None = 
 
     for index, line in enumerate(rfa.rfa_lines):
         treatment = resolved_by = None
+        leads = line.device_leads
         try:
-            candidates = tables.candidates_for(line.code)
+            entry = tables.procedure(line.code)
             treatment = tables.treatments_for(line.code, line.service)
-            resolved_by = "code" if len(candidates) == 1 else "wording"
+            resolved_by = "code" if len(entry.treatments) == 1 else "wording"
+            if leads is None:
+                leads = entry.device_leads
+            elif not entry.leads_agree(leads):
+                more = " or more" if entry.device_leads_or_more else ""
+                problem(
+                    index, "device_leads",
+                    f"the line asks for {leads} leads, but code {entry.code} is a unit with {entry.device_leads}{more}",
+                )
         except CodeError as exc:
             problem(index, "code", str(exc))
         regions: list[str] = []
@@ -121,11 +135,12 @@ def parse_rfa_case(data: dict, *, file: str | None = None, lines: dict | None = 
             diagnosis_group=group,
             quantity_text="; ".join(texts) or None,
             visits=None if quantity == NOT_SPECIFIED else quantity.total,
+            device_leads=leads,
         )
         items.append(
             RequestedItem(
                 description=line.service, treatment=treatment, body_regions=item_regions, quantity=quantity,
-                purpose=line.purpose, rfa=mapping,
+                purpose=line.purpose, device_leads=leads, rfa=mapping,
             )
         )
     if problems:
