@@ -88,6 +88,50 @@ def test_codes_are_recorded_normalized_and_any_existing_code_is_accepted(engine)
     assert decision.items[0].rfa.icd10 == "U07.1"
 
 
+# --------------------------------------------------------------------------- new treatments
+
+
+def test_tens_trial_example_reads_its_lines(engine):
+    case = load_case(EXAMPLES / "rfa" / "tens-trial-rfa.yaml")
+    tens, therapy = case.requested_items
+    assert (tens.treatment.value, tens.purpose.value, tens.device_leads, tens.quantity) == ("tens", "trial", 2, "not_specified")
+    assert (tens.rfa.resolved_by, tens.rfa.diagnosis_group.value, tens.rfa.diagnosis_regions) == ("code", "crps", [])
+    assert [r.value for r in tens.body_regions] == ["wrist", "hand"]
+    assert (therapy.treatment.value, therapy.rfa.resolved_by, therapy.visits) == ("occupational_therapy", "wording", 8)
+    assert [d.group.value for d in case.diagnoses] == ["crps"]  # one diagnosis, read once
+    decision = engine.evaluate(case)
+    assert "code E0720 -> tens; ICD-10 G90.511 -> no particular region, crps; no quantity; a unit with 2 leads." in (
+        decision.items[0].rationale.case)
+
+
+@pytest.mark.parametrize(
+    "code, service, treatment",
+    [
+        ("97113", "Aquatic therapy", "aquatic_therapy"),
+        ("97110", "PT 2x4", "physical_therapy"),
+        ("97530", "OT, therapeutic activities", "occupational_therapy"),
+        ("97166", "Evaluation", "occupational_therapy"),
+        ("97545", "Work hardening program", "work_hardening"),
+        ("97545", "Work conditioning program", "work_conditioning"),
+        ("97014", "H-wave in clinic", "h_wave"),
+        ("G0283", "Galvanic stimulation", "galvanic_stimulation"),
+        ("S8130", "Interferential unit", "interferential_current"),
+        ("97813", "Electroacupuncture", "acupuncture"),
+    ],
+)
+def test_rfa_lines_of_the_new_treatments(code, service, treatment):
+    from mtus_rules.case import parse_case
+
+    case = parse_case(_rfa(code=code, service=service))
+    assert case.requested_items[0].treatment.value == treatment
+
+
+@pytest.mark.parametrize("code, service", [("97110", "Therapeutic exercise"), ("97546", "Work program, each further hour")])
+def test_a_shared_code_without_the_profession_or_program_is_reported(code, service):
+    problems = _problems(_rfa(code=code, service=service))
+    assert list(problems) == ["rfa_lines[0].code"] and code in problems["rfa_lines[0].code"]
+
+
 def test_the_unit_code_gives_the_leads_and_a_stated_number_must_agree():
     from mtus_rules.case import parse_case
 
@@ -104,3 +148,17 @@ def test_the_unit_code_gives_the_leads_and_a_stated_number_must_agree():
     assert "4 leads" in problems["rfa_lines[0].device_leads"] and "E0720" in problems["rfa_lines[0].device_leads"]
     assert "4 or more" in _problems(_rfa(code="E0730", service="TENS unit", quantity=None, device_leads=2))[
         "rfa_lines[0].device_leads"]
+
+
+@pytest.mark.parametrize(
+    "icd10, group, regions",
+    [("E11.42", "neuropathic_pain", []), ("G54.6", "phantom_limb", []), ("S14.115S", "spinal_cord_injury", ["cervical"]),
+     ("G35.A", "multiple_sclerosis", []), ("M77.11", "soft_tissue_inflammation", ["elbow"])],
+)
+def test_rfa_diagnoses_of_the_new_groups(icd10, group, regions):
+    from mtus_rules.case import parse_case
+
+    case = parse_case(_rfa(icd10=icd10, body_regions=regions or ["lumbar"]))
+    (diagnosis,) = case.diagnoses
+    assert (diagnosis.group.value, [r.value for r in diagnosis.body_regions]) == (group, regions or ["lumbar"])
+    assert case.requested_items[0].rfa.diagnosis_group.value == group
