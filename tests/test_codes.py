@@ -502,3 +502,8 @@ def test_missing_folder_or_file(tmp_path):
     shutil.copy(BUNDLED / "procedures.yaml", tmp_path / "procedures.yaml")
     with pytest.raises(RulePackError, match="diagnoses.yaml: file not found"):
         load_code_tables(tmp_path)
+
+
+def test_only_the_further_hours_code_is_billed_per_hour():
+    tables = codes.bundled_code_tables()
+    assert [c for c in tables.procedure_codes if tables.procedure(c).billed_per_hour] == ["97546"]

@@ -126,7 +126,7 @@ def test_rfa_lines_of_the_new_treatments(code, service, treatment):
     assert case.requested_items[0].treatment.value == treatment
 
 
-@pytest.mark.parametrize("code, service", [("97110", "Therapeutic exercise"), ("97546", "Work program, each further hour")])
+@pytest.mark.parametrize("code, service", [("97110", "Therapeutic exercise"), ("97545", "Work program, first two hours")])
 def test_a_shared_code_without_the_profession_or_program_is_reported(code, service):
     problems = _problems(_rfa(code=code, service=service))
     assert list(problems) == ["rfa_lines[0].code"] and code in problems["rfa_lines[0].code"]
@@ -162,3 +162,59 @@ def test_rfa_diagnoses_of_the_new_groups(icd10, group, regions):
     (diagnosis,) = case.diagnoses
     assert (diagnosis.group.value, [r.value for r in diagnosis.body_regions]) == (group, regions or ["lumbar"])
     assert case.requested_items[0].rfa.diagnosis_group.value == group
+
+
+def test_work_hardening_example_reads_hours_as_sessions(engine):
+    case = load_case(EXAMPLES / "rfa" / "work-hardening-rfa.yaml")
+    (item,) = case.requested_items
+    assert (item.treatment.value, item.rfa.resolved_by, item.visits) == ("work_hardening", "wording", 10)
+    assert (item.rfa.diagnosis_group.value, [r.value for r in item.body_regions]) == ("disc_disorder", ["lumbar"])
+    decision = engine.evaluate(case)
+    assert "code 97545 -> work_hardening (by the service's wording)" in decision.items[0].rationale.case
+    assert "'10 sessions x 6 hours' -> 10 visits" in decision.items[0].rationale.case
+
+
+@pytest.mark.parametrize(
+    "fields, visits",
+    [
+        ({"quantity": "10 sessions x 4 hours"}, 10),
+        ({"quantity": "5x/week for 2 weeks, 4 hours a day"}, 10),
+        ({"frequency": "5 days/week", "duration": "2 weeks"}, 10),
+        ({"quantity": "x 10 sessions"}, 10),
+    ],
+)
+def test_a_per_hour_code_needs_its_sessions_named(fields, visits):
+    from mtus_rules.case import parse_case
+
+    line = {"code": "97546", "service": "Work hardening, each additional hour", "quantity": None, **fields}
+    assert parse_case(_rfa(**line)).requested_items[0].visits == visits
+
+
+@pytest.mark.parametrize("quantity", ["x 40", "qty 40", "#40"])
+def test_a_bare_count_on_a_per_hour_code_is_not_read_as_sessions(quantity):
+    problems = _problems(_rfa(code="97546", service="Work hardening, each additional hour", quantity=quantity))
+    assert list(problems) == ["rfa_lines[0].quantity"]
+    assert "billed per hour" in problems["rfa_lines[0].quantity"] and repr(quantity) in problems["rfa_lines[0].quantity"]
+
+
+def test_a_count_on_the_first_two_hours_code_is_sessions():
+    from mtus_rules.case import parse_case
+
+    item = parse_case(_rfa(code="97545", service="Work conditioning", quantity="x 10")).requested_items[0]
+    assert (item.treatment.value, item.visits) == ("work_conditioning", 10)
+
+
+def test_hours_alone_are_refused_at_the_field():
+    problems = _problems(_rfa(code="97545", service="Work hardening", quantity="80 hours"))
+    assert list(problems) == ["rfa_lines[0].quantity"]
+    assert "hours alone (80 hours) give no number of sessions" in problems["rfa_lines[0].quantity"]
+
+
+def test_the_schema_lists_the_new_vocabulary_and_the_lead_count():
+    import mtus_rules
+
+    defs = mtus_rules.case_json_schema()["$defs"]
+    assert {"occupational_therapy", "h_wave", "galvanic_stimulation", "work_hardening"} <= set(defs["Treatment"]["enum"])
+    assert {"neuropathic_pain", "phantom_limb", "spinal_cord_injury", "multiple_sclerosis", "soft_tissue_inflammation"} <= set(
+        defs["DiagnosisGroup"]["enum"])
+    assert defs["RfaLine"]["properties"]["device_leads"]["anyOf"][0] == {"maximum": 16, "minimum": 1, "type": "integer"}

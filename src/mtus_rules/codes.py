@@ -188,6 +188,9 @@ class ProcedureEntry(_Model):
     #: `device_leads_or_more`, the least number the code means ("four or more").
     device_leads: Annotated[StrictInt, Field(ge=1, le=16)] | None = None
     device_leads_or_more: bool = False
+    #: The code is billed per hour (97546): a bare count on its line may be
+    #: hours, not sessions, so an RFA line must say which.
+    billed_per_hour: bool = False
 
     @field_validator("code", mode="before")
     @classmethod
