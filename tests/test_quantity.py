@@ -78,6 +78,19 @@ MORE_VALID = [
     ("8 visits (x 8)", Visits(visits=8)),
     ("14x/week for 71 weeks", Frequency(per_week=14, weeks=71)),  # 994 visits: within bounds
     ("x 1000", Visits(visits=1000)),
+    # days a week are a frequency
+    ("5 days a week for 2 weeks", Frequency(per_week=5, weeks=2)),
+    ("5 days/week x 4 weeks", Frequency(per_week=5, weeks=4)),
+    ("3 days weekly for 4 weeks", Frequency(per_week=3, weeks=4)),
+    # work programs in hours: the sessions count, the hours of each are set aside
+    ("10 sessions x 6 hours", Visits(visits=10)),
+    ("10 sessions of 4 hrs.", Visits(visits=10)),
+    ("6 hours x 10 sessions", Visits(visits=10)),
+    ("x 10 sessions (6 hrs each)", Visits(visits=10)),
+    ("12 sessions x 1.5 hours", Visits(visits=12)),
+    ("5x/week for 2 weeks, 6 hours a day", Frequency(per_week=5, weeks=2)),
+    ("4 hrs/day, 3 days a week for 4 weeks", Frequency(per_week=3, weeks=4)),
+    ("5x/week x 4 weeks (8 hours per session)", Frequency(per_week=5, weeks=4)),
 ]
 
 
@@ -98,6 +111,11 @@ def test_seed_totals():
     assert parse_quantity("two times three").total == 6
     assert parse_quantity("X8").total == 8
 
+
+HOURS_ALONE = (
+    "hours alone ({h} hours) give no number of sessions, and how many hours make a session is not guessed: "
+    "state the sessions (e.g. '10 sessions x 6 hours' or '5x/week for 2 weeks, 6 hours a day')"
+)
 
 MALFORMED = [
     ("", "empty"),
@@ -202,6 +220,19 @@ MALFORMED = [
     ("8", "a bare number (8) could be visits or weeks: write 'x 8' or '8 visits'"),
     ("8x", "not understood"),
     ("PT for the lumbar spine, 8", "not understood"),
+    ("5 days", "a duration in days ('5 days'); only a duration in weeks is understood: "
+               "write it in weeks or as a number of visits"),
+    # hours are never turned into sessions by guessing
+    ("80 hours", HOURS_ALONE.format(h=80)),
+    ("x 80 hours", HOURS_ALONE.format(h=80)),
+    ("80 hours of work hardening", HOURS_ALONE.format(h=80)),
+    ("4-6 hours a day, 5x/week x 2 weeks", "a range of hours is not one quantity; write the hours of a session as one number"),
+    ("10 sessions x 6 hours x 2 hours",
+     "two numbers of hours; state the sessions once, with the hours of each (e.g. '10 sessions x 6 hours')"),
+    ("10 x 6 hours", "with the hours of a session set aside, '10' is neither a number of sessions nor a weekly "
+                     "frequency with a duration (e.g. '10 sessions x 6 hours', '5x/week for 2 weeks, 6 hours a day')"),
+    ("10 sessions x 6 hours then 5 sessions", "the schedule changes part-way ('then'); a tapering schedule is more "
+     "than one quantity: split it into separate items or state the total number of visits"),
 ]
 
 
@@ -247,6 +278,7 @@ FIELDS_VALID = [
     ((None, None, "12"), Visits(visits=12)),
     (("", None, "twelve (12)"), Visits(visits=12)),
     ((None, None, "#8"), Visits(visits=8)),
+    (("5 days/week", "4 weeks", None), Frequency(per_week=5, weeks=4)),
 ]
 
 
@@ -326,6 +358,11 @@ ONE_FIELD_INVALID = [
     ((None, None, "0"), "quantity field", "0", "zero or negative number of visits (0)"),
     ((None, None, "1001"), "quantity field", "1001", "more than 1000 visits (1001)"),
     ((None, None, "2x6"), "quantity field", "2x6", "not a number of visits (write '12' or '12 visits')"),
+    ((None, None, "80 hours"), "quantity field", "80 hours", HOURS_ALONE.format(h=80)),
+    (("5x/week", "2 weeks", "60 hrs"), "quantity field", "60 hrs", HOURS_ALONE.format(h=60)),
+    (("2x/week", "30 days", None), "duration field", "30 days",
+     "a duration in days ('30 days'); only a duration in weeks is understood: "
+     "write it in weeks or as a number of visits"),
 ]
 
 

@@ -255,14 +255,16 @@ class RfaMapping(_Model):
     diagnosis_group: DiagnosisGroup | None
     quantity_text: str | None
     visits: int | None
+    device_leads: int | None = Field(default=None, description="Leads of the unit, from the line or its code.")
 
     def describe(self) -> str:
         how = " (by the service's wording)" if self.resolved_by == "wording" else ""
         regions = ", ".join(r.value.replace("_", " ") for r in self.diagnosis_regions) or "no particular region"
         group = f", {self.diagnosis_group.value.replace('_', ' ')}" if self.diagnosis_group else ""
         quantity = f"; '{self.quantity_text}' -> {self.visits} visits" if self.quantity_text else "; no quantity"
+        leads = f"; a unit with {self.device_leads} leads" if self.device_leads else ""
         return (f"Read from RFA line {self.line + 1}: code {self.code} -> {self.treatment.value}{how}; "
-                f"ICD-10 {self.icd10} -> {regions}{group}{quantity}.")
+                f"ICD-10 {self.icd10} -> {regions}{group}{quantity}{leads}.")
 
 
 class RequestedItem(_Model):

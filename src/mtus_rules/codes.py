@@ -28,7 +28,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, field_validator, model_validator
 
 from .errors import MtusRulesError, Problem, RulePackError, problems_from_validation
 from .vocabulary import ICD10_PATTERN, BodyRegion, DiagnosisGroup, Treatment
@@ -183,6 +183,14 @@ class ProcedureEntry(_Model):
     treatments: Annotated[list[Treatment], Field(min_length=1)]
     description: StrictStr = Field(min_length=1)
     resolve_by_wording: dict[Treatment, Annotated[list[StrictStr], Field(min_length=1)]] | None = None
+    #: The number of leads of a stimulation unit, when the code fixes it (the
+    #: same bounds as a requested item's `device_leads`); with
+    #: `device_leads_or_more`, the least number the code means ("four or more").
+    device_leads: Annotated[StrictInt, Field(ge=1, le=16)] | None = None
+    device_leads_or_more: bool = False
+    #: The code is billed per hour (97546): a bare count on its line may be
+    #: hours, not sessions, so an RFA line must say which.
+    billed_per_hour: bool = False
 
     @field_validator("code", mode="before")
     @classmethod
@@ -202,6 +210,19 @@ class ProcedureEntry(_Model):
         if len(set(value)) != len(value):
             raise ValueError("a treatment is listed twice")
         return value
+
+    @model_validator(mode="after")
+    def _leads(self) -> ProcedureEntry:
+        if self.device_leads_or_more and self.device_leads is None:
+            raise ValueError("device_leads_or_more needs device_leads (the least number of leads)")
+        return self
+
+    def leads_agree(self, stated: int) -> bool:
+        """Whether a stated number of leads is one this code can mean (any,
+        when the code fixes none)."""
+        if self.device_leads is None:
+            return True
+        return stated >= self.device_leads if self.device_leads_or_more else stated == self.device_leads
 
     @model_validator(mode="after")
     def _wording(self) -> ProcedureEntry:

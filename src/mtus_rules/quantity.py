@@ -26,6 +26,14 @@ abbreviations such as "wk." or "qty." are ignored; "x" may also be written "×")
   rejected when the two differ).
 - A frequency and a count of visits together, "2x/week for 6 weeks (12 visits)",
   when they agree (-> `Frequency`).
+- Days a week as the frequency, "5 days a week for 2 weeks" (a day a week is a
+  visit a week).
+- Programs requested in hours (work conditioning, work hardening): the hours of
+  each session beside the sessions, "10 sessions x 6 hours", "10 sessions of 4
+  hrs", "6 hours x 10 sessions", "5x/week for 2 weeks, 6 hours a day", "4
+  hrs/day, 3 days a week for 4 weeks". The count is the sessions; the hours of a
+  session are set aside (the text is kept with the item, so the reader sees how
+  hours became sessions).
 
 Rejected, each with its own reason:
 
@@ -51,6 +59,9 @@ Rejected, each with its own reason:
   weeks (the bounds of the case model).
 - A frequency with no duration ("2x/week"), a duration with no frequency
   ("6 weeks", "x 8 weeks"), and a bare number ("8": visits? weeks?).
+- Hours with no sessions ("80 hours", "x 80 hours"): how many hours make a
+  session is not for the parser to guess; state the sessions. Two numbers of
+  hours, or a range of hours ("4-6 hours a day").
 - Anything else, as not understood.
 
 `parse_quantity_field` reads RFA forms that split the quantity into frequency,
@@ -109,7 +120,7 @@ _BIG_WORD = re.compile(
 _WORD_THEN_DIGITS = re.compile(rf"\b({_WORD})\s*\(\s*(\d+)\s*\)")
 _DIGITS_THEN_WORD = re.compile(rf"\b(\d+)\s*\(\s*({_WORD})\s*\)")
 
-_TIMES = r"(?:x|times?|visits?|sessions?|treatments?)"
+_TIMES = r"(?:x|times?|visits?|sessions?|treatments?|days?)"
 _PER = r"(?:/|per|a|an|each|every)"
 _WEEKS = r"(?:wks?|weeks?)"
 # A weekly frequency: one group, the number a week.
@@ -144,7 +155,20 @@ _NOT_WEEKLY = re.compile(
     r"|as needed)\b"
     r"|\bevery\s+(?:other|\d+)\s+(?:wks?|weeks?|days?|months?)\b"
 )
-_NOT_WEEKS = re.compile(r"(\d+)\s*(mo|mos|mnths?|months?|days?|yrs?|years?)\b")
+# Days a week are a frequency ("5 days a week"), not a duration in days.
+_NOT_WEEKS = re.compile(
+    r"(\d+)\s*(mo|mos|mnths?|months?|days?|yrs?|years?)\b(?!\s*(?:/|per|a|an|each|every)\s*(?:wks?|weeks?|w)\b|\s*weekly\b)"
+)
+# The hours of each session of a program, set aside when the sessions are stated.
+_HOURS = re.compile(
+    r"(?:\b(?:x|of|at|for)\s*|@\s*)?(?<![\d.])(\d+(?:\.\d+)?)\s*(?:hours?|hrs?)\b"
+    r"(?:\s*(?:each|per session|a session|per visit|a visit|per day|a day|/\s*day|/\s*session|daily))?"
+)
+_HOURS_ALONE = (
+    "hours alone ({hours} hours) give no number of sessions, and how many hours make a session is not guessed: "
+    "state the sessions (e.g. '10 sessions x 6 hours' or '5x/week for 2 weeks, 6 hours a day')"
+)
+_HOURS_RANGE = re.compile(r"\d\s*(?:-|to|or)\s*\d+(?:\.\d+)?\s*(?:hours?|hrs?)\b")
 _VISIT_MENTIONS = re.compile(
     r"(\d+)\s*(?:visits?|sessions?|treatments?)\b"
     rf"|(?:^|(?<=[\s(,/]))(?:x|#|qty|quantity)\s*:?\s*(\d+)\b(?!\s*(?:{_WEEKS}|x|times|/|per))"
@@ -304,6 +328,25 @@ def _combined(text: str, s: str) -> Visits | Frequency | None:
     return None
 
 
+def _without_hours(text: str, s: str) -> str | None:
+    """`s` with the hours of a session set aside, or None when it names no hours."""
+    found = list(_HOURS.finditer(s))
+    if not found:
+        return None
+    if _HOURS_RANGE.search(s):
+        raise QuantityError(text, "a range of hours is not one quantity; write the hours of a session as one number")
+    if len(found) > 1:
+        raise QuantityError(
+            text, "two numbers of hours; state the sessions once, with the hours of each (e.g. '10 sessions x 6 hours')"
+        )
+    m = found[0]
+    rest = re.sub(r"\(\s*\)", " ", s[: m.start()] + " " + s[m.end():])
+    rest = " ".join(rest.split()).strip(" ,")
+    if not re.search(r"\d", rest):
+        raise QuantityError(text, _HOURS_ALONE.format(hours=m.group(1)))
+    return rest
+
+
 def parse_quantity(text: str) -> Visits | Frequency:
     """Read one quantity ("x 8", "2x/week for 6 weeks", "two times three").
 
@@ -315,6 +358,16 @@ def parse_quantity(text: str) -> Visits | Frequency:
     s = _normalize(text)
     if not s:
         raise QuantityError(text, "empty")
+    rest = _without_hours(text, s)
+    if rest is not None:
+        _reject_common(text, rest)
+        result = _match(text, rest) or _combined(text, rest)
+        if result is None:
+            raise QuantityError(
+                text, f"with the hours of a session set aside, {rest!r} is neither a number of sessions nor a weekly "
+                "frequency with a duration (e.g. '10 sessions x 6 hours', '5x/week for 2 weeks, 6 hours a day')"
+            )
+        return result
     _reject_common(text, s)
     result = _match(text, s) or _combined(text, s)
     if result is not None:
@@ -390,6 +443,9 @@ def _read_count(text: str) -> int:
     m = _BARE.match(s) or _VISITS_LABEL.match(s) or _VISITS_COUNT.match(s)
     if m:
         return _visits(text, int(m.group(1)), label=label).visits
+    hours = _HOURS.search(s)
+    if hours:
+        raise QuantityError(text, _HOURS_ALONE.format(hours=hours.group(1)), label=label, understood=UNDERSTOOD_FIELDS)
     raise QuantityError(
         text, "not a number of visits (write '12' or '12 visits')", label=label, understood=UNDERSTOOD_FIELDS
     )

@@ -11,15 +11,20 @@ are reported at once, at `rfa_lines[i].<field>`.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
-from pydantic import Field, StrictStr, ValidationError
+from pydantic import Field, StrictInt, StrictStr, ValidationError
 
-from .case import Case, CaseFacts, Diagnosis, RequestedItem, RfaMapping, _Model
+from .case import Case, CaseFacts, Diagnosis, RequestedItem, RfaMapping, Visits, _Model
 from .codes import CodeError, UnmappedCodeError, bundled_code_tables, normalize_icd10
 from .errors import CaseError, Problem, dotted, nearest_line, problems_from_validation
 from .quantity import QuantityError, parse_quantity, parse_quantity_field
 from .vocabulary import NOT_SPECIFIED, BodyRegion, DiagnosisGroup, Purpose
+
+
+#: Words that make a count one of sessions (or give the hours beside them).
+_SESSIONS_NAMED = re.compile(r"\b(?:sessions?|visits?|days?|treatments?|hours?|hrs?)\b", re.IGNORECASE)
 
 
 class RfaLine(_Model):
@@ -39,6 +44,11 @@ class RfaLine(_Model):
         default=None, description="For a diagnosis code the table does not map."
     )
     purpose: Purpose = Purpose.COURSE_OF_TREATMENT
+    device_leads: Annotated[StrictInt, Field(ge=1, le=16)] | None = Field(
+        default=None,
+        description="For a stimulation unit: the number of leads requested. A code that fixes it (E0720, E0730) "
+        "gives it when the line does not; a number the code cannot mean is an error.",
+    )
 
 
 class RfaCase(CaseFacts):
@@ -69,11 +79,20 @@ def parse_rfa_case(data: dict, *, file: str | None = None, lines: dict | None = 
         )
 
     for index, line in enumerate(rfa.rfa_lines):
-        treatment = resolved_by = None
+        treatment = resolved_by = entry = None
+        leads = line.device_leads
         try:
-            candidates = tables.candidates_for(line.code)
+            entry = tables.procedure(line.code)
             treatment = tables.treatments_for(line.code, line.service)
-            resolved_by = "code" if len(candidates) == 1 else "wording"
+            resolved_by = "code" if len(entry.treatments) == 1 else "wording"
+            if leads is None:
+                leads = entry.device_leads
+            elif not entry.leads_agree(leads):
+                more = " or more" if entry.device_leads_or_more else ""
+                problem(
+                    index, "device_leads",
+                    f"the line asks for {leads} leads, but code {entry.code} is a unit with {entry.device_leads}{more}",
+                )
         except CodeError as exc:
             problem(index, "code", str(exc))
         regions: list[str] = []
@@ -102,6 +121,16 @@ def parse_rfa_case(data: dict, *, file: str | None = None, lines: dict | None = 
                     quantity = parse_quantity_field(line.frequency, line.duration, line.quantity)
             except QuantityError as exc:
                 problem(index, given[0] if len(given) == 1 else "quantity", str(exc))
+            else:
+                if entry is not None and entry.billed_per_hour and isinstance(quantity, Visits) and not any(
+                    _SESSIONS_NAMED.search(t) for t in texts
+                ):
+                    problem(
+                        index, given[0] if len(given) == 1 else "quantity",
+                        f"code {entry.code} is billed per hour, so the count {'; '.join(texts)!r} may be hours, not "
+                        "sessions: name the sessions (e.g. '10 sessions x 4 hours', or '5x/week for 2 weeks, 6 hours "
+                        "a day')",
+                    )
         if treatment is None or any(p.location.startswith(f"rfa_lines[{index}]") for p in problems):
             continue
         item_regions = [r.value for r in line.body_regions] if line.body_regions else (regions or NOT_SPECIFIED)
@@ -121,11 +150,12 @@ def parse_rfa_case(data: dict, *, file: str | None = None, lines: dict | None = 
             diagnosis_group=group,
             quantity_text="; ".join(texts) or None,
             visits=None if quantity == NOT_SPECIFIED else quantity.total,
+            device_leads=leads,
         )
         items.append(
             RequestedItem(
                 description=line.service, treatment=treatment, body_regions=item_regions, quantity=quantity,
-                purpose=line.purpose, rfa=mapping,
+                purpose=line.purpose, device_leads=leads, rfa=mapping,
             )
         )
     if problems:
