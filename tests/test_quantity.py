@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from mtus_rules.case import Frequency, Visits
+from mtus_rules.case import Frequency, Hours, Visits
 from mtus_rules.quantity import UNDERSTOOD, UNDERSTOOD_FIELDS, QuantityError, parse_quantity, parse_quantity_field
 
 # The notations written in the five seed determinations.
@@ -222,10 +222,7 @@ MALFORMED = [
     ("PT for the lumbar spine, 8", "not understood"),
     ("5 days", "a duration in days ('5 days'); only a duration in weeks is understood: "
                "write it in weeks or as a number of visits"),
-    # hours are never turned into sessions by guessing
-    ("80 hours", HOURS_ALONE.format(h=80)),
-    ("x 80 hours", HOURS_ALONE.format(h=80)),
-    ("80 hours of work hardening", HOURS_ALONE.format(h=80)),
+    ("7.5 hours", "hours alone must be a whole number from 1 to 8000, got 7.5"),
     ("4-6 hours a day, 5x/week x 2 weeks", "a range of hours is not one quantity; write the hours of a session as one number"),
     ("10 sessions x 6 hours x 2 hours",
      "two numbers of hours; state the sessions once, with the hours of each (e.g. '10 sessions x 6 hours')"),
@@ -373,3 +370,12 @@ def test_fields_bad_field(fields, label, text, reason):
     assert info.value.text == text
     assert info.value.reason == reason
     assert str(info.value) == f"cannot read {label} {text!r}: {reason}; {UNDERSTOOD_FIELDS}"
+
+
+@pytest.mark.parametrize("text", ["80 hours", "x 80 hours", "80 hours of work hardening", "80 hrs"])
+def test_hours_alone_are_a_program_quantity_in_hours(text):
+    """Hours alone are read as hours, never turned into a guessed number of sessions:
+    the case model makes them at least 10 sessions of up to 8 hours (sheet 10.4)."""
+    quantity = parse_quantity(text)
+    assert quantity == Hours(hours=80)
+    assert quantity.total is None and quantity.at_least == 10

@@ -204,8 +204,19 @@ def test_a_count_on_the_first_two_hours_code_is_sessions():
     assert (item.treatment.value, item.visits) == ("work_conditioning", 10)
 
 
-def test_hours_alone_are_refused_at_the_field():
-    problems = _problems(_rfa(code="97545", service="Work hardening", quantity="80 hours"))
+def test_hours_alone_are_read_as_hours_and_the_decision_says_how():
+    from mtus_rules import Engine
+    from mtus_rules.case import Hours, parse_case
+
+    case = parse_case(_rfa(code="97545", service="Work hardening", quantity="80 hours"))
+    item = case.requested_items[0]
+    assert item.quantity == Hours(hours=80) and item.visits is None and item.visits_at_least == 10
+    notes = [f.text for f in Engine().evaluate(case).items[0].findings if f.kind == "note"]
+    assert any("80 hours with no session length" in n and "at least 10 sessions" in n for n in notes)
+
+
+def test_hours_alone_in_the_separate_quantity_field_are_refused():
+    problems = _problems(_rfa(code="97545", service="Work hardening", frequency="5x/week", duration="2 weeks", quantity="80 hours"))
     assert list(problems) == ["rfa_lines[0].quantity"]
     assert "hours alone (80 hours) give no number of sessions" in problems["rfa_lines[0].quantity"]
 

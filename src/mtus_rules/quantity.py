@@ -34,6 +34,9 @@ abbreviations such as "wk." or "qty." are ignored; "x" may also be written "×")
   hrs/day, 3 days a week for 4 weeks". The count is the sessions; the hours of a
   session are set aside (the text is kept with the item, so the reader sees how
   hours became sessions).
+- Hours alone, "80 hours", "x 80 hours", "80 hours of work hardening" ->
+  `Hours`: the number of sessions is not guessed; the decision reads it as at
+  least the sessions the hours must take at up to 8 hours a session.
 
 Rejected, each with its own reason:
 
@@ -59,9 +62,8 @@ Rejected, each with its own reason:
   weeks (the bounds of the case model).
 - A frequency with no duration ("2x/week"), a duration with no frequency
   ("6 weeks", "x 8 weeks"), and a bare number ("8": visits? weeks?).
-- Hours with no sessions ("80 hours", "x 80 hours"): how many hours make a
-  session is not for the parser to guess; state the sessions. Two numbers of
-  hours, or a range of hours ("4-6 hours a day").
+- Two numbers of hours, or a range of hours ("4-6 hours a day"); in the
+  separate quantity field of an RFA form, hours with no sessions ("80 hours").
 - Anything else, as not understood.
 
 `parse_quantity_field` reads RFA forms that split the quantity into frequency,
@@ -72,13 +74,14 @@ from __future__ import annotations
 
 import re
 
-from .case import Frequency, Visits
+from .case import Frequency, Hours, Visits
 
 __all__ = ["QuantityError", "parse_quantity", "parse_quantity_field"]
 
 MAX_VISITS = 1000
 MAX_PER_WEEK = 14
 MAX_WEEKS = 104
+MAX_HOURS = 8000
 
 UNDERSTOOD = (
     "understood: a number of visits ('x 8', '8 visits', 'eight (8) sessions', '#8', 'qty 8') "
@@ -342,12 +345,10 @@ def _without_hours(text: str, s: str) -> str | None:
     m = found[0]
     rest = re.sub(r"\(\s*\)", " ", s[: m.start()] + " " + s[m.end():])
     rest = " ".join(rest.split()).strip(" ,")
-    if not re.search(r"\d", rest):
-        raise QuantityError(text, _HOURS_ALONE.format(hours=m.group(1)))
     return rest
 
 
-def parse_quantity(text: str) -> Visits | Frequency:
+def parse_quantity(text: str) -> Visits | Frequency | Hours:
     """Read one quantity ("x 8", "2x/week for 6 weeks", "two times three").
 
     Returns `Visits` or `Frequency`; raises `QuantityError` for anything not
@@ -359,6 +360,14 @@ def parse_quantity(text: str) -> Visits | Frequency:
     if not s:
         raise QuantityError(text, "empty")
     rest = _without_hours(text, s)
+    if rest is not None and not re.search(r"\d", rest):
+        # Hours alone ("80 hours of work hardening"): a program quantity in
+        # hours. How many sessions it makes is not guessed here; the case
+        # model reads it as at least the sessions the hours must take.
+        hours = _HOURS.search(s).group(1)  # type: ignore[union-attr]
+        if not hours.isdigit() or not 1 <= int(hours) <= MAX_HOURS:
+            raise QuantityError(text, f"hours alone must be a whole number from 1 to {MAX_HOURS}, got {hours}")
+        return Hours(hours=int(hours))
     if rest is not None:
         _reject_common(text, rest)
         result = _match(text, rest) or _combined(text, rest)
