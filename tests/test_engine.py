@@ -45,7 +45,8 @@ def test_invalid_dict_raises_case_error_naming_the_field(engine):
 
 
 def test_no_rule_for_the_treatment_gives_no_applicable_guideline(engine):
-    case = make_case({"description": "acupuncture x 6", "treatment": "acupuncture", "quantity": {"visits": 6}})
+    # "other": a treatment outside every rule's scope (acupuncture, used here before, now has rules).
+    case = make_case({"description": "other treatment x 6", "treatment": "other", "quantity": {"visits": 6}})
     item = engine.evaluate(case).items[0]
     assert item.outcome is Outcome.NO_APPLICABLE_GUIDELINE
     assert item.rules == [] and "no applicable guideline" in item.rationale.conclusion

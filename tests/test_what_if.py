@@ -65,7 +65,7 @@ def test_seed_002_myofascial_release_is_supported_up_to_six_visits(engine):
         ("manipulation", 3, "no", 3),  # the 6-visit trial
         ("manipulation", "not_documented", "yes", 0),  # nothing without the prior count
         ("mechanical_traction", 0, "not_documented", 0),  # not recommended
-        ("acupuncture", 0, "not_documented", 0),  # no rule supports it
+        ("acupuncture", 0, "not_documented", 0),  # its indication (9792.24.1(a)(1)) is not documented
     ],
 )
 def test_supported_visits(engine, treatment, prior, improvement, expected):
