@@ -202,7 +202,10 @@ def test_trace_shape(engine):
     }
     trial = by_id["odg.pt.six_visit_trial"]
     assert trial["outcome"] == "fail" and trial["verdict"] == "fail"
-    assert trial["conditions"] == [{"test": "total visits (prior plus requested) more than 6", "fact": "total_visits", "value": 16, "result": "true"}]
+    assert trial["conditions"] == [
+        {"test": "within the postsurgical physical medicine period is not within", "fact": "postsurgical_period", "value": "not_within", "result": "true"},
+        {"test": "total visits (prior plus requested) more than 6", "fact": "total_visits", "value": 16, "result": "true"},
+    ]
     assert trial["effect_test"]["result"] == "false"
     assert by_id["mtus.cpmtg.massage.limit"]["status"] == "not applicable: treatment is physical_therapy, not massage, myofascial_release"
 
