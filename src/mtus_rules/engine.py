@@ -159,10 +159,10 @@ class Engine:
 
     @staticmethod
     def _compile(pack: RulePack, cache_size: int) -> _Compiled:
-        conditions, branches = compile_pack(pack)
+        _, branches = compile_pack(pack)
         by_treatment = {}
         for treatment in Treatment:
-            mine = {n: c for n, c in conditions.items() if treatment in branches[n].rule.applies_to.treatment}
+            mine, _ = compile_pack(pack, treatment.value)
             if mine:
                 used = fields_used(mine)
                 by_treatment[treatment.value] = _ByTreatment(
