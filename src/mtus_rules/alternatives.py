@@ -16,9 +16,9 @@ from typing import Any
 
 from .case import Case, parse_case
 from .compile import Branch, effect_test
-from .conditions import FACTS, Test
+from .conditions import AT_LEAST_SUFFIX, FACTS, Test
 from .decision import Alternative, Change, Outcome
-from .facets import Facet, diagnosis_groups, documented_prior_visits, prior_courses
+from .facets import CAPPED, Facet, diagnosis_groups, documented_prior_visits, prior_courses
 from .vocabulary import NO_PRIOR_VISITS, NOT_DOCUMENTED, NOT_SPECIFIED, counted_with, label
 
 MAX_VISITS = 1000
@@ -78,8 +78,26 @@ def vary(facets: list[Facet], case: Case, changes: dict[str, Any]) -> list[Facet
                 facts[fact] = value
         prior, requested = facts["visits_to_date"], facts["visits_requested"]
         facts["total_visits"] = None if prior is None else prior + (requested or 0)
+        # The statutory count (Labor Code 4604.5) moves with the request, and
+        # with documented prior visits where it counts the same courses.
+        if "visits_to_date" in changes and prior is not None and _cap_counts_prior(case, facts):
+            facts["injury_visits"] = facts["injury_visits" + AT_LEAST_SUFFIX] = prior + (requested or 0)
+        else:
+            shift = (requested or 0) - (facet.facts["visits_requested"] or 0)
+            for name in ("injury_visits", "injury_visits" + AT_LEAST_SUFFIX):
+                if shift and facts.get(name) is not None:
+                    facts[name] += shift
         out.append(Facet(facet.item_index, region, facts, groups, facet.notes))
     return out
+
+
+def _cap_counts_prior(case: Case, facts: dict[str, Any]) -> bool:
+    """Whether the statutory count reads the same prior courses as visits_to_date:
+    a capped treatment, outside a postsurgical period, with no dated listed
+    surgery whose period would set some courses apart."""
+    surgery = case.surgery
+    split = surgery is not None and surgery.date is not None and surgery.procedure.value != "other"
+    return facts["treatment"] in CAPPED and facts["postsurgical_period"] != "within" and not split
 
 
 def supported_visits(decide: Decide, facets: list[Facet], case: Case, bounds: dict, changes: dict | None = None) -> int | None:
@@ -97,6 +115,10 @@ def supported_visits(decide: Decide, facets: list[Facet], case: Case, bounds: di
             candidates.update((v - prior, v - prior + 1))
     for v in bounds.get("visits_requested", ()):
         candidates.update((v, v + 1))
+    capped = base[0].facts.get("injury_visits")
+    if capped is not None:  # the statutory cap's numbers, less the visits it already counts
+        capped_prior = capped - (base[0].facts["visits_requested"] or 0)
+        candidates.update(c for v in bounds.get("injury_visits", ()) for c in (v - capped_prior, v - capped_prior + 1))
     # A request is for at least one visit; 0 supported means none is.
     candidates = {c for c in candidates if 1 <= c <= MAX_VISITS}
     beyond = max(candidates) + 1
