@@ -110,7 +110,12 @@ def prior_course(case: Case, item: RequestedItem, postsurgical: bool = False) ->
     count a range."""
     courses = prior_courses(case, item.treatment)
     if postsurgical:
-        inside, _, undated = _split_by_period(case, courses)
+        if case.surgery is not None and case.surgery.date is None:
+            # Within the period as the record states it, but the surgery has no
+            # date: any prior course may have followed it, as an undated course may.
+            inside, undated = [], courses
+        else:
+            inside, _, undated = _split_by_period(case, courses)
         visits, least = _visits(inside, undated)
         courses = inside + undated
     else:
@@ -202,6 +207,11 @@ def facets(case: Case) -> list[Facet]:
         notes = [item.rfa.describe()] if item.rfa else []
         if region_note:
             notes.append(region_note)
+        if postsurgical and case.surgery is not None and case.surgery.date is None and visits_to_date is None:
+            notes.append(
+                f"The date of the {label(case.surgery.procedure)} is not documented, so whether the prior "
+                f"{label(item.treatment)} followed it cannot be told; those visits make the count since the surgery a range."
+            )
         if improvement == NO_PRIOR_VISITS:
             since = " since the surgery" if postsurgical else ""
             notes.append(f"No prior {label(item.treatment)}{since} is documented; the request is assessed as a first course.")
