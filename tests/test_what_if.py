@@ -78,10 +78,12 @@ def test_supported_visits(engine, treatment, prior, improvement, expected):
 
 
 def test_no_upper_bound_is_said_as_none(engine):
-    # Physical therapy for a sprain past the trial with improvement shown: no count rule applies.
+    # Physical therapy for a sprain past the trial with improvement shown: no count rule applies
+    # (the Labor Code 4604.5 cap of 24 visits is lifted by the claims administrator's authorization).
     case = make_case(
         {"description": "PT", "treatment": "physical_therapy", "body_regions": ["lumbar"], "quantity": {"visits": 30}},
         history=[{"treatment": "physical_therapy", "visits": 6, "functional_improvement": "yes"}],
+        cap_authorization="yes",
     )
     item = engine.evaluate(case, what_if=True).items[0]
     assert item.outcome is Outcome.OVERTURNED and item.what_if.supported_visits is None
