@@ -33,6 +33,12 @@ from .vocabulary import (
 #: therapy; guidelines.md 1.4, 10.6).
 CAPPED = frozenset({Treatment.MANIPULATION, Treatment.PHYSICAL_THERAPY, Treatment.AQUATIC_THERAPY, Treatment.OCCUPATIONAL_THERAPY})
 
+#: The physical medicine the postsurgical schedule governs within a period
+#: (8 CCR 9792.24.3, guidelines.md 10.6): only for these do the counts start at
+#: the surgery. Any other treatment is decided by the other MTUS rules, which
+#: count every prior visit.
+POSTSURGICAL_TREATMENTS = frozenset({Treatment.PHYSICAL_THERAPY, Treatment.AQUATIC_THERAPY, Treatment.OCCUPATIONAL_THERAPY})
+
 
 @dataclass
 class Facet:
@@ -198,8 +204,9 @@ def _case_facts(case: Case) -> tuple[dict, dict[str, str]]:
 def facets(case: Case) -> list[Facet]:
     out: list[Facet] = []
     shared, derived_notes = _case_facts(case)
-    postsurgical = shared["postsurgical_period"] == PostsurgicalPeriod.WITHIN
+    within = shared["postsurgical_period"] == PostsurgicalPeriod.WITHIN
     for index, item in enumerate(case.requested_items):
+        postsurgical = within and item.treatment in POSTSURGICAL_TREATMENTS
         regions, region_note = item_regions(case, item)
         visits_to_date, least_prior, improvement = prior_course(case, item, postsurgical)
         capped_prior, least_capped = injury_visits(case, item)
