@@ -18,7 +18,7 @@ from .case import Case, parse_case
 from .compile import Branch, effect_test
 from .conditions import AT_LEAST_SUFFIX, FACTS, Test
 from .decision import Alternative, Change, Outcome
-from .facets import CAPPED, Facet, diagnosis_groups, documented_prior_visits, prior_courses
+from .facets import CAPPED, POSTSURGICAL_TREATMENTS, Facet, diagnosis_groups, documented_prior_visits, prior_courses
 from .vocabulary import NO_PRIOR_VISITS, NOT_DOCUMENTED, NOT_SPECIFIED, counted_with, label
 
 MAX_VISITS = 1000
@@ -47,6 +47,7 @@ def _rank(fact: str) -> int:
 
 _FIXED = frozenset({"treatment", "weeks_since_injury", "total_visits"})
 _KNOWN_PRIOR = "_documented_prior"  # carried with a facet's facts while searching
+_UNDATED = "_prior_undated"  # likewise: documenting the prior count cannot settle it
 
 Decide = Callable[[list[Facet]], tuple[Outcome, list[tuple[Facet, Branch]]]]
 
@@ -226,7 +227,7 @@ def _count_candidates(bounds: dict, facets: list[Facet], fact: str) -> set[int]:
 
 def _options(facet: Facet, branch: Branch, case: Case, bounds: dict, facets: list[Facet], least: int) -> Iterable[_Option]:
     rule = branch.rule
-    facts = {**facet.facts, _KNOWN_PRIOR: least}
+    facts = {**facet.facts, _KNOWN_PRIOR: least, _UNDATED: _prior_undated(case, facets)}
     if branch.branch == "undetermined":
         for test in branch.conditions:
             if test.holds(facts) is None:
@@ -264,7 +265,8 @@ def _documenting(fact: str, rule: str, case: Case, bounds: dict, facets: list[Fa
         return
     if fact in ("total_visits", "visits_to_date"):
         # Documenting the unknown count: at the least, the visits already documented.
-        yield _Option("visits_to_date", _documented_prior(case, facets), rule)
+        if not _prior_undated(case, facets):
+            yield _Option("visits_to_date", _documented_prior(case, facets), rule)
         return
     if fact == "visits_requested":
         return
@@ -296,13 +298,13 @@ def _making(test: Test, wanted: bool, rule: str, facts: dict, bounds: dict) -> I
                 for r in sorted({test.value - prior, test.value - prior + 1}, reverse=True):
                     if 1 <= r <= MAX_VISITS and test.holds({"total_visits": prior + r}) is wanted:
                         yield _Option("visits_requested", r, rule)
-            if prior is None:  # an unknown count can be documented; a documented one is not changed
+            if prior is None and not facts.get(_UNDATED):  # an unknown count can be documented; a documented one is not changed
                 asked = requested or 1
                 least = facts.get(_KNOWN_PRIOR, 0)
                 for p in sorted({test.value - asked, test.value - asked + 1}, reverse=True):
                     if least <= p <= MAX_VISITS and test.holds({"total_visits": p + asked}) is wanted:
                         yield _Option("visits_to_date", p, rule)
-        elif test.fact == "visits_requested" or (test.fact == "visits_to_date" and prior is None):
+        elif test.fact == "visits_requested" or (test.fact == "visits_to_date" and prior is None and not facts.get(_UNDATED)):
             least = 1 if test.fact == "visits_requested" else facts.get(_KNOWN_PRIOR, 0)
             for v in sorted({test.value, test.value + 1}, reverse=True):
                 if least <= v <= MAX_VISITS and test.holds({test.fact: v}) is wanted:
@@ -315,6 +317,18 @@ def _making(test: Test, wanted: bool, rule: str, facts: dict, bounds: dict) -> I
             continue  # a fact of the history, not something to document
         if value != facts.get(test.fact) and test.holds({test.fact: value}) is wanted:
             yield _Option(test.fact, value, rule)
+
+
+def _prior_undated(case: Case, facets: list[Facet]) -> bool:
+    """Within a postsurgical period, whether a prior course may or may not have
+    followed the surgery (it has no start date, or the surgery has none): the
+    count since the surgery is then a range that documenting visits does not
+    settle, so no change of the count is proposed."""
+    facts = facets[0].facts
+    if facts["postsurgical_period"] != "within" or facts["treatment"] not in POSTSURGICAL_TREATMENTS:
+        return False
+    undated_surgery = case.surgery is None or case.surgery.date is None
+    return any((undated_surgery or c.start_date is None) and c.visits != 0 for c in _history_for(case, facets))
 
 
 def _history_for(case: Case, facets: list[Facet]) -> list:
