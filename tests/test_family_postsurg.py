@@ -228,6 +228,34 @@ def test_undated_surgery_stated_within_makes_prior_courses_a_range(engine):
     assert first.outcome is Outcome.OVERTURNED
 
 
+def test_within_the_period_manipulation_still_counts_every_prior_visit(engine):
+    # The schedule governs physical, aquatic and occupational therapy only: 18 low back
+    # manipulations before a knee surgery still count against the CPMTG's 18.
+    history = [{"treatment": "manipulation", "visits": 18, "functional_improvement": "yes", "start_date": "2013-06-01"}]
+    case = _case({"description": "chiro x2", "treatment": "manipulation", "body_regions": ["lumbar"], "quantity": {"visits": 2}},
+                 history, surgery={"procedure": "meniscectomy", "date": "2014-01-15"})
+    item = _item(engine, case)
+    assert item.outcome is Outcome.UPHELD and item.rules == ["mtus.cpmtg.manipulation.low_back.maximum"]
+    assert any("18 prior + 2 requested = 20 visits" in f.text for f in item.findings)
+
+
+@pytest.mark.parametrize(
+    "surgery",
+    [{"procedure": "meniscectomy", "date": "2014-01-15"}, {"procedure": "meniscectomy", "postsurgical_period": "within"}],
+)
+def test_what_if_never_proposes_counting_courses_that_cannot_be_placed_after_the_surgery(engine, surgery):
+    # Documenting the visits of a course that may or may not have followed the surgery
+    # leaves the count since the surgery a range, so that is not offered as a change.
+    for history in ([{"treatment": "physical_therapy", "visits": "not_documented"}],
+                    [{"treatment": "physical_therapy", "visits": 3}]):
+        case = _case(_pt(4), history, surgery=surgery)
+        item = _item(engine, case, what_if=True)
+        assert item.outcome is Outcome.UPHELD
+        for alternative in item.what_if.alternatives:
+            assert "visits_to_date" not in {c.fact for c in alternative.changes}
+            assert engine.evaluate(apply_alternative(case, 0, alternative)).items[0].outcome is Outcome.OVERTURNED
+
+
 # -- the statutory cap -------------------------------------------------------------------
 
 
