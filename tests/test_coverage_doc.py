@@ -24,4 +24,4 @@ def test_coverage_doc_lists_every_rule_with_how_it_was_confirmed(capsys):
             (row,) = [line for line in text.splitlines() if line.startswith(f"| `{rule.id}` |")]
             assert rule.citation.section in row
             assert {"guideline_text": "guideline text", "secondary_summary": "secondary summary",
-                    "reviewer_quotation": "IMR reviewer's quotation", "attested": "ATTESTED"}[rule.citation.confirmed_by] in row
+                    "reviewer_quotation": "IMR reviewer's quotation", "attested": "**ATTESTED**"}[rule.citation.confirmed_by] in row

@@ -16,10 +16,17 @@ from typing import Any
 
 from .case import Case, parse_case
 from .compile import Branch, effect_test
-from .conditions import FACTS, Test
+from .conditions import AT_LEAST_SUFFIX, FACTS, Test
 from .decision import Alternative, Change, Outcome
-from .conditions import AT_LEAST_SUFFIX
-from .facets import Facet, diagnosis_groups, documented_prior_visits, prior_courses, visit_counts
+from .facets import (
+    CAPPED,
+    POSTSURGICAL_TREATMENTS,
+    Facet,
+    diagnosis_groups,
+    documented_prior_visits,
+    prior_courses,
+    visit_counts,
+)
 from .vocabulary import NO_PRIOR_VISITS, NOT_DOCUMENTED, NOT_SPECIFIED, counted_with, label
 
 MAX_VISITS = 1000
@@ -48,6 +55,7 @@ def _rank(fact: str) -> int:
 
 _FIXED = frozenset({"treatment", "weeks_since_injury", "total_visits"})
 _KNOWN_PRIOR = "_documented_prior"  # carried with a facet's facts while searching
+_UNDATED = "_prior_undated"  # likewise: documenting the prior count cannot settle it
 
 Decide = Callable[[list[Facet]], tuple[Outcome, list[tuple[Facet, Branch]]]]
 
@@ -79,9 +87,23 @@ def vary(facets: list[Facet], case: Case, changes: dict[str, Any]) -> list[Facet
                 facts[fact] = value
                 if fact in ("visits_requested", "visits_to_date") and value is not None:
                     facts[fact + AT_LEAST_SUFFIX] = value
+        # The statutory count (Labor Code 4604.5) reads the same prior courses
+        # as visits_to_date unless a postsurgical period sets some apart: then
+        # documenting the prior visits documents its prior visits too.
+        if changes.get("visits_to_date") is not None and _cap_counts_prior(case, facts):
+            facts["prior_injury_visits"] = facts["prior_injury_visits" + AT_LEAST_SUFFIX] = changes["visits_to_date"]
         facts.update(visit_counts(facts))
         out.append(Facet(facet.item_index, region, facts, groups, facet.notes))
     return out
+
+
+def _cap_counts_prior(case: Case, facts: dict[str, Any]) -> bool:
+    """Whether the statutory count reads the same prior courses as visits_to_date:
+    a capped treatment, outside a postsurgical period, with no dated listed
+    surgery whose period would set some courses apart."""
+    surgery = case.surgery
+    split = surgery is not None and surgery.date is not None and surgery.procedure.value != "other"
+    return facts["treatment"] in CAPPED and facts["postsurgical_period"] != "within" and not split
 
 
 def supported_visits(decide: Decide, facets: list[Facet], case: Case, bounds: dict, changes: dict | None = None) -> int | None:
@@ -99,6 +121,10 @@ def supported_visits(decide: Decide, facets: list[Facet], case: Case, bounds: di
             candidates.update((v - prior, v - prior + 1))
     for v in bounds.get("visits_requested", ()):
         candidates.update((v, v + 1))
+    capped = base[0].facts.get("injury_visits")
+    if capped is not None:  # the statutory cap's numbers, less the visits it already counts
+        capped_prior = capped - (base[0].facts["visits_requested"] or 0)
+        candidates.update(c for v in bounds.get("injury_visits", ()) for c in (v - capped_prior, v - capped_prior + 1))
     # A request is for at least one visit; 0 supported means none is.
     candidates = {c for c in candidates if 1 <= c <= MAX_VISITS}
     beyond = max(candidates) + 1
@@ -206,7 +232,7 @@ def _count_candidates(bounds: dict, facets: list[Facet], fact: str) -> set[int]:
 
 def _options(facet: Facet, branch: Branch, case: Case, bounds: dict, facets: list[Facet], least: int) -> Iterable[_Option]:
     rule = branch.rule
-    facts = {**facet.facts, _KNOWN_PRIOR: least}
+    facts = {**facet.facts, _KNOWN_PRIOR: least, _UNDATED: _prior_undated(case, facets)}
     if branch.branch == "undetermined":
         for test in branch.conditions:
             if test.holds(facts) is None:
@@ -253,7 +279,8 @@ def _documenting(fact: str, rule: str, case: Case, bounds: dict, facets: list[Fa
         return
     if fact in ("total_visits", "visits_to_date"):
         # Documenting the unknown count: at the least, the visits already documented.
-        yield _Option("visits_to_date", _documented_prior(case, facets), rule)
+        if not _prior_undated(case, facets):
+            yield _Option("visits_to_date", _documented_prior(case, facets), rule)
         return
     if fact == "visits_requested":
         return
@@ -285,13 +312,13 @@ def _making(test: Test, wanted: bool, rule: str, facts: dict, bounds: dict) -> I
                 for r in sorted({test.value - prior, test.value - prior + 1}, reverse=True):
                     if 1 <= r <= MAX_VISITS and test.holds({"total_visits": prior + r}) is wanted:
                         yield _Option("visits_requested", r, rule)
-            if prior is None:  # an unknown count can be documented; a documented one is not changed
+            if prior is None and not facts.get(_UNDATED):  # an unknown count can be documented; a documented one is not changed
                 asked = requested or 1
                 least = facts.get(_KNOWN_PRIOR, 0)
                 for p in sorted({test.value - asked, test.value - asked + 1}, reverse=True):
                     if least <= p <= MAX_VISITS and test.holds({"total_visits": p + asked}) is wanted:
                         yield _Option("visits_to_date", p, rule)
-        elif test.fact == "visits_requested" or (test.fact == "visits_to_date" and prior is None):
+        elif test.fact == "visits_requested" or (test.fact == "visits_to_date" and prior is None and not facts.get(_UNDATED)):
             least = 1 if test.fact == "visits_requested" else facts.get(_KNOWN_PRIOR, 0)
             for v in sorted({test.value, test.value + 1}, reverse=True):
                 if least <= v <= MAX_VISITS and test.holds({test.fact: v}) is wanted:
@@ -304,6 +331,18 @@ def _making(test: Test, wanted: bool, rule: str, facts: dict, bounds: dict) -> I
             continue  # a fact of the history, not something to document
         if value != facts.get(test.fact) and test.holds({test.fact: value}) is wanted:
             yield _Option(test.fact, value, rule)
+
+
+def _prior_undated(case: Case, facets: list[Facet]) -> bool:
+    """Within a postsurgical period, whether a prior course may or may not have
+    followed the surgery (it has no start date, or the surgery has none): the
+    count since the surgery is then a range that documenting visits does not
+    settle, so no change of the count is proposed."""
+    facts = facets[0].facts
+    if facts["postsurgical_period"] != "within" or facts["treatment"] not in POSTSURGICAL_TREATMENTS:
+        return False
+    undated_surgery = case.surgery is None or case.surgery.date is None
+    return any((undated_surgery or c.start_date is None) and c.visits != 0 for c in _history_for(case, facets))
 
 
 def _history_for(case: Case, facets: list[Facet]) -> list:

@@ -61,9 +61,15 @@ def rule_conditions(rule: Rule) -> list[Test]:
     return region + rule.conditions
 
 
-def scope_condition(rule: Rule) -> dict:
+def scope_condition(rule: Rule, treatment: str | None = None) -> dict:
+    """The rule's scope. For the ruleset of one `treatment` the treatment test
+    is that one value: durable_rules adds a node below every value of an `$or`
+    for each rule using it, and pushes all of them for every fact that matches
+    the value, at most 64 at a time (its MAX_STACK_SIZE, error 303), so rules
+    naming several treatments must not repeat an `$or` of them each time."""
     scope = rule.applies_to
-    parts: list[dict | None] = [join_any([{"treatment": t.value} for t in scope.treatment])]
+    treatments = [treatment] if treatment is not None else [t.value for t in scope.treatment]
+    parts: list[dict | None] = [join_any([{"treatment": t} for t in treatments])]
     if scope.diagnosis_group:
         parts.append(join_any([{f"dx_{g.value}": True} for g in scope.diagnosis_group]))
     if scope.unless_diagnosis_group:
@@ -113,13 +119,16 @@ def fields_used(conditions: dict[str, dict]) -> frozenset[str]:
     return frozenset(used)
 
 
-def compile_pack(pack: RulePack) -> tuple[dict[str, dict], dict[str, Branch]]:
-    """Engine conditions by branch name, and what each name stands for."""
+def compile_pack(pack: RulePack, treatment: str | None = None) -> tuple[dict[str, dict], dict[str, Branch]]:
+    """Engine conditions by branch name, and what each name stands for; with
+    `treatment`, only for the rules that apply to it (one engine ruleset)."""
     conditions: dict[str, dict] = {}
     branches: dict[str, Branch] = {}
 
     for position, rule in enumerate(pack.rules):
-        scope = scope_condition(rule)
+        if treatment is not None and treatment not in rule.applies_to.treatment:
+            continue
+        scope = scope_condition(rule, treatment)
         tests = tuple(rule_conditions(rule))
         when_true, when_unknown = engine_all_of(list(tests))
         outcomes: list[tuple[str, list[dict | None]]] = []

@@ -115,16 +115,18 @@ def postsurgical_period(case: Case) -> Derived:
     if surgery is None:
         return Derived(PostsurgicalPeriod.NOT_WITHIN.value, "")
     name = label(surgery.procedure)
+    if surgery.procedure is SurgicalProcedure.OTHER:
+        # The schedule gives a surgery it does not list no course, whatever the
+        # record says of its (presumptive 6-month) period (guidelines.md 5, 10.6).
+        return Derived(
+            PostsurgicalPeriod.NOT_WITHIN.value,
+            "The surgery is not one the postsurgical schedule lists, so the other MTUS guidelines decide its "
+            "physical medicine" + (", within its period or not." if surgery.postsurgical_period else "."),
+        )
     if surgery.postsurgical_period is not None:
         words = "within" if surgery.postsurgical_period == "within" else "not within"
         return Derived(
             surgery.postsurgical_period, f"Postsurgical period of the {name}: {words} (as stated in the record)."
-        )
-    if surgery.procedure is SurgicalProcedure.OTHER:
-        return Derived(
-            PostsurgicalPeriod.NOT_WITHIN.value,
-            "The surgery is not one the postsurgical schedule lists, so the other MTUS guidelines decide its "
-            "physical medicine.",
         )
     period = POSTSURGICAL_PERIOD_MONTHS[surgery.procedure]
     if surgery.date is None:

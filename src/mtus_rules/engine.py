@@ -159,10 +159,10 @@ class Engine:
 
     @staticmethod
     def _compile(pack: RulePack, cache_size: int) -> _Compiled:
-        conditions, branches = compile_pack(pack)
+        _, branches = compile_pack(pack)
         by_treatment = {}
         for treatment in Treatment:
-            mine = {n: c for n, c in conditions.items() if treatment in branches[n].rule.applies_to.treatment}
+            mine, _ = compile_pack(pack, treatment.value)
             if mine:
                 used = fields_used(mine)
                 by_treatment[treatment.value] = _ByTreatment(
@@ -461,6 +461,10 @@ def _visits_phrase(facts: Mapping[str, Any], counts: str) -> str:
     return f"{prior} prior + {requested} requested = {total} visits"
 
 
+#: The counts `_visits_phrase` words as visits (prior + requested).
+_VISIT_COUNTS = ("injury_visits", "total_visits", "visits_requested")
+
+
 def _finding(branch: Branch, facet: Facet) -> Finding:
     rule, facts = branch.rule, facet.facts
     region = facet.body_region
@@ -519,7 +523,8 @@ def _finding(branch: Branch, facet: Facet) -> Finding:
     if rule.source == "statute":
         # A statute is not a guideline: its finding says what the law caps and
         # counts, never "the guideline's limit" (Labor Code 4604.5).
-        counted = next((t for t in branch.when if FACTS[t.fact].kind == "count"), None)
+        # The visit count the statute tests (not another count such as injury_year).
+        counted = next((t for t in branch.when if t.fact in _VISIT_COUNTS), None)
         counts = f"{_visits_phrase(facts, counted.fact)}; " if counted else ""
         if branch.branch == "pass":
             return make("criterion_met", f"{rule.title} ({counts}{shown}): the cap is lifted.")

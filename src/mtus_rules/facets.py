@@ -33,6 +33,12 @@ from .vocabulary import (
 #: therapy; guidelines.md 1.4, 10.6).
 CAPPED = frozenset({Treatment.MANIPULATION, Treatment.PHYSICAL_THERAPY, Treatment.AQUATIC_THERAPY, Treatment.OCCUPATIONAL_THERAPY})
 
+#: The physical medicine the postsurgical schedule governs within a period
+#: (8 CCR 9792.24.3, guidelines.md 10.6): only for these do the counts start at
+#: the surgery. Any other treatment is decided by the other MTUS rules, which
+#: count every prior visit.
+POSTSURGICAL_TREATMENTS = frozenset({Treatment.PHYSICAL_THERAPY, Treatment.AQUATIC_THERAPY, Treatment.OCCUPATIONAL_THERAPY})
+
 
 @dataclass
 class Facet:
@@ -110,7 +116,12 @@ def prior_course(case: Case, item: RequestedItem, postsurgical: bool = False) ->
     count a range."""
     courses = prior_courses(case, item.treatment)
     if postsurgical:
-        inside, _, undated = _split_by_period(case, courses)
+        if case.surgery is not None and case.surgery.date is None:
+            # Within the period as the record states it, but the surgery has no
+            # date: any prior course may have followed it, as an undated course may.
+            inside, undated = [], courses
+        else:
+            inside, _, undated = _split_by_period(case, courses)
         visits, least = _visits(inside, undated)
         courses = inside + undated
     else:
@@ -211,8 +222,9 @@ def visit_counts(facts: dict[str, Any]) -> dict[str, Any]:
 def facets(case: Case) -> list[Facet]:
     out: list[Facet] = []
     shared, derived_notes = _case_facts(case)
-    postsurgical = shared["postsurgical_period"] == PostsurgicalPeriod.WITHIN
+    within = shared["postsurgical_period"] == PostsurgicalPeriod.WITHIN
     for index, item in enumerate(case.requested_items):
+        postsurgical = within and item.treatment in POSTSURGICAL_TREATMENTS
         regions, region_note = item_regions(case, item)
         visits_to_date, least_prior, improvement = prior_course(case, item, postsurgical)
         capped_prior, least_capped = injury_visits(case, item)
@@ -226,6 +238,11 @@ def facets(case: Case) -> list[Facet]:
             notes.append(item.quantity.describe())
         if region_note:
             notes.append(region_note)
+        if postsurgical and case.surgery is not None and case.surgery.date is None and visits_to_date is None:
+            notes.append(
+                f"The date of the {label(case.surgery.procedure)} is not documented, so whether the prior "
+                f"{label(item.treatment)} followed it cannot be told; those visits make the count since the surgery a range."
+            )
         if improvement == NO_PRIOR_VISITS:
             since = " since the surgery" if postsurgical else ""
             notes.append(f"No prior {label(item.treatment)}{since} is documented; the request is assessed as a first course.")
