@@ -234,6 +234,12 @@ def test_continuing_a_program_needs_documented_gains(engine, improvement, kind, 
     assert kinds_of(engine, case, rule) == {kind}
     # A first program is not a continuation.
     assert kinds_of(engine, program("work_conditioning", 5), rule) == set()
+    # A listed course is a continuation whatever its count, even one not documented: the
+    # finding is about the gains, never about the count.
+    history = [{"treatment": "work_hardening", "visits": "not_documented", "functional_improvement": improvement}]
+    (finding,) = findings_of(engine, program("work_hardening", 5, history=history), rule)
+    assert finding.kind == kind
+    assert not any("number of visits" in n for n in finding.needed)
 
 
 def test_work_hardening_and_work_conditioning_count_together_against_odg(engine):
