@@ -44,7 +44,7 @@ def test_overrides_change_the_limit_and_are_recorded(engine):
     decision = lower.evaluate(case)
     assert decision.items[0].outcome is Outcome.UPHELD
     assert decision.rule_pack.overrides == {"limits": {MASSAGE_LIMIT: 4}, "disabled": []}
-    assert decision.rule_pack.version.startswith("0.1.0+whatif.")
+    assert decision.rule_pack.version.startswith(engine.packs[0].version + "+whatif.")
     assert decision.rule_pack.content_hash != engine.evaluate(case).rule_pack.content_hash
     assert "over the limit of 4" in decision.items[0].rationale.case
     # The original engine is untouched.
@@ -149,6 +149,6 @@ def test_cli_compare_reports_flips(tmp_path, capsys):
     assert main(["compare", str(source), "--limit", f"{MASSAGE_LIMIT}=4"]) == 0
     out = capsys.readouterr().out
     assert "2 items compared; 1 flip" in out and "overturned -> upheld: 1" in out and f"by rule: {MASSAGE_LIMIT} 1" in out
-    assert "\nbefore: mtus-2009 0.1.0 (sha256:" in out and ") with what-if changes\n" in out.split("after: ")[1]
+    assert f"\nbefore: mtus-2009 {Engine().packs[0].version} (sha256:" in out and ") with what-if changes\n" in out.split("after: ")[1]
     assert main(["compare", str(source), "--limit", "oops"]) == 2
     assert "expected RULE=N" in capsys.readouterr().err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -71,7 +72,7 @@ def _copy_pack(tmp_path: Path, name: str, version: str, start: str, end: str) ->
     dest = tmp_path / f"{name}-{version}"
     shutil.copytree(PACK, dest)
     header = (dest / "pack.yaml").read_text()
-    header = header.replace("name: mtus-2009", f"name: {name}").replace("version: 0.1.0", f"version: {version}")
+    header = re.sub(r"(?m)^version: .*$", f"version: {version}", header.replace("name: mtus-2009", f"name: {name}"))
     header = header.replace("start: 2009-07-18", f"start: {start}").replace("end: 2017-11-30", f"end: {end}")
     (dest / "pack.yaml").write_text(header)
     return dest
