@@ -176,11 +176,17 @@ def test_listed_surgery_without_date_is_insufficient_documentation_naming_the_da
     case = _case(_pt(6), surgery={"procedure": "meniscectomy", "description": "Right knee meniscectomy"})
     item = _item(engine, case)
     assert item.outcome is Outcome.UPHELD
-    for rule in (RECOMMENDED, "mtus.postsurgical.meniscectomy.general_course", GENERAL_PT):
+    for rule in (RECOMMENDED, GENERAL_PT):
         found = [f for f in item.findings if f.rule == rule]
         assert [f.kind for f in found] == ["insufficient_documentation"], rule
         assert found[0].needed == ("the date of surgery",)
     assert any("The date of the meniscectomy is not documented" in f.text for f in item.findings if f.kind == "note")
+    # 6 visits are within the general course of 12 either way: that limit cannot fail, so it
+    # asks for nothing. 13 visits could be past it, so it asks for the date too.
+    assert not [f for f in item.findings if f.rule == "mtus.postsurgical.meniscectomy.general_course"]
+    past = _item(engine, _case(_pt(13), surgery={"procedure": "meniscectomy"}))
+    found = [f for f in past.findings if f.rule == "mtus.postsurgical.meniscectomy.general_course"]
+    assert [f.kind for f in found] == ["insufficient_documentation"] and found[0].needed == ("the date of surgery",)
 
 
 @pytest.mark.parametrize(

@@ -277,8 +277,10 @@ def _documenting(fact: str, rule: str, case: Case, bounds: dict, facets: list[Fa
             if v >= max(least, 1):
                 yield _Option("visits_requested", v, rule)
         return
-    if fact in ("total_visits", "visits_to_date"):
+    if fact in ("total_visits", "visits_to_date", "injury_visits"):
         # Documenting the unknown count: at the least, the visits already documented.
+        # The statutory count reads the same courses unless a postsurgical period
+        # sets some apart (vary() settles it only then).
         if not _prior_undated(case, facets):
             yield _Option("visits_to_date", _documented_prior(case, facets), rule)
         return

@@ -7,7 +7,8 @@ any facet at most one branch of a rule holds:
 - `pass` / `fail` conditions true, and the limit or requirement met / not met
 - `unknown`       conditions true, but the limit or requirement turns on a
                   fact the record does not document
-- `undetermined`  no condition false, but at least one not documented
+- `undetermined`  no condition false, but at least one not documented, and
+                  the limit or requirement (if any) not already met
 """
 
 from __future__ import annotations
@@ -141,7 +142,12 @@ def compile_pack(pack: RulePack, treatment: str | None = None) -> tuple[dict[str
                 if cond is not None:  # None: this outcome is impossible for the test
                     outcomes.append((branch, [scope, when_true, cond]))
         if when_unknown is not None:
-            outcomes.append(("undetermined", [scope, when_unknown]))
+            # A rule that might apply is undetermined only if its effect could
+            # still fail: a requirement already met (improvement documented) or
+            # a limit already kept decides nothing whether or not it applies.
+            could_fail = None if test is None else join_any(list(test.engine_conditions()[1:]))
+            if test is None or could_fail is not None:
+                outcomes.append(("undetermined", [scope, when_unknown, could_fail]))
         for branch, parts in outcomes:
             name = f"{rule.id}{SEPARATOR}{branch}"
             cond = join_all(parts)

@@ -102,7 +102,8 @@ def trace_rule(rule: Rule, facet: Facet, day: _dt.date, pack: RulePack) -> RuleT
     when = all_of(tests, facts)
     test = effect_test(rule)
     checked = _condition(test, facts) if test is not None and when is True else None
-    if when is False:
+    met_anyway = when is None and test is not None and test.holds(facts) is True
+    if when is False or met_anyway:
         outcome = None
     elif when is None:
         outcome = "undetermined"
@@ -111,7 +112,10 @@ def trace_rule(rule: Rule, facet: Facet, day: _dt.date, pack: RulePack) -> RuleT
     else:
         outcome = {True: "pass", False: "fail", None: "unknown"}[test.holds(facts)]
     rule_verdict = verdict(rule, outcome) if outcome else None
-    if outcome is None:
+    if met_anyway:
+        unknown = [FACTS[c.fact].label for c in conditions if c.result == "unknown"]
+        status = f"not applicable: met whether or not it applies ({', '.join(unknown)} not documented)"
+    elif outcome is None:
         false = [c.test for c in conditions if c.result == "false"]
         status = f"not applicable: {'; '.join(false)} is false"
     elif outcome == "undetermined":
