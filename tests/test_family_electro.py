@@ -298,3 +298,16 @@ def test_every_region_is_decided_for_every_device(engine):
         for region in regions:
             case = make_case({**_device(treatment), "body_regions": [region]}, **{**MET, "diagnoses": diagnoses})
             assert outcome(engine, case) == expected, (treatment, region)
+
+
+def test_a_home_unit_is_not_said_to_lack_a_visit_count(engine):
+    """A TENS unit is not measured in visits: no note that the request "states no quantity",
+    which a course of visits without a quantity does get."""
+    from .conftest import make_case
+
+    unit = make_case({"description": "TENS unit, one-month trial", "treatment": "tens", "purpose": "trial"})
+    visits = make_case({"description": "massage", "treatment": "massage"})
+    def notes(case):
+        return [f.text for f in engine.evaluate(case).items[0].findings if f.kind == "note"]
+    assert not any("states no quantity" in n for n in notes(unit))
+    assert any("states no quantity" in n for n in notes(visits))

@@ -111,3 +111,15 @@ def test_seeds_002_and_004_decide_as_the_reviewers_did_without_a_stated_care_sta
     assert [(item.index, item.outcome.value) for item in decision.items] == expected
     massage = decision.items[-1]
     assert any("Stage of care" in f.text and "(derived" in f.text for f in massage.findings)
+
+
+def test_cli_piped_into_a_reader_that_stops_early_prints_no_traceback():
+    """`mtus-rules evaluate examples/*.yaml | head -2`: head closes the pipe after two lines."""
+    files = sorted(str(p) for p in EXAMPLES.glob("*.yaml"))
+    cmd = [sys.executable, "-m", "mtus_rules", "evaluate", *files]
+    reader = subprocess.Popen(["head", "-2"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    writer = subprocess.run(cmd, stdout=reader.stdin, stderr=subprocess.PIPE)
+    reader.stdin.close()
+    assert len(reader.stdout.read().splitlines()) == 2
+    reader.wait()
+    assert writer.returncode == 0 and b"Traceback" not in writer.stderr and writer.stderr == b""

@@ -148,10 +148,15 @@ def postsurgical_period(case: Case) -> Derived:
     )
 
 
-def indication(case: Case, fact: str) -> str:
-    answers = {str(getattr(case, name)) for name in INDICATIONS[fact]}
-    if Documented.YES.value in answers:
-        return Documented.YES.value
-    if answers == {Documented.NO.value}:
-        return Documented.NO.value
-    return NOT_DOCUMENTED
+def indication(case: Case, fact: str) -> Derived:
+    answers = {name: str(getattr(case, name)) for name in INDICATIONS[fact]}
+    values = set(answers.values())
+    if Documented.YES.value in values:
+        value = Documented.YES.value
+    elif values == {Documented.NO.value}:
+        value = Documented.NO.value
+    else:
+        value = NOT_DOCUMENTED
+    shown = "; ".join(f"{name.replace('_', ' ')}: {answer.replace('_', ' ')}" for name, answer in answers.items())
+    what = fact.removesuffix("_indication").replace("_", " ")
+    return Derived(value, f"Indication for {what}: {value.replace('_', ' ')} (any one suffices: {shown}).")

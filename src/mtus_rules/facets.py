@@ -20,6 +20,7 @@ from .vocabulary import (
     NO_PRIOR_VISITS,
     NOT_DOCUMENTED,
     NOT_SPECIFIED,
+    HOME_DEVICES,
     POSTSURGICAL_PERIOD_MONTHS,
     Documented,
     PostsurgicalPeriod,
@@ -193,9 +194,10 @@ def _case_facts(case: Case) -> tuple[dict, dict[str, str]]:
         weeks_since_injury=(case.request_date - case.date_of_injury).days // 7,
         months_since_injury=derived.months_between(case.date_of_injury, case.request_date),
         injury_year=case.date_of_injury.year,
-        **{name: derived.indication(case, name) for name in derived.INDICATIONS},
     )
-    notes = {"care_stage": stage.note, "pain_phase": phase.note}
+    indications = {name: derived.indication(case, name) for name in derived.INDICATIONS}
+    facts.update({name: found.value for name, found in indications.items()})
+    notes = {"care_stage": stage.note, "pain_phase": phase.note, **{n: f.note for n, f in indications.items()}}
     if period.note:
         notes["postsurgical_period"] = notes["surgery"] = period.note
     return facts, notes
@@ -246,7 +248,7 @@ def facets(case: Case) -> list[Facet]:
         if improvement == NO_PRIOR_VISITS:
             since = " since the surgery" if postsurgical else ""
             notes.append(f"No prior {label(item.treatment)}{since} is documented; the request is assessed as a first course.")
-        if requested is None and not sessions_unknown:
+        if requested is None and not sessions_unknown and item.treatment not in HOME_DEVICES:
             notes.append("The request states no quantity; only visits within the guideline are supported.")
         quantity = item.quantity if isinstance(item.quantity, Frequency) else None
         facts = {

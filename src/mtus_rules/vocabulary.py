@@ -198,6 +198,11 @@ _FAMILIES = (
 COUNTED_TOGETHER: dict[Treatment, frozenset[Treatment]] = {t: family for family in _FAMILIES for t in family}
 
 
+#: Stimulation units a patient uses at home (trial, rental, purchase): a request
+#: for one is not measured in visits, so stating no visit count is not a gap.
+HOME_DEVICES = frozenset({Treatment.TENS, Treatment.INTERFERENTIAL_CURRENT, Treatment.H_WAVE})
+
+
 def counted_with(treatment: Treatment) -> frozenset[Treatment]:
     return COUNTED_TOGETHER.get(treatment, frozenset({treatment}))
 
