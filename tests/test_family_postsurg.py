@@ -264,6 +264,19 @@ def test_what_if_never_proposes_counting_courses_that_cannot_be_placed_after_the
             assert engine.evaluate(apply_alternative(case, 0, alternative)).items[0].outcome is Outcome.OVERTURNED
 
 
+def test_what_if_memo_tells_dated_from_undated_courses():
+    # Same facts for the rules (a count not documented), but only the dated course can be
+    # settled by documenting its visits: a memo shared by the two must not mix them up.
+    surgery = {"procedure": "meniscectomy", "date": "2014-01-15"}
+    dated = _case(_pt(4), [{"treatment": "physical_therapy", "visits": "not_documented", "start_date": "2014-01-20"},
+                           {"treatment": "physical_therapy", "visits": "not_documented", "start_date": "2013-08-01"}], surgery=surgery)
+    undated = _case(_pt(4), [{"treatment": "physical_therapy", "visits": "not_documented"}], surgery=surgery)
+    shared = Engine()
+    first = shared.evaluate(dated, what_if=True).items[0].what_if
+    assert any("visits_to_date" in {c.fact for c in a.changes} for a in first.alternatives)
+    assert shared.evaluate(undated, what_if=True) == Engine(cache_size=0).evaluate(undated, what_if=True)
+
+
 # -- the statutory cap -------------------------------------------------------------------
 
 

@@ -347,6 +347,13 @@ def _prior_undated(case: Case, facets: list[Facet]) -> bool:
     return any((undated_surgery or c.start_date is None) and c.visits != 0 for c in _history_for(case, facets))
 
 
+def case_key(case: Case, facets: list[Facet]) -> tuple:
+    """What the search reads of the case beyond the facets' facts and prior
+    counts (part of the what-if memo key): whether prior courses can be placed
+    against the surgery, and whether the statutory count follows the prior count."""
+    return _prior_undated(case, facets), _cap_counts_prior(case, facets[0].facts)
+
+
 def _history_for(case: Case, facets: list[Facet]) -> list:
     return prior_courses(case, case.requested_items[facets[0].item_index].treatment)
 

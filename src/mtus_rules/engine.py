@@ -14,7 +14,7 @@ from typing import Any
 from . import __version__
 from ._durable import Matcher
 from .case import Case, parse_case
-from .alternatives import alternatives, supported_visits
+from .alternatives import alternatives, case_key, supported_visits
 from .compile import Branch, compile_pack, effect_test, fact_reader, fields_used, thresholds
 from .conditions import AT_LEAST_SUFFIX, FACTS, KNOWN_SUFFIX
 from .decision import (
@@ -383,8 +383,9 @@ def _what_if(
 
     # The key holds everything the search reads: the facts the rules read, the
     # prior and requested counts apart (the rules may read only their sum), the
-    # visits already documented, the diagnoses' regions and groups, and whether
-    # a prior course exists. The same key, the same answer.
+    # visits already documented, the diagnoses' regions and groups, whether
+    # a prior course exists, and what the search reads of the surgery and the
+    # courses' dates (case_key). The same key, the same answer.
     courses = prior_courses(case, item.treatment)
     first = facets_[0][0].facts
     key = (
@@ -394,6 +395,7 @@ def _what_if(
         documented_prior_visits(courses),
         tuple((d.group, tuple(d.body_regions)) for d in case.diagnoses),
         bool(courses),
+        case_key(case, [f for f, _ in facets_]),
     )
     found = compiled._options_memo.get(key)
     if found is None:
