@@ -296,6 +296,11 @@ class RequestedItem(_Model):
         return self.visits or 0
 
 
+def _yes_no(description: str) -> Any:
+    """A yes / no / not_documented fact of the case, not documented unless given."""
+    return Field(default=Documented.NOT_DOCUMENTED, description=description)
+
+
 class CaseFacts(_Model):
     """The clinical facts of a case, whichever way its items are given."""
 
@@ -328,96 +333,50 @@ class CaseFacts(_Model):
     )
     # Labor Code 4604.5: the claims administrator may authorize, in writing,
     # visits beyond the 24-visit cap (guidelines.md 1.4).
-    cap_authorization: Documented = Field(
-        default=Documented.NOT_DOCUMENTED,
-        description="Whether the claims administrator authorized, in writing, visits beyond the Labor Code "
-        "4604.5 cap of 24 chiropractic, physical therapy or occupational therapy visits.",
+    cap_authorization: Documented = _yes_no(
+        "Whether the claims administrator authorized, in writing, visits beyond the Labor Code "
+        "4604.5 cap of 24 chiropractic, physical therapy or occupational therapy visits."
     )
     # -- physical medicine beyond the count (CPMTG pp. 98-99, guidelines.md 10.1)
-    home_program_insufficient: Documented = Field(
-        default=Documented.NOT_DOCUMENTED,
-        description="A documented reason why a home exercise program cannot carry on the therapy "
-        "(needed for supervised visits beyond the count).",
+    home_program_insufficient: Documented = _yes_no(
+        "A documented reason why a home exercise program cannot carry on the therapy "
+        "(needed for supervised visits beyond the count)."
     )
     # -- aquatic therapy (CPMTG p. 22, 10.4)
-    reduced_weight_bearing: Documented = Field(
-        default=Documented.NOT_DOCUMENTED,
-        description="Reduced weight bearing is indicated (e.g. extreme obesity).",
-    )
+    reduced_weight_bearing: Documented = _yes_no("Reduced weight bearing is indicated (e.g. extreme obesity).")
     # -- electrical stimulation (CPMTG pp. 114-121, 10.3)
-    other_modalities_failed: Documented = Field(
-        default=Documented.NOT_DOCUMENTED,
-        description="Other appropriate pain modalities, medication included (for H-wave: physical therapy, "
-        "medication and TENS), were tried and failed.",
+    other_modalities_failed: Documented = _yes_no(
+        "Other appropriate pain modalities, medication included (for H-wave: physical therapy, "
+        "medication and TENS), were tried and failed."
     )
-    functional_restoration: Documented = Field(
-        default=Documented.NOT_DOCUMENTED,
-        description="The device is used as an adjunct to a program of evidence-based functional restoration, "
-        "with the other ongoing treatment documented.",
+    functional_restoration: Documented = _yes_no(
+        "The device is used as an adjunct to a program of evidence-based functional restoration, "
+        "with the other ongoing treatment documented."
     )
-    treatment_goals: Documented = Field(
-        default=Documented.NOT_DOCUMENTED, description="A treatment plan with short- and long-term goals."
+    treatment_goals: Documented = _yes_no("A treatment plan with short- and long-term goals.")
+    device_trial_benefit: Documented = _yes_no(
+        "A one-month trial of the device documented with how often it was used and its effect on "
+        "pain and function, showing benefit."
     )
-    device_trial_benefit: Documented = Field(
-        default=Documented.NOT_DOCUMENTED,
-        description="A one-month trial of the device documented with how often it was used and its effect on "
-        "pain and function, showing benefit.",
-    )
-    four_lead_justified: Documented = Field(
-        default=Documented.NOT_DOCUMENTED, description="A documented reason why a 4-lead unit is needed."
-    )
-    medication_ineffective: Documented = Field(
-        default=Documented.NOT_DOCUMENTED, description="Pain is poorly controlled because medication lost its effect."
-    )
-    medication_side_effects: Documented = Field(
-        default=Documented.NOT_DOCUMENTED,
-        description="Pain is poorly controlled because of the side effects of medication.",
-    )
-    substance_abuse_history: Documented = Field(
-        default=Documented.NOT_DOCUMENTED, description="A history of substance abuse."
-    )
-    postoperative_pain_limits_therapy: Documented = Field(
-        default=Documented.NOT_DOCUMENTED,
-        description="Significant postoperative (or acute) pain limits the ability to take part in exercise or therapy.",
-    )
-    unresponsive_to_conservative_care: Documented = Field(
-        default=Documented.NOT_DOCUMENTED,
-        description="Pain is unresponsive to conservative measures (repositioning, heat/ice, ...).",
-    )
+    four_lead_justified: Documented = _yes_no("A documented reason why a 4-lead unit is needed.")
+    medication_ineffective: Documented = _yes_no("Pain is poorly controlled because medication lost its effect.")
+    medication_side_effects: Documented = _yes_no("Pain is poorly controlled because of the side effects of medication.")
+    substance_abuse_history: Documented = _yes_no("A history of substance abuse.")
+    postoperative_pain_limits_therapy: Documented = _yes_no("Significant postoperative (or acute) pain limits the ability to take part in exercise or therapy.")
+    unresponsive_to_conservative_care: Documented = _yes_no("Pain is unresponsive to conservative measures (repositioning, heat/ice, ...).")
     # -- acupuncture (8 CCR 9792.24.1(a)(1), 10.5)
-    pain_medication_reduced_or_not_tolerated: Documented = Field(
-        default=Documented.NOT_DOCUMENTED, description="Pain medication is reduced or not tolerated."
-    )
-    adjunct_to_rehabilitation: Documented = Field(
-        default=Documented.NOT_DOCUMENTED,
-        description="Acupuncture is an adjunct to physical rehabilitation and/or surgical intervention.",
-    )
+    pain_medication_reduced_or_not_tolerated: Documented = _yes_no("Pain medication is reduced or not tolerated.")
+    adjunct_to_rehabilitation: Documented = _yes_no("Acupuncture is an adjunct to physical rehabilitation and/or surgical intervention.")
     # -- work conditioning / work hardening admission (CPMTG p. 125, 10.4)
-    job_demands_unmet: Documented = Field(
-        default=Documented.NOT_DOCUMENTED,
-        description="A work-related musculoskeletal condition with functional limits below a medium-or-higher "
-        "job demand (usually shown by a functional capacity evaluation).",
+    job_demands_unmet: Documented = _yes_no(
+        "A work-related musculoskeletal condition with functional limits below a medium-or-higher "
+        "job demand (usually shown by a functional capacity evaluation)."
     )
-    therapy_plateau: Documented = Field(
-        default=Documented.NOT_DOCUMENTED,
-        description="An adequate trial of physical or occupational therapy, with improvement followed by a plateau.",
-    )
-    surgery_candidate: Documented = Field(
-        default=Documented.NOT_DOCUMENTED,
-        description="The patient is a candidate for surgery or other treatment that would clearly improve function.",
-    )
-    program_participation: Documented = Field(
-        default=Documented.NOT_DOCUMENTED,
-        description="The patient is able to take part at least 4 hours a day, 3-5 days a week.",
-    )
-    return_to_work_goal: Documented = Field(
-        default=Documented.NOT_DOCUMENTED,
-        description="A defined return-to-work goal agreed by the employer and the employee.",
-    )
-    program_completed: Documented = Field(
-        default=Documented.NOT_DOCUMENTED,
-        description="A work conditioning or work hardening program was already completed for this injury.",
-    )
+    therapy_plateau: Documented = _yes_no("An adequate trial of physical or occupational therapy, with improvement followed by a plateau.")
+    surgery_candidate: Documented = _yes_no("The patient is a candidate for surgery or other treatment that would clearly improve function.")
+    program_participation: Documented = _yes_no("The patient is able to take part at least 4 hours a day, 3-5 days a week.")
+    return_to_work_goal: Documented = _yes_no("A defined return-to-work goal agreed by the employer and the employee.")
+    program_completed: Documented = _yes_no("A work conditioning or work hardening program was already completed for this injury.")
 
     @field_validator("request_date")
     @classmethod
