@@ -78,3 +78,26 @@ def test_an_odg_weeks_figure_never_overrides_the_mtus_span(engine):
             "quantity": {"per_week": 1, "weeks": 9}}
     decided = engine.evaluate(make_case(item, history=[], diagnoses=diagnoses)).items[0]
     assert decided.outcome.value == "upheld" and decided.rules == ["mtus.cpmtg.physical_medicine.myalgia.weeks"]
+
+
+def test_odg_carpal_tunnel_weeks_never_override_the_mtus_span(engine):
+    """ODG: carpal tunnel syndrome (medical) 1-3 visits over 3-5 weeks (sheet 10.7). The MTUS
+    span for musculoskeletal pain (8 weeks) decides instead, at 5 weeks and one past it."""
+    diagnoses = [{"description": "Carpal tunnel syndrome", "body_regions": ["wrist"], "group": "carpal_tunnel"}]
+    for weeks in (5, 6):
+        item = {"description": f"PT 1x{weeks}", "treatment": "physical_therapy", "body_regions": ["wrist"],
+                "quantity": {"per_week": 1, "weeks": weeks}}
+        decided = engine.evaluate(make_case(item, history=[], diagnoses=diagnoses)).items[0]
+        assert decided.outcome.value == "overturned" and not any(r.startswith("odg.") for r in decided.rules)
+
+
+def test_odg_work_conditioning_weeks_never_override_the_mtus_program_length(engine):
+    """ODG: work conditioning 10 visits over 8 weeks (sheet 10.4). The MTUS program of 4 weeks
+    or less governs: at 8 weeks and one past, the MTUS rule decides, not the ODG row."""
+    for weeks in (8, 9):
+        item = {"description": f"Work conditioning 1x{weeks}", "treatment": "work_conditioning",
+                "quantity": {"per_week": 1, "weeks": weeks}}
+        decided = engine.evaluate(make_case(item, history=[])).items[0]
+        assert decided.outcome.value == "upheld"
+        assert "mtus.cpmtg.work_conditioning.four_weeks" in decided.rules
+        assert "odg.work_conditioning.visits" not in decided.rules
