@@ -23,7 +23,8 @@ from .conftest import EXAMPLES, make_case
 
 PACK = load_pack(bundled_pack_dirs()[0])
 RULES = {rule.id: rule for rule in PACK.rules}
-STATUTE = "lc4604.5.visit_cap"
+STATUTE = "lc4604.5.chiropractic_cap"  # most cap tests use chiropractic (_chiro)
+PT_CAP = "lc4604.5.visit_cap"
 RECOMMENDED = "mtus.postsurgical.recommended"
 GENERAL_PT = "mtus.cpmtg.physical_medicine.recommended"
 
@@ -91,17 +92,25 @@ def test_meniscectomy_is_secondary_and_the_rest_attested():
         assert ("FRIEDMAN" if secondary else "10.6") in rule.citation.evidence
 
 
-def test_the_statute_is_cited_as_a_statute():
-    rule = RULES[STATUTE]
-    c = rule.citation
+@pytest.mark.parametrize("rule_id", [STATUTE, PT_CAP])
+def test_the_statute_is_cited_as_a_statute(rule_id):
+    c = RULES[rule_id].citation
     assert (c.source, c.guideline, c.section, c.pages, c.confirmed_by) == (
         "statute", "California Labor Code", "4604.5 (24-visit cap per industrial injury)", None, "secondary_summary",
     )
     assert "1.4" in c.evidence
-    assert rule.applies_to.treatment == ["manipulation", "physical_therapy", "aquatic_therapy", "occupational_therapy"]
-    assert {(t.fact, t.op, t.value) for t in rule.conditions} == {
+
+
+def test_the_cap_rules_split_chiropractic_from_postsurgical_physical_medicine():
+    """Postsurgical physical medicine (PT, aquatic, OT) within a period is outside the cap;
+    chiropractic is never postsurgical physical medicine, so its cap has no period test."""
+    therapy, chiro = RULES[PT_CAP], RULES[STATUTE]
+    assert therapy.applies_to.treatment == ["physical_therapy", "aquatic_therapy", "occupational_therapy"]
+    assert {(t.fact, t.op, t.value) for t in therapy.conditions} == {
         ("injury_year", "ge", 2004), ("postsurgical_period", "is", "not_within"), ("injury_visits", "gt", 24),
     }
+    assert chiro.applies_to.treatment == ["manipulation"]
+    assert {(t.fact, t.op, t.value) for t in chiro.conditions} == {("injury_year", "ge", 2004), ("injury_visits", "gt", 24)}
 
 
 # -- the period: the day N months after the surgery is within, the day after is not --
@@ -340,11 +349,23 @@ def test_the_cap_starts_with_injuries_of_2004(engine, injury, capped):
     assert item.outcome is (Outcome.UPHELD if capped else Outcome.OVERTURNED)
 
 
-def test_a_listed_surgery_without_date_leaves_the_cap_open_past_24(engine):
+def test_chiropractic_is_capped_whatever_the_postsurgical_period(engine):
+    """Chiropractic is not postsurgical physical medicine: past 24 visits it is capped even
+    with a listed surgery whose date, and so whose period, is not documented."""
     item = _item(engine, _chiro(5, cap_authorization="no", surgery={"procedure": "acl_repair"}))
-    (finding,) = [f for f in item.findings if f.rule == STATUTE]
-    assert finding.kind == "insufficient_documentation" and finding.needed == ("the date of surgery",)
-    assert "statutory cap applies" in finding.text
+    assert _kinds(item, STATUTE) == {"exceeds_statutory_cap"} and item.outcome is Outcome.UPHELD
+
+
+def test_a_listed_surgery_without_date_leaves_the_physical_therapy_cap_unshown(engine):
+    """Physical therapy past 24 visits after a listed surgery with no date: whether the
+    visits are postsurgical (outside the cap) is open, and the cap bars only what the record
+    shows. The item is still upheld: the schedules ask for the date of surgery."""
+    case = _case(_pt(5, "knee"), [{"treatment": "physical_therapy", "visits": 20, "functional_improvement": "yes"}],
+                 cap_authorization="no", surgery={"procedure": "acl_repair"})
+    item = _item(engine, case)
+    assert not [f for f in item.findings if f.rule == PT_CAP]
+    assert item.outcome is Outcome.UPHELD
+    assert any("the date of surgery" in n for f in item.findings for n in f.needed)
 
 
 def test_postsurgical_visits_past_24_are_not_capped(engine):
@@ -355,8 +376,8 @@ def test_postsurgical_visits_past_24_are_not_capped(engine):
     case = _case(_pt(10, "lumbar"), history, cap_authorization="no",
                  surgery={"procedure": "lumbar_fusion", "date": "2014-01-15"})
     item = _item(engine, case)
-    assert item.outcome is Outcome.OVERTURNED and STATUTE not in item.rules
-    assert not [f for f in item.findings if f.rule == STATUTE]
+    assert item.outcome is Outcome.OVERTURNED and PT_CAP not in item.rules
+    assert not [f for f in item.findings if f.rule == PT_CAP]
 
 
 def test_what_if_under_the_cap_supports_up_to_24(engine):
@@ -372,17 +393,21 @@ def test_what_if_under_the_cap_supports_up_to_24(engine):
     assert _item(engine, _chiro(2, cap_authorization="no"), what_if=True).what_if.supported_visits == 4
 
 
-def test_what_if_documenting_an_unknown_prior_count_settles_the_cap(engine):
-    case = _case(
-        {"description": "chiro neck x4", "treatment": "manipulation", "body_regions": ["cervical"], "quantity": {"visits": 4}},
-        [{"treatment": "manipulation", "visits": "not_documented", "functional_improvement": "yes"}],
-        cap_authorization="no",
-    )
-    item = _item(engine, case, what_if=True)
-    assert item.outcome is Outcome.UPHELD and _kinds(item, STATUTE) == {"insufficient_documentation"}
-    assert item.what_if.alternatives
-    for alternative in item.what_if.alternatives:
-        assert engine.evaluate(apply_alternative(case, 0, alternative)).items[0].outcome is Outcome.OVERTURNED
+def test_the_cap_bars_only_a_count_the_record_shows_past_24(engine):
+    """Prior chiropractic visits not documented: the cap is the claims administrator's to
+    apply from its own records, not a documentation burden of the patient, so it raises no
+    finding until the record shows the count past 24 (4 requested + at least 21 prior)."""
+    def chiro(prior):
+        return _case(
+            {"description": "chiro neck x4", "treatment": "manipulation", "body_regions": ["cervical"],
+             "quantity": {"visits": 4}},
+            [{"treatment": "manipulation", "visits": prior, "functional_improvement": "yes"}],
+            cap_authorization="no",
+        )
+    unknown = _item(engine, chiro("not_documented"))
+    assert unknown.outcome is Outcome.OVERTURNED and not [f for f in unknown.findings if f.rule == STATUTE]
+    shown = _item(engine, chiro(21))
+    assert shown.outcome is Outcome.UPHELD and _kinds(shown, STATUTE) == {"exceeds_statutory_cap"}
 
 
 # -- the engine copes with many rules naming several treatments ---------------------------

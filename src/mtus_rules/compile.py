@@ -42,6 +42,14 @@ def verdict(rule: Rule, branch: str) -> str:
     return "neutral"  # a requirement that is met neither supports nor fails
 
 
+def statute_bars_only_what_is_shown(rule: Rule) -> bool:
+    """A statute's cap is applied by the claims administrator from its own records; the
+    documentation burden of medical necessity is the patient's, not the cap's. So a
+    statute rule whose conditions the record leaves open (a visit count not documented)
+    is not "insufficient documentation": it bars only what the record shows."""
+    return rule.citation.source == "statute"
+
+
 def effect_test(rule: Rule) -> Test | None:
     if rule.effect == "limit":
         assert rule.limit is not None
@@ -146,7 +154,7 @@ def compile_pack(pack: RulePack, treatment: str | None = None) -> tuple[dict[str
             # still fail: a requirement already met (improvement documented) or
             # a limit already kept decides nothing whether or not it applies.
             could_fail = None if test is None else join_any(list(test.engine_conditions()[1:]))
-            if test is None or could_fail is not None:
+            if not statute_bars_only_what_is_shown(rule) and (test is None or could_fail is not None):
                 outcomes.append(("undetermined", [scope, when_unknown, could_fail]))
         for branch, parts in outcomes:
             name = f"{rule.id}{SEPARATOR}{branch}"

@@ -141,11 +141,15 @@ def prior_course(case: Case, item: RequestedItem, postsurgical: bool = False) ->
 
 def injury_visits(case: Case, item: RequestedItem) -> tuple[int | None, int]:
     """Prior visits of this treatment for the injury that count against the
-    statutory cap: all of them but those within a postsurgical period."""
+    statutory cap: all of them but postsurgical physical medicine within a
+    postsurgical period. Chiropractic is not postsurgical physical medicine:
+    every visit of it counts."""
     if item.treatment not in CAPPED:
         return 0, 0
     family = counted_with(item.treatment) & CAPPED
     courses = [c for c in case.treatment_history if c.treatment in family]
+    if item.treatment not in POSTSURGICAL_TREATMENTS:
+        return _visits(courses)
     _, outside, undated = _split_by_period(case, courses)
     return _visits(outside, undated)
 

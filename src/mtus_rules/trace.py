@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from .case import Case
-from .compile import effect_test, rule_conditions, verdict
+from .compile import effect_test, rule_conditions, statute_bars_only_what_is_shown, verdict
 from .conditions import FACTS, Test, all_of
 from .decision import Outcome, PackRef
 from .display import pack_words
@@ -103,7 +103,8 @@ def trace_rule(rule: Rule, facet: Facet, day: _dt.date, pack: RulePack) -> RuleT
     test = effect_test(rule)
     checked = _condition(test, facts) if test is not None and when is True else None
     met_anyway = when is None and test is not None and test.holds(facts) is True
-    if when is False or met_anyway:
+    not_shown = when is None and statute_bars_only_what_is_shown(rule)
+    if when is False or met_anyway or not_shown:
         outcome = None
     elif when is None:
         outcome = "undetermined"
@@ -112,7 +113,10 @@ def trace_rule(rule: Rule, facet: Facet, day: _dt.date, pack: RulePack) -> RuleT
     else:
         outcome = {True: "pass", False: "fail", None: "unknown"}[test.holds(facts)]
     rule_verdict = verdict(rule, outcome) if outcome else None
-    if met_anyway:
+    if not_shown and not met_anyway:
+        unknown = [FACTS[c.fact].label for c in conditions if c.result == "unknown"]
+        status = f"not applicable: a statute bars only what the record shows ({', '.join(unknown)} not documented)"
+    elif met_anyway:
         unknown = [FACTS[c.fact].label for c in conditions if c.result == "unknown"]
         status = f"not applicable: met whether or not it applies ({', '.join(unknown)} not documented)"
     elif outcome is None:
