@@ -1,9 +1,11 @@
 """Throughput benchmark: Engine.evaluate against a hand-written baseline.
 
-    PYTHONPATH=src python benchmarks/bench.py [--items 20000] [--repeat 3] [--min-items-per-second 20000]
+    PYTHONPATH=src python benchmarks/bench.py [--items 20000] [--repeat 3] [--min-items-per-second 20000] [--extended]
 
 In one process it
-1. generates `--items` requested items as validated `Case` objects (benchmarks/generate.py);
+1. generates `--items` requested items as validated `Case` objects (benchmarks/generate.py;
+   with `--extended`, varied further with surgeries, the cap authorization, a home
+   program reason, high frequencies and long durations, as generate.py --extended);
 2. checks that the engine and the baseline (benchmarks/baseline.py) agree on
    every item's outcome and deciding rule ids, and aborts (exit 2) on the first
    mismatch, printing the case;
@@ -142,6 +144,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="timed passes over the cases (default 3)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument(
+        "--extended",
+        action="store_true",
+        help="generate the extended variety (surgery, cap authorization, ...; see generate.py) instead of the plain cases",
+    )
+    parser.add_argument(
         "--min-items-per-second",
         type=float,
         default=20_000,
@@ -155,13 +162,14 @@ def main(argv: list[str] | None = None) -> int:
     for key, value in machine_info():
         print(f"  {key:<14} {value}")
 
-    dicts = generate_dicts(args.items, args.seed)
+    dicts = generate_dicts(args.items, args.seed, extended=args.extended)
     t0 = time.perf_counter()
     cases = [Case.model_validate(d) for d in dicts]  # once, up front: evaluate gets a validated case
     sizes = [len(c.requested_items) for c in cases]
     n_items = count_items(cases)
     multi = sum(1 for s in sizes if s > 1)
-    print(f"  cases          {len(cases)} cases, {n_items} items ({multi} multi-item cases), seed {args.seed}, "
+    print(f"  cases          {len(cases)} cases, {n_items} items ({multi} multi-item cases), seed {args.seed}"
+          f"{', extended variety' if args.extended else ''}, "
           f"generated+validated in {time.perf_counter() - t0:.2f} s")
 
     engine = Engine()

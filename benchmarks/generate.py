@@ -21,10 +21,21 @@ pack period). Most cases have one item, some have two to four.
     from generate import generate_dicts, generate_cases
     cases = generate_cases(20_000)            # list[Case] with >= 20,000 items in total
 
+With `extended=True` (`--extended`) each case is then varied further with the
+facts the 0.2.0 rules read that the plain cases never state: a listed surgery
+(or `other`) dated inside, at the edge of or past its postsurgical period, or
+undated, sometimes with the period stated, and start dates on prior courses;
+the Labor Code 4604.5 written authorization; a reason why a home program cannot
+carry on; more than 3 visits a week and more than 8 (up to 20) weeks; quantities
+in hours; flare-up requests of 1-2 visits; radiculopathy, neuritis, CRPS,
+myalgia and rotator cuff diagnoses; larger prior counts. The same treatments
+are requested. The plain output (extended=False, the default) is unchanged.
+
 Run directly to print a few generated cases as JSON, or as JSON Lines (one
 case a line, as the batch and compare commands read them):
 
     PYTHONPATH=src python benchmarks/generate.py --items 5
+    PYTHONPATH=src python benchmarks/generate.py --items 5 --extended
     python benchmarks/generate.py --items 1000 --jsonl > examples/history/generated-cases.jsonl
 """
 
@@ -133,21 +144,30 @@ def _prior_visits(rng: random.Random) -> Any:
     return rng.choice((0, 1, 2, 3, 4, 6, 8, 10, 12, 16, 20, 24))
 
 
+def _describe(treatment: str, quantity: Any, regions: Any) -> str:
+    description = LABEL[treatment]
+    if isinstance(quantity, dict):
+        if "visits" in quantity:
+            description += f" x {quantity['visits']}"
+        elif "per_week" in quantity:
+            description += f" {quantity['per_week']}x/week for {quantity['weeks']} weeks"
+        elif "sessions" in quantity:
+            hours = quantity["hours_per_session"]
+            description += f" {quantity['sessions']} sessions of {hours} hour{'s' if hours != 1 else ''}"
+        else:
+            description += f" {quantity['hours']} hours"
+    if regions != "not_specified":
+        description += " for the " + " and ".join(regions)
+    return description
+
+
 def _item(rng: random.Random) -> dict[str, Any]:
     names = [t for t, _ in TREATMENTS]
     weights = [w for _, w in TREATMENTS]
     treatment = rng.choices(names, weights)[0]
     regions = rng.choice(REGIONS_FOR[treatment])
     quantity = _quantity(rng)
-    description = LABEL[treatment]
-    if isinstance(quantity, dict):
-        if "visits" in quantity:
-            description += f" x {quantity['visits']}"
-        else:
-            description += f" {quantity['per_week']}x/week for {quantity['weeks']} weeks"
-    if regions != "not_specified":
-        description += " for the " + " and ".join(regions)
-    item: dict[str, Any] = {"description": description, "treatment": treatment}
+    item: dict[str, Any] = {"description": _describe(treatment, quantity, regions), "treatment": treatment}
     if regions != "not_specified" or rng.random() < 0.5:  # sometimes written out, sometimes left out
         item["body_regions"] = regions
     if quantity != "not_specified" or rng.random() < 0.5:
@@ -205,13 +225,113 @@ def generate_case_dict(rng: random.Random, index: int, n_items: int | None = Non
     return case
 
 
-def generate_dicts(items: int, seed: int = DEFAULT_SEED) -> list[dict[str, Any]]:
-    """Case dicts until at least `items` requested items in total (the last case may be trimmed)."""
+# -- extended variety (extended=True): the facts the 0.2.0 rules read -------------
+
+SURGERIES = (
+    # (procedure, postsurgical period in months; vocabulary.POSTSURGICAL_PERIOD_MONTHS)
+    ("lumbar_discectomy_laminectomy", 6),
+    ("lumbar_fusion", 6),
+    ("rotator_cuff_repair_arthroscopic", 6),
+    ("rotator_cuff_repair_open", 6),
+    ("carpal_tunnel_release", 3),
+    ("meniscectomy", 6),
+    ("acl_repair", 6),
+    ("total_knee_arthroplasty", 4),
+    ("other", 6),
+)
+EXTRA_DIAGNOSES = (
+    ("Lumbar radiculopathy", ["lumbar"], "radiculopathy"),
+    ("Cervical radiculitis", ["cervical"], "radiculopathy"),
+    ("Cervical neuritis", ["cervical"], "neuralgia_neuritis"),
+    ("Complex regional pain syndrome", [], "crps"),
+    ("Complex regional pain syndrome of the knee", ["knee"], "crps"),
+    ("Lumbar myalgia", ["lumbar"], "myalgia_myositis"),
+    ("Rotator cuff tear", ["shoulder"], "rotator_cuff"),
+    ("Shoulder sprain", ["shoulder"], "sprain_strain"),
+)
+
+
+def _extended_quantity(rng: random.Random) -> Any:
+    roll = rng.random()
+    if roll < 0.35:
+        return {"per_week": rng.choice((2, 3, 4, 5)), "weeks": rng.choice((4, 6, 8, 10, 12, 14, 16, 20))}
+    if roll < 0.55:
+        return {"visits": rng.choice((1, 2, 3, 8, 12, 16, 20, 24, 30))}
+    if roll < 0.65:
+        return rng.choice(({"hours": 20}, {"hours": 12, "hours_per_session": 2}, {"sessions": 6, "hours_per_session": 1}))
+    return None  # keep the plain quantity
+
+
+def _extend(rng: random.Random, case: dict[str, Any]) -> None:
+    """Vary a plain case with the facts the newer rules read (in place)."""
+    request = _dt.date.fromisoformat(case["request_date"])
+    injury = _dt.date.fromisoformat(case["date_of_injury"])
+    for name in ("cap_authorization", "home_program_insufficient"):
+        if rng.random() < 0.5:
+            case[name] = rng.choice(DOCUMENTED)
+    if rng.random() < 0.3:
+        case.pop("care_stage")  # derived from the history and home exercise
+    if rng.random() < 0.4:
+        for description, regions, group in rng.sample(EXTRA_DIAGNOSES, rng.choice((1, 1, 2))):
+            dx: dict[str, Any] = {"description": description, "group": group}
+            if regions:
+                dx["body_regions"] = list(regions)
+            case["diagnoses"].append(dx)
+    surgery_date = None
+    if rng.random() < 0.35:
+        procedure, months = rng.choice(SURGERIES)
+        surgery: dict[str, Any] = {"procedure": procedure}
+        roll = rng.random()
+        if roll < 0.8:
+            # Mostly inside the period; now and then right at its edge or past it.
+            days = rng.choice((0, 10, 30, 60, 90, 120, months * 30 - 5, months * 31, months * 30 + 40, 400))
+            surgery_date = max(injury, request - _dt.timedelta(days=days))
+            surgery["date"] = surgery_date.isoformat()
+        elif roll < 0.85:
+            surgery_date = min(request + _dt.timedelta(days=30), _dt.date(2017, 11, 30))
+            surgery["date"] = surgery_date.isoformat()  # after the request (or on its day)
+        if rng.random() < 0.2:
+            surgery["postsurgical_period"] = rng.choice(("within", "not_within"))
+        case["surgery"] = surgery
+    for course in case["treatment_history"]:
+        if isinstance(course["visits"], int) and rng.random() < 0.3:
+            course["visits"] = rng.choice((14, 20, 26, 30))
+        if rng.random() < 0.6:
+            anchor = surgery_date or request
+            start = anchor + _dt.timedelta(days=rng.choice((-200, -30, 0, 1, 20, 60, 150)))
+            start = max(injury, min(start, request))
+            course["start_date"] = start.isoformat()
+    if rng.random() < 0.2:
+        case["treatment_history"].append(
+            {"treatment": rng.choice(("aquatic_therapy", "occupational_therapy", "physical_therapy")),
+             "visits": _prior_visits(rng), "functional_improvement": rng.choice(DOCUMENTED)}
+        )
+    if rng.random() < 0.3:
+        case["work_status"] = rng.choice(WORK_STATUS)
+    for item in case["requested_items"]:
+        quantity = _extended_quantity(rng)
+        if quantity is not None:
+            item["quantity"] = quantity
+        if item["treatment"] == "manipulation" and rng.random() < 0.15:
+            item["purpose"] = "flare_up"
+            item["quantity"] = rng.choice(({"visits": 1}, {"visits": 2}, {"visits": 4}, "not_specified"))
+            if rng.random() < 0.5:
+                item["body_regions"] = rng.choice((["lumbar"], "not_specified", ["lumbar", "cervical"]))
+        item["description"] = _describe(
+            item["treatment"], item.get("quantity", "not_specified"), item.get("body_regions", "not_specified")
+        )
+
+
+def generate_dicts(items: int, seed: int = DEFAULT_SEED, extended: bool = False) -> list[dict[str, Any]]:
+    """Case dicts until at least `items` requested items in total (the last case may be trimmed).
+    With `extended`, each case is varied further (see the module docstring)."""
     rng = random.Random(seed)
     out: list[dict[str, Any]] = []
     total = 0
     while total < items:
         case = generate_case_dict(rng, len(out))
+        if extended:
+            _extend(rng, case)
         room = items - total
         if len(case["requested_items"]) > room:
             case["requested_items"] = case["requested_items"][:room]
@@ -220,11 +340,11 @@ def generate_dicts(items: int, seed: int = DEFAULT_SEED) -> list[dict[str, Any]]
     return out
 
 
-def generate_cases(items: int, seed: int = DEFAULT_SEED) -> list:
+def generate_cases(items: int, seed: int = DEFAULT_SEED, extended: bool = False) -> list:
     """Validated `Case` objects with exactly `items` requested items in total."""
     from mtus_rules import Case
 
-    return [Case.model_validate(d) for d in generate_dicts(items, seed)]
+    return [Case.model_validate(d) for d in generate_dicts(items, seed, extended)]
 
 
 def count_items(cases: list) -> int:
@@ -236,12 +356,16 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=5)
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--jsonl", action="store_true", help="one compact case a line, as generated (not validated)")
+    parser.add_argument(
+        "--extended", action="store_true",
+        help="vary the cases further with the facts the newer rules read (surgery, cap authorization, ...)",
+    )
     args = parser.parse_args()
     if args.jsonl:
-        for data in generate_dicts(args.items, args.seed):
+        for data in generate_dicts(args.items, args.seed, args.extended):
             print(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
         return
-    cases = generate_cases(args.items, args.seed)
+    cases = generate_cases(args.items, args.seed, args.extended)
     for case in cases:
         print(json.dumps(case.model_dump(mode="json", exclude_defaults=True), indent=1))
 
