@@ -106,7 +106,8 @@ ODG_PT_SPRAIN = "odg.pt.sprain.visits"
 ODG_PT_CERVICAL_DISC = "odg.pt.cervical_disc.visits"
 ODG_PT_SHOULDER = "odg.pt.shoulder.visits"
 POSTSURGICAL_RECOMMENDED = "mtus.postsurgical.recommended"
-CAP = "lc4604.5.visit_cap"
+CAP = "lc4604.5.visit_cap"  # physical, aquatic and occupational therapy
+CHIRO_CAP = "lc4604.5.chiropractic_cap"
 TRACTION = "mtus.acoem12.traction.not_recommended"
 NECK_TRACTION = "mtus.acoem8.traction.not_recommended"
 
@@ -342,7 +343,7 @@ def _manipulation(region: str, groups: set[str], f: dict[str, Any]) -> list[tupl
         kind = _check(lumbar, None if work == ND else work in RETURNED_TO_WORK, MET)
         if kind:
             out.append((MANIP_FLARE_WORK, kind))
-    _cap(out, f)
+    _cap(out, f, chiropractic=True)
     return out
 
 
@@ -432,17 +433,20 @@ def _physical_therapy(region: str, groups: set[str], f: dict[str, Any]) -> list[
     return out
 
 
-def _cap(out: list[tuple[str, str]], f: dict[str, Any]) -> None:
-    """Labor Code 4604.5, after every guideline rule (statute.yaml sorts after them)."""
+def _cap(out: list[tuple[str, str]], f: dict[str, Any], chiropractic: bool = False) -> None:
+    """Labor Code 4604.5, after every guideline rule (statute.yaml sorts after them). It
+    bars only what the record shows: an unknown count or period decides nothing. The
+    postsurgical exemption is physical medicine's; chiropractic is capped in any period."""
     if f["injury_year"] < CAP_FROM_YEAR:
         return
-    period = f["period"]
-    if period == WITHIN:
-        return
     over = _gt(f["injury_total"], f["injury_least"], 24)
-    kind = _check(_and(None if period == ND else True, over), _yes(f["cap_authorization"]), MET)
-    if kind:
-        out.append((CAP, kind))
+    if not chiropractic:
+        period = f["period"]
+        if period == WITHIN:
+            return
+        over = _and(None if period == ND else True, over)
+    if over is True:
+        out.append((CHIRO_CAP if chiropractic else CAP, _check(True, _yes(f["cap_authorization"]), MET)))
 
 
 def _traction(region: str) -> list[tuple[str, str]]:
@@ -486,9 +490,9 @@ def _item_facts(case: Any, item: Any, treatment: str, shared: dict[str, Any]) ->
     capped = CAP_FAMILY.get(treatment)
     if capped is None:
         injury_prior, injury_prior_least = 0, 0
-    elif case.surgery is None:
-        # No surgery: the cap counts the same courses as the guidelines (for
-        # manipulation and physical therapy the capped family is the family).
+    elif case.surgery is None or treatment == "manipulation":
+        # No surgery, or chiropractic (never postsurgical physical medicine): the cap
+        # counts the same courses as the guidelines (the capped family is the family).
         injury_prior, injury_prior_least = prior, prior_least
     else:
         _, outside, undated = _split_by_period(case, [c for c in case.treatment_history if c.treatment.value in capped])
