@@ -39,7 +39,8 @@ them it mirrors every rule of the pack, as src/mtus_rules decides it
   courses that started from the surgery on (an undated course makes the count
   a range); total = prior + requested (a request with no quantity adds 0);
   injury visits for the cap: the family's courses outside the postsurgical
-  period plus the requested; functional_improvement is no_prior_visits when
+  period plus the requested (chiropractic: all of its courses); the cap bars
+  only a count the record shows past 24, and chiropractic's in any period; functional_improvement is no_prior_visits when
   there is no prior course of the family (a requirement of improvement is then
   not met, not undocumented);
 - three-valued tests: a count known compares; an unknown count is settled by

@@ -129,6 +129,8 @@ def test_what_a_lower_bound_settles_stays_settled_when_the_count_is_documented(p
         verdict_after = {r.rule: r.verdict for r in facet_after.rules}
         for rule in facet_before.rules:
             note(f"{rule.rule}: {rule.status}")
+            if rule.in_scope and rule.when == "unknown" and rule.source == "statute":
+                continue  # a statute bars only what the record shows: left open, not settled
             if rule.in_scope and rule.when == "unknown" and rule.outcome is None:
                 # "Met whether or not it applies": it may apply or not once documented,
                 # but it can never fail.

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as _dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .case import Case
@@ -72,17 +73,23 @@ def months_words(value: float) -> str:
 @dataclass(frozen=True)
 class Derived:
     value: str
-    note: str  # how the value was reached, for the decision
+    # How the value was reached, for the decision. Worded only when a decision
+    # shows it (most treatments read none of these facts): a hot path.
+    words: Callable[[], str]
+
+    @property
+    def note(self) -> str:
+        return self.words()
 
 
 def pain_phase(case: Case) -> Derived:
     if case.pain_phase is not None:
-        return Derived(case.pain_phase.value, f"Pain phase: {case.pain_phase.value} (as stated in the record).")
+        return Derived(case.pain_phase.value, lambda: f"Pain phase: {case.pain_phase.value} (as stated in the record).")
     start, what = (case.onset_date, "onset") if case.onset_date else (case.date_of_injury, "injury")
     months = months_between(start, case.request_date)
     phase = PainPhase.CHRONIC if months >= CHRONIC_AFTER_MONTHS else PainPhase.ACUTE
     return Derived(
-        phase.value,
+        phase.value, lambda:
         f"Pain phase: {phase.value} (derived: {months_words(months)} from the {what} on {start} to the request; "
         f"chronic from {CHRONIC_AFTER_MONTHS} months).",
     )
@@ -90,21 +97,21 @@ def pain_phase(case: Case) -> Derived:
 
 def care_stage(case: Case) -> Derived:
     if case.care_stage is not None and case.care_stage is not CareStage.NOT_DOCUMENTED:
-        return Derived(case.care_stage.value, f"Stage of care: {label(case.care_stage)} (as stated in the record).")
+        return Derived(case.care_stage.value, lambda: f"Stage of care: {label(case.care_stage)} (as stated in the record).")
     if case.treatment_history:
         kinds = ", ".join(dict.fromkeys(label(c.treatment) for c in case.treatment_history))
         return Derived(
-            CareStage.ONGOING_CARE.value,
+            CareStage.ONGOING_CARE.value, lambda:
             f"Stage of care: ongoing care (derived: prior treatment is documented: {kinds}).",
         )
     if case.home_exercise is Documented.YES:
         return Derived(
-            CareStage.ONGOING_CARE.value,
+            CareStage.ONGOING_CARE.value, lambda:
             "Stage of care: ongoing care (derived: a home exercise program, active home physical medicine, "
             "is under way).",
         )
     return Derived(
-        CareStage.FIRST_EVALUATION.value,
+        CareStage.FIRST_EVALUATION.value, lambda:
         "Stage of care: a first course (derived: no prior course of treatment and no home exercise program is "
         "documented).",
     )
@@ -113,36 +120,36 @@ def care_stage(case: Case) -> Derived:
 def postsurgical_period(case: Case) -> Derived:
     surgery = case.surgery
     if surgery is None:
-        return Derived(PostsurgicalPeriod.NOT_WITHIN.value, "")
+        return Derived(PostsurgicalPeriod.NOT_WITHIN.value, lambda: "")
     name = label(surgery.procedure)
     if surgery.procedure is SurgicalProcedure.OTHER:
         # The schedule gives a surgery it does not list no course, whatever the
         # record says of its (presumptive 6-month) period (guidelines.md 5, 10.6).
         return Derived(
-            PostsurgicalPeriod.NOT_WITHIN.value,
+            PostsurgicalPeriod.NOT_WITHIN.value, lambda:
             "The surgery is not one the postsurgical schedule lists, so the other MTUS guidelines decide its "
             "physical medicine" + (", within its period or not." if surgery.postsurgical_period else "."),
         )
     if surgery.postsurgical_period is not None:
         words = "within" if surgery.postsurgical_period == "within" else "not within"
         return Derived(
-            surgery.postsurgical_period, f"Postsurgical period of the {name}: {words} (as stated in the record)."
+            surgery.postsurgical_period, lambda: f"Postsurgical period of the {name}: {words} (as stated in the record)."
         )
     period = POSTSURGICAL_PERIOD_MONTHS[surgery.procedure]
     if surgery.date is None:
         return Derived(
-            PostsurgicalPeriod.NOT_DOCUMENTED.value,
+            PostsurgicalPeriod.NOT_DOCUMENTED.value, lambda:
             f"The date of the {name} is not documented, so whether the request falls in its {period}-month "
             "postsurgical period cannot be told.",
         )
     if surgery.date > case.request_date:
         return Derived(
-            PostsurgicalPeriod.NOT_WITHIN.value, f"The {name} is dated after the request ({surgery.date})."
+            PostsurgicalPeriod.NOT_WITHIN.value, lambda: f"The {name} is dated after the request ({surgery.date})."
         )
     months = months_between(surgery.date, case.request_date)
     within = months <= period
     return Derived(
-        (PostsurgicalPeriod.WITHIN if within else PostsurgicalPeriod.NOT_WITHIN).value,
+        (PostsurgicalPeriod.WITHIN if within else PostsurgicalPeriod.NOT_WITHIN).value, lambda:
         f"Postsurgical period: {'within' if within else 'past'} the {period} months after the {name} "
         f"(derived: {months_words(months)} from the surgery on {surgery.date} to the request).",
     )
@@ -157,6 +164,9 @@ def indication(case: Case, fact: str) -> Derived:
         value = Documented.NO.value
     else:
         value = NOT_DOCUMENTED
-    shown = "; ".join(f"{name.replace('_', ' ')}: {answer.replace('_', ' ')}" for name, answer in answers.items())
-    what = fact.removesuffix("_indication").replace("_", " ")
-    return Derived(value, f"Indication for {what}: {value.replace('_', ' ')} (any one suffices: {shown}).")
+    def words() -> str:
+        shown = "; ".join(f"{name.replace('_', ' ')}: {answer.replace('_', ' ')}" for name, answer in answers.items())
+        what = fact.removesuffix("_indication").replace("_", " ")
+        return f"Indication for {what}: {value.replace('_', ' ')} (any one suffices: {shown})."
+
+    return Derived(value, words)

@@ -336,7 +336,7 @@ def _decide_item(
     first = facets_[0][0]
     reads = compiled.by_treatment[item.treatment].reads if item.treatment in compiled.by_treatment else frozenset()
     # A derived fact is explained where this treatment's rules read it, and nowhere else.
-    notes = [*first.notes, *dict.fromkeys(n for f, n in first.derived_notes.items() if f in reads)]
+    notes = [*first.notes, *dict.fromkeys(d.note for f, d in first.derived_notes.items() if f in reads)]
     findings.extend(Finding(kind="note", text=n) for n in notes)
     status: dict[str, str] = {}
     for facet, branches in facets_:

@@ -49,7 +49,7 @@ class Facet:
     diagnosis_groups: frozenset[str]
     notes: list[str] = field(default_factory=list)
     key: tuple = ()  # the facts the rules read, set when the facet is matched
-    derived_notes: dict[str, str] = field(default_factory=dict)  # fact -> how it was derived
+    derived_notes: dict[str, derived.Derived] = field(default_factory=dict)  # fact -> how it was derived
 
 
 def item_regions(case: Case, item: RequestedItem) -> tuple[list[str], str | None]:
@@ -185,7 +185,7 @@ CASE_FIELDS = (
 )
 
 
-def _case_facts(case: Case) -> tuple[dict, dict[str, str]]:
+def _case_facts(case: Case) -> tuple[dict, dict[str, derived.Derived]]:
     """The facts that are the same for every item of a case, and the notes on
     how the derived ones were reached."""
     phase, stage, period = derived.pain_phase(case), derived.care_stage(case), derived.postsurgical_period(case)
@@ -201,9 +201,9 @@ def _case_facts(case: Case) -> tuple[dict, dict[str, str]]:
     )
     indications = {name: derived.indication(case, name) for name in derived.INDICATIONS}
     facts.update({name: found.value for name, found in indications.items()})
-    notes = {"care_stage": stage.note, "pain_phase": phase.note, **{n: f.note for n, f in indications.items()}}
-    if period.note:
-        notes["postsurgical_period"] = notes["surgery"] = period.note
+    notes = {"care_stage": stage, "pain_phase": phase, **indications}
+    if case.surgery is not None:
+        notes["postsurgical_period"] = notes["surgery"] = period
     return facts, notes
 
 
