@@ -84,37 +84,44 @@ class Derived:
 
 def pain_phase(case: Case) -> Derived:
     if case.pain_phase is not None:
-        return Derived(case.pain_phase.value, lambda: f"Pain phase: {case.pain_phase.value} (as stated in the record).")
+        stated = case.pain_phase.value
+        return Derived(stated, lambda: f"Pain phase: {stated} (as stated in the record).")
     start, what = (case.onset_date, "onset") if case.onset_date else (case.date_of_injury, "injury")
     months = months_between(start, case.request_date)
-    phase = PainPhase.CHRONIC if months >= CHRONIC_AFTER_MONTHS else PainPhase.ACUTE
-    return Derived(
-        phase.value, lambda:
-        f"Pain phase: {phase.value} (derived: {months_words(months)} from the {what} on {start} to the request; "
-        f"chronic from {CHRONIC_AFTER_MONTHS} months).",
-    )
+    phase = PainPhase.CHRONIC.value if months >= CHRONIC_AFTER_MONTHS else PainPhase.ACUTE.value
+
+    def words() -> str:
+        return (
+            f"Pain phase: {phase} (derived: {months_words(months)} from the {what} on {start} to the request; "
+            f"chronic from {CHRONIC_AFTER_MONTHS} months)."
+        )
+
+    return Derived(phase, words)
 
 
 def care_stage(case: Case) -> Derived:
     if case.care_stage is not None and case.care_stage is not CareStage.NOT_DOCUMENTED:
-        return Derived(case.care_stage.value, lambda: f"Stage of care: {label(case.care_stage)} (as stated in the record).")
+        stated = case.care_stage
+        return Derived(stated.value, lambda: f"Stage of care: {label(stated)} (as stated in the record).")
     if case.treatment_history:
-        kinds = ", ".join(dict.fromkeys(label(c.treatment) for c in case.treatment_history))
-        return Derived(
-            CareStage.ONGOING_CARE.value, lambda:
-            f"Stage of care: ongoing care (derived: prior treatment is documented: {kinds}).",
-        )
+
+        def words() -> str:
+            kinds = ", ".join(dict.fromkeys(label(c.treatment) for c in case.treatment_history))
+            return f"Stage of care: ongoing care (derived: prior treatment is documented: {kinds})."
+
+        return Derived(CareStage.ONGOING_CARE.value, words)
     if case.home_exercise is Documented.YES:
-        return Derived(
-            CareStage.ONGOING_CARE.value, lambda:
-            "Stage of care: ongoing care (derived: a home exercise program, active home physical medicine, "
-            "is under way).",
-        )
-    return Derived(
-        CareStage.FIRST_EVALUATION.value, lambda:
-        "Stage of care: a first course (derived: no prior course of treatment and no home exercise program is "
-        "documented).",
-    )
+        return Derived(CareStage.ONGOING_CARE.value, lambda: _HOME_PROGRAM)
+    return Derived(CareStage.FIRST_EVALUATION.value, lambda: _FIRST_COURSE)
+
+
+_HOME_PROGRAM = (
+    "Stage of care: ongoing care (derived: a home exercise program, active home physical medicine, is under way)."
+)
+_FIRST_COURSE = (
+    "Stage of care: a first course (derived: no prior course of treatment and no home exercise program is "
+    "documented)."
+)
 
 
 def postsurgical_period(case: Case) -> Derived:
@@ -125,11 +132,8 @@ def postsurgical_period(case: Case) -> Derived:
     if surgery.procedure is SurgicalProcedure.OTHER:
         # The schedule gives a surgery it does not list no course, whatever the
         # record says of its (presumptive 6-month) period (guidelines.md 5, 10.6).
-        return Derived(
-            PostsurgicalPeriod.NOT_WITHIN.value, lambda:
-            "The surgery is not one the postsurgical schedule lists, so the other MTUS guidelines decide its "
-            "physical medicine" + (", within its period or not." if surgery.postsurgical_period else "."),
-        )
+        ending = ", within its period or not." if surgery.postsurgical_period else "."
+        return Derived(PostsurgicalPeriod.NOT_WITHIN.value, lambda: _NOT_LISTED + ending)
     if surgery.postsurgical_period is not None:
         words = "within" if surgery.postsurgical_period == "within" else "not within"
         return Derived(
@@ -138,9 +142,9 @@ def postsurgical_period(case: Case) -> Derived:
     period = POSTSURGICAL_PERIOD_MONTHS[surgery.procedure]
     if surgery.date is None:
         return Derived(
-            PostsurgicalPeriod.NOT_DOCUMENTED.value, lambda:
-            f"The date of the {name} is not documented, so whether the request falls in its {period}-month "
-            "postsurgical period cannot be told.",
+            PostsurgicalPeriod.NOT_DOCUMENTED.value,
+            lambda: f"The date of the {name} is not documented, so whether the request falls in its "
+            f"{period}-month postsurgical period cannot be told.",
         )
     if surgery.date > case.request_date:
         return Derived(
@@ -149,10 +153,15 @@ def postsurgical_period(case: Case) -> Derived:
     months = months_between(surgery.date, case.request_date)
     within = months <= period
     return Derived(
-        (PostsurgicalPeriod.WITHIN if within else PostsurgicalPeriod.NOT_WITHIN).value, lambda:
-        f"Postsurgical period: {'within' if within else 'past'} the {period} months after the {name} "
+        (PostsurgicalPeriod.WITHIN if within else PostsurgicalPeriod.NOT_WITHIN).value,
+        lambda: f"Postsurgical period: {'within' if within else 'past'} the {period} months after the {name} "
         f"(derived: {months_words(months)} from the surgery on {surgery.date} to the request).",
     )
+
+
+_NOT_LISTED = (
+    "The surgery is not one the postsurgical schedule lists, so the other MTUS guidelines decide its physical medicine"
+)
 
 
 def indication(case: Case, fact: str) -> Derived:

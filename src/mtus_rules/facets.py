@@ -11,8 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import datetime as _dt
-
 from . import derived
 from .case import Case, Frequency, Hours, PriorTreatment, RequestedItem
 from .conditions import AT_LEAST_SUFFIX
@@ -93,9 +91,7 @@ def _split_by_period(case: Case, courses: list[PriorTreatment]) -> tuple[list, l
     """Courses that started within the postsurgical period of the case's listed
     surgery, those that did not, and those whose start date cannot tell."""
     surgery = case.surgery
-    if surgery is None or surgery.date is None or surgery.procedure not in POSTSURGICAL_PERIOD_MONTHS or (
-        surgery.procedure.value == "other"
-    ):
+    if surgery is None or surgery.date is None or surgery.procedure not in POSTSURGICAL_PERIOD_MONTHS:
         return [], list(courses), []
     end = derived.add_months(surgery.date, POSTSURGICAL_PERIOD_MONTHS[surgery.procedure])
     inside, outside, undated = [], [], []

@@ -149,7 +149,8 @@ class SurgicalProcedure(_Vocabulary):
 #: is read, so it lives with the procedure names; the visit counts themselves
 #: are rules (rules/mtus-2009/postsurgical.yaml). A surgery not listed has a
 #: presumptive 6-month period, but the schedule gives it no course: the other
-#: MTUS rules decide its physical medicine (guidelines.md 10.6, 5).
+#: MTUS rules decide its physical medicine (guidelines.md 10.6, 5), so `other`
+#: has no entry here and is never within a period.
 POSTSURGICAL_PERIOD_MONTHS: dict[SurgicalProcedure, int] = {
     SurgicalProcedure.LUMBAR_DISCECTOMY_LAMINECTOMY: 6,
     SurgicalProcedure.LUMBAR_FUSION: 6,
@@ -159,7 +160,6 @@ POSTSURGICAL_PERIOD_MONTHS: dict[SurgicalProcedure, int] = {
     SurgicalProcedure.MENISCECTOMY: 6,
     SurgicalProcedure.ACL_REPAIR: 6,
     SurgicalProcedure.TOTAL_KNEE_ARTHROPLASTY: 4,
-    SurgicalProcedure.OTHER: 6,
 }
 
 
