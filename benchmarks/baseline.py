@@ -15,7 +15,7 @@ them it mirrors every rule of the pack, as src/mtus_rules decides it
 - rule files, in pack order (files sorted by name, rules in file order):
   electrotherapy.yaml (nmes), manipulation.yaml (recommended / regions not
   recommended / carpal tunnel / 6-visit trial / low back 18 / 8 weeks /
-  maintenance / flare-up 2 visits and return to work), massage.yaml (6 visits;
+  maintenance / flare-up 2 visits, return to work and 4 months since the last visit), massage.yaml (6 visits;
   not in ongoing care), physical_medicine.yaml (recommended; the myalgia,
   neuritis and CRPS counts 10 / 10 / 24 with functional improvement and a home
   program reason beyond them and their 8 / 4 / 16 weeks; more than 3 visits a
@@ -97,6 +97,7 @@ MANIP_DURATION = "mtus.cpmtg.manipulation.duration"
 MANIP_MAINTENANCE = "mtus.cpmtg.manipulation.maintenance"
 MANIP_FLARE_VISITS = "mtus.cpmtg.manipulation.flare_up.visits"
 MANIP_FLARE_WORK = "mtus.cpmtg.manipulation.flare_up.return_to_work"
+MANIP_FLARE_INTERVAL = "mtus.cpmtg.manipulation.flare_up.interval"
 MASSAGE_LIMIT = "mtus.cpmtg.massage.limit"
 MASSAGE_ONGOING = "mtus.cpmtg.massage.ongoing_care"
 PM_RECOMMENDED = "mtus.cpmtg.physical_medicine.recommended"
@@ -230,6 +231,14 @@ def _months_between(start: _dt.date, end: _dt.date) -> float:
     return months + (end - _add_months(start, months)).days / 32
 
 
+def _months_since_last_visit(courses: list, request: _dt.date) -> float | None:
+    """From the latest end date; unknown without courses or with an undated one."""
+    if not courses or any(c.end_date is None for c in courses):
+        return None
+    last = max(c.end_date for c in courses)
+    return 0.0 if last >= request else _months_between(last, request)
+
+
 def _care_stage(case: Any) -> str:
     stated = case.care_stage
     if stated is not None and stated.value != ND:
@@ -344,6 +353,10 @@ def _manipulation(region: str, groups: set[str], f: dict[str, Any]) -> list[tupl
         kind = _check(lumbar, None if work == ND else work in RETURNED_TO_WORK, MET)
         if kind:
             out.append((MANIP_FLARE_WORK, kind))
+        since = f["months_since_last_visit"]
+        kind = _check(lumbar, None if since is None else since >= 4, MET)
+        if kind:
+            out.append((MANIP_FLARE_INTERVAL, kind))
     _cap(out, f, chiropractic=True)
     return out
 
@@ -478,6 +491,7 @@ def _shared_facts(case: Any) -> dict[str, Any]:
 def _item_facts(case: Any, item: Any, treatment: str, shared: dict[str, Any]) -> dict[str, Any]:
     family = FAMILY.get(treatment, (treatment,))
     courses = [c for c in case.treatment_history if c.treatment.value in family]
+    since_last = _months_since_last_visit(courses, case.request_date)
     if treatment == "physical_therapy" and shared["period"] == WITHIN:
         # Within the postsurgical period only the visits from the surgery on count.
         if case.surgery.date is None:
@@ -529,6 +543,7 @@ def _item_facts(case: Any, item: Any, treatment: str, shared: dict[str, Any]) ->
         "injury_least": injury_prior_least + asked,
         "per_week": per_week,
         "weeks": weeks,
+        "months_since_last_visit": since_last,
     }
 
 

@@ -314,6 +314,13 @@ def _extend(rng: random.Random, case: dict[str, Any]) -> None:
             item["quantity"] = quantity
         if item["treatment"] == "manipulation" and rng.random() < 0.15:
             item["purpose"] = "flare_up"
+            # The flare-up interval reads the end date of the last prior course.
+            for course in case["treatment_history"]:
+                if course["treatment"] == "manipulation" and rng.random() < 0.7:
+                    request = _dt.date.fromisoformat(case["request_date"])
+                    end = request - _dt.timedelta(days=rng.choice((30, 119, 121, 125, 200)))
+                    if end.isoformat() >= course.get("start_date", ""):
+                        course["end_date"] = end.isoformat()
             item["quantity"] = rng.choice(({"visits": 1}, {"visits": 2}, {"visits": 4}, "not_specified"))
             if rng.random() < 0.5:
                 item["body_regions"] = rng.choice((["lumbar"], "not_specified", ["lumbar", "cervical"]))

@@ -130,6 +130,13 @@ FACTS: dict[str, Fact] = {
         ),
         Fact("injury_year", "count", "year of injury", "the date of injury", derived=True),
         Fact(
+            "months_since_last_visit",
+            "count",
+            "months since the last visit of this treatment",
+            "the end date of each prior course of this treatment",
+            derived=True,
+        ),
+        Fact(
             "surgery",
             "choice",
             "surgery",

@@ -14,7 +14,7 @@ import datetime as _dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .case import Case
+from .case import Case, PriorTreatment
 from .vocabulary import (
     NOT_DOCUMENTED,
     POSTSURGICAL_PERIOD_MONTHS,
@@ -62,6 +62,19 @@ def months_between(start: _dt.date, end: _dt.date) -> float:
     while months and add_months(start, months) > end:
         months -= 1
     return months + (end - add_months(start, months)).days / 32
+
+
+def months_since_last_visit(courses: list[PriorTreatment], request_date: _dt.date) -> float | None:
+    """Calendar months from the last documented visit of `courses` to the request.
+
+    The last visit is the latest end date. None (not documented) when there is
+    no prior course, or when any course has no end date: an undated course may
+    have ended later than every dated one. A course that ends after the request
+    date is still under way: 0 months."""
+    if not courses or any(c.end_date is None for c in courses):
+        return None
+    last = max(c.end_date for c in courses if c.end_date is not None)
+    return 0.0 if last >= request_date else months_between(last, request_date)
 
 
 def months_words(value: float) -> str:

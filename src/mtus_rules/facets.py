@@ -266,6 +266,9 @@ def facets(case: Case) -> list[Facet]:
             "visits_per_week": quantity.per_week if quantity else None,
             "weeks_requested": quantity.weeks if quantity else None,
             "device_leads": item.device_leads,
+            "months_since_last_visit": derived.months_since_last_visit(
+                prior_courses(case, item.treatment), case.request_date
+            ),
             **shared,
         }
         facts.update(visit_counts(facts))
