@@ -30,6 +30,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, field_validator, model_validator
 
+from ._resources import bundled_rules_dir
 from .errors import MtusRulesError, Problem, RulePackError, problems_from_validation
 from .vocabulary import ICD10_PATTERN, BodyRegion, DiagnosisGroup, Treatment
 from .yamlio import Lines, ParseError, parse, read_text
@@ -347,8 +348,6 @@ class CodeTables:
 
 
 def default_codes_dir() -> Path:
-    from .pack import bundled_rules_dir
-
     return bundled_rules_dir() / CODES_DIR
 
 

@@ -26,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from ._resources import bundled_rules_dir
 from .case import IsoDate
 from .conditions import SCOPE_ONLY, Test, parse_tests
 from .errors import KeyedValueError, Problem, RulePackError, problems_from_validation
@@ -389,15 +390,6 @@ def load_pack(folder: str | Path) -> RulePack:
         known_gaps=tuple(header.known_gaps),
         lint_accept=dict(header.lint.accept),
     )
-
-
-def bundled_rules_dir() -> Path:
-    """The packs shipped with the library (inside the wheel, or the source tree)."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "rules", here.parents[1] / "rules"):
-        if candidate.is_dir():
-            return candidate
-    raise FileNotFoundError("the bundled rules folder is missing from this installation")
 
 
 def bundled_pack_dirs() -> list[Path]:
