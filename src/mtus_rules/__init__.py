@@ -3,9 +3,8 @@
 The public surface is what this module exports; everything else may change.
 """
 
-__version__ = "0.1.0"
-
-from .case import (  # noqa: E402
+from ._version import __version__
+from .case import (
     Case,
     Claimant,
     Diagnosis,
@@ -18,15 +17,15 @@ from .case import (  # noqa: E402
     case_json_schema,
     load_case,
 )
-from .alternatives import apply_alternative  # noqa: E402
-from .audit import DecisionLog  # noqa: E402
-from .batch import BatchResult  # noqa: E402
-from .whatif import Comparison, Flip, compare  # noqa: E402
-from .decision import Alternative, Change, Decision, Finding, ItemDecision, Outcome, PackRef, Rationale, WhatIf  # noqa: E402
-from .engine import Engine  # noqa: E402
-from .errors import CaseError, MtusRulesError, Problem, RulePackError  # noqa: E402
-from .pack import Citation, Rule, RulePack, bundled_pack_dirs, load_pack  # noqa: E402
-from .vocabulary import (  # noqa: E402
+from .alternatives import apply_alternative
+from .audit import DecisionLog
+from .batch import BatchResult
+from .whatif import Comparison, Flip, compare
+from .decision import Alternative, Change, Decision, Finding, ItemDecision, Outcome, PackRef, Rationale, WhatIf
+from .engine import Engine
+from .errors import CaseError, MtusRulesError, Problem, RulePackError
+from .pack import Citation, Rule, RulePack, bundled_pack_dirs, load_pack
+from .vocabulary import (
     BodyRegion,
     CareStage,
     DiagnosisGroup,

@@ -12,7 +12,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import __version__, ruletests
+from . import ruletests
+from ._version import __version__
 from .audit import DecisionLog
 from .batch import UnreadableRow
 from .case import case_json_schema, load_case
