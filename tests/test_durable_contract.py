@@ -93,3 +93,21 @@ def test_two_matchers_with_one_label_do_not_clash():
     b = Matcher("same", {"r": {"t": "y"}})
     assert a.name != b.name
     assert a.match({"t": "x"}) == ["r"] and b.match({"t": "x"}) == []
+
+
+def test_a_name_whose_or_holds_twice_is_returned_once():
+    """durable fires a rule once per `$or` alternative the fact meets (raw C
+    engine below); the Matcher returns each name once, or a decision would
+    repeat the same finding."""
+    conditions = {"either": {"$or": [{"a": 1}, {"b": 1}]}}
+    handle = dre.create_ruleset("contract.or", json.dumps({"either": {"all": [{"m": conditions["either"]}]}}))
+    status, state = dre.assert_fact(handle, json.dumps({"sid": "0", "id": 1, "a": 1, "b": 1}))
+    fired = 0
+    started = dre.start_action_for_state(handle, state)
+    message = started[1] if started else None
+    while message:
+        fired += 1
+        message = dre.complete_and_start_action(handle, state)
+    assert fired == 2
+    dre.delete_ruleset(handle)
+    assert Matcher("contract", conditions).match({"a": 1, "b": 1}) == ["either"]

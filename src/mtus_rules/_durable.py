@@ -84,7 +84,9 @@ class Matcher:
                 self._reset()
                 raise
             self._retract(text)
-            return fired
+            # durable fires a rule once per alternative of an `$or` the fact
+            # meets; a name holds or not, so each is returned once.
+            return list(dict.fromkeys(fired))
 
     def _retract(self, text: str) -> None:
         try:
