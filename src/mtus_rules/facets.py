@@ -8,6 +8,7 @@ does not give.
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -181,23 +182,37 @@ CASE_FIELDS = (
 )
 
 
-def _case_facts(case: Case) -> tuple[dict, dict[str, derived.Derived]]:
+#: Derived facts that cost date arithmetic or several case fields each, and
+#: that few treatments' rules read: worked out only when asked for (`needs`).
+ON_DEMAND = frozenset({"pain_phase", "months_since_injury", *derived.INDICATIONS})
+
+_read_case_fields = operator.attrgetter(*CASE_FIELDS)
+
+
+def _case_facts(case: Case, needs: frozenset[str] | None = None) -> tuple[dict, dict[str, derived.Derived]]:
     """The facts that are the same for every item of a case, and the notes on
-    how the derived ones were reached."""
-    phase, stage, period = derived.pain_phase(case), derived.care_stage(case), derived.postsurgical_period(case)
-    facts = {name: getattr(case, name) for name in CASE_FIELDS}
-    facts.update(
-        care_stage=stage.value,
-        pain_phase=phase.value,
-        postsurgical_period=period.value,
-        surgery=case.surgery.procedure.value if case.surgery else "none",
-        weeks_since_injury=(case.request_date - case.date_of_injury).days // 7,
-        months_since_injury=derived.months_between(case.date_of_injury, case.request_date),
-        injury_year=case.date_of_injury.year,
-    )
-    indications = {name: derived.indication(case, name) for name in derived.INDICATIONS}
-    facts.update({name: found.value for name, found in indications.items()})
-    notes = {"care_stage": stage, "pain_phase": phase, **indications}
+    how the derived ones were reached. With `needs`, an ON_DEMAND fact not in
+    it is left out (absent, not None); the rest are always there."""
+    every = needs is None
+    stage, period = derived.care_stage(case), derived.postsurgical_period(case)
+    facts = dict(zip(CASE_FIELDS, _read_case_fields(case)))
+    notes: dict[str, derived.Derived] = {"care_stage": stage}
+    facts["care_stage"] = stage.value
+    if every or "pain_phase" in needs:  # type: ignore[operator]
+        phase = derived.pain_phase(case)
+        facts["pain_phase"] = phase.value
+        notes["pain_phase"] = phase
+    facts["postsurgical_period"] = period.value
+    facts["surgery"] = case.surgery.procedure.value if case.surgery else "none"
+    facts["weeks_since_injury"] = (case.request_date - case.date_of_injury).days // 7
+    if every or "months_since_injury" in needs:  # type: ignore[operator]
+        facts["months_since_injury"] = derived.months_between(case.date_of_injury, case.request_date)
+    facts["injury_year"] = case.date_of_injury.year
+    for name in derived.INDICATIONS:
+        if every or name in needs:  # type: ignore[operator]
+            found = derived.indication(case, name)
+            facts[name] = found.value
+            notes[name] = found
     if case.surgery is not None:
         notes["postsurgical_period"] = notes["surgery"] = period
     return facts, notes
@@ -221,9 +236,12 @@ def visit_counts(facts: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def facets(case: Case) -> list[Facet]:
+def facets(case: Case, needs: frozenset[str] | None = None) -> list[Facet]:
+    """One facet per item and region. With `needs` (the facts the items' rules
+    read), derived facts outside it that cost work to find are left out of the
+    facts (see ON_DEMAND); without, every fact is there."""
     out: list[Facet] = []
-    shared, derived_notes = _case_facts(case)
+    shared, derived_notes = _case_facts(case, needs)
     within = shared["postsurgical_period"] == PostsurgicalPeriod.WITHIN
     for index, item in enumerate(case.requested_items):
         postsurgical = within and item.treatment in POSTSURGICAL_TREATMENTS
