@@ -15,7 +15,7 @@ from . import __version__
 from ._durable import Matcher
 from .case import Case, parse_case
 from .alternatives import alternatives, case_key, supported_visits
-from .compile import Branch, compile_pack, effect_test, fact_reader, fields_used, thresholds
+from .compile import Branch, compile_pack, effect_test, fact_values, fields_used, thresholds
 from .conditions import AT_LEAST_SUFFIX, FACTS, KNOWN_SUFFIX
 from .decision import (
     FAILING,
@@ -44,7 +44,8 @@ class _ByTreatment:
     """The engine rules for one treatment, and the fact fields they read."""
 
     matcher: Matcher
-    read_fact: Callable[[dict[str, Any], frozenset[str], int], dict[str, Any]]
+    fields: tuple[str, ...]  # the engine fact's fields
+    read_values: Callable[[dict[str, Any], frozenset[str], int], tuple]  # their values for a facet
     reads: frozenset[str]  # the facts these rules read: derived ones are explained in the decision
 
 
@@ -93,11 +94,11 @@ class _Compiled:
             self.remember(self._finding_memo, key, found)
         return found
 
-    def _read(self, facet: Facet, day: int) -> tuple[_ByTreatment | None, dict[str, Any], tuple]:
+    def _read(self, facet: Facet, day: int) -> tuple[_ByTreatment | None, tuple, tuple]:
         treatment = facet.facts["treatment"]
         rules = self.by_treatment.get(treatment)
-        fact = rules.read_fact(facet.facts, facet.diagnosis_groups, day) if rules else {}
-        return rules, fact, (treatment, *fact.values())
+        values = rules.read_values(facet.facts, facet.diagnosis_groups, day) if rules else ()
+        return rules, values, (treatment, *values)
 
     def fact_key(self, facet: Facet, day: int) -> tuple:
         return self._read(facet, day)[2]
@@ -116,7 +117,7 @@ class _Compiled:
 
         The answer depends only on the facts the rules read, so it is kept in a
         bounded memo; the engine (durable_rules) is asked on a miss."""
-        rules, fact, key = self._read(facet, day)
+        rules, values, key = self._read(facet, day)
         facet.key = key
         self.match_lookups += 1
         found = self._memo.get(key)
@@ -125,6 +126,7 @@ class _Compiled:
             return found
         if rules is None:
             return ()
+        fact = dict(zip(rules.fields, values))
         branches = tuple(sorted((self.branches[n] for n in rules.matcher.match(fact)), key=_position))
         self.remember(self._memo, key, branches)
         return branches
@@ -177,9 +179,11 @@ class Engine:
             mine, _ = compile_pack(pack, treatment.value)
             if mine:
                 used = fields_used(mine)
+                fields = tuple(sorted(used))
                 by_treatment[treatment.value] = _ByTreatment(
                     matcher=Matcher(f"{pack.name}.{pack.version}.{treatment.value}", mine),
-                    read_fact=fact_reader(tuple(sorted(used))),
+                    fields=fields,
+                    read_values=fact_values(fields),
                     reads=frozenset(f.removesuffix(KNOWN_SUFFIX) for f in used),
                 )
         return _Compiled(

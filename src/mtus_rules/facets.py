@@ -83,6 +83,8 @@ def documented_prior_visits(courses: list[PriorTreatment]) -> int:
 def _visits(courses: list[PriorTreatment], uncertain: list[PriorTreatment] = ()) -> tuple[int | None, int]:
     """The visits of `courses` (None when any count is not documented, or when
     `uncertain` courses may or may not belong), and the least they can be."""
+    if not courses and not uncertain:  # the usual case: nothing to count
+        return 0, 0
     least = documented_prior_visits(courses)
     unknown = any(c.visits == NOT_DOCUMENTED for c in courses) or any(c.visits != 0 for c in uncertain)
     return (None if unknown else least), least
@@ -128,12 +130,15 @@ def prior_course(case: Case, item: RequestedItem, postsurgical: bool = False) ->
     if not courses:
         improvement = NO_PRIOR_VISITS
     elif Documented.YES in answers:
-        improvement = Documented.YES.value
+        improvement = _YES
     elif Documented.NO in answers:
-        improvement = Documented.NO.value
+        improvement = _NO
     else:
         improvement = NOT_DOCUMENTED
     return visits, least, improvement
+
+
+_YES, _NO = Documented.YES.value, Documented.NO.value
 
 
 def injury_visits(case: Case, item: RequestedItem) -> tuple[int | None, int]:
@@ -243,6 +248,7 @@ def facets(case: Case, needs: frozenset[str] | None = None) -> list[Facet]:
     out: list[Facet] = []
     shared, derived_notes = _case_facts(case, needs)
     within = shared["postsurgical_period"] == PostsurgicalPeriod.WITHIN
+    groups: dict[str, frozenset[str]] = {}  # by region: items of a case often share one
     for index, item in enumerate(case.requested_items):
         postsurgical = within and item.treatment in POSTSURGICAL_TREATMENTS
         regions, region_note = item_regions(case, item)
@@ -288,12 +294,14 @@ def facets(case: Case, needs: frozenset[str] | None = None) -> list[Facet]:
         }
         facts.update(visit_counts(facts))
         for region in regions:
+            if region not in groups:
+                groups[region] = diagnosis_groups(case, region)
             out.append(
                 Facet(
                     item_index=index,
                     body_region=region,
                     facts={**facts, "body_region": region},
-                    diagnosis_groups=diagnosis_groups(case, region),
+                    diagnosis_groups=groups[region],
                     notes=notes,
                     derived_notes=derived_notes,
                 )
