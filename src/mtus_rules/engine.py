@@ -36,7 +36,7 @@ from .audit import DecisionLog
 from .batch import BatchResult, evaluate_many
 from .trace import Trace, explain
 from .whatif import override_pack
-from .vocabulary import NOT_SPECIFIED, Treatment, label
+from .vocabulary import NOT_SPECIFIED, BodyRegion, Treatment, label
 
 
 @dataclass
@@ -428,7 +428,12 @@ def _decide_regions(
     guideline, case_text, before, after = _rationale(
         treatment, outcome, guideline, decisive, notes, status, multi, compiled.pack
     )
-    return _Decided(outcome, rule_ids, tuple(findings), citations, tuple(status), guideline, case_text, before, after)
+    # As the members the decision model holds, so that validating them is a lookup.
+    regions = tuple(_REGIONS.get(r, r) for r in status)
+    return _Decided(outcome, rule_ids, tuple(findings), citations, regions, guideline, case_text, before, after)
+
+
+_REGIONS = {r.value: r for r in BodyRegion}
 
 
 def _what_if(

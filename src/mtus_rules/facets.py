@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import operator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from . import derived
@@ -21,6 +22,7 @@ from .vocabulary import (
     NOT_SPECIFIED,
     HOME_DEVICES,
     POSTSURGICAL_PERIOD_MONTHS,
+    DiagnosisGroup,
     Documented,
     PostsurgicalPeriod,
     Treatment,
@@ -159,12 +161,19 @@ def injury_visits(case: Case, item: RequestedItem) -> tuple[int | None, int]:
 def diagnosis_groups(case: Case, region: str) -> frozenset[str]:
     """Diagnosis groups that bear on a region: diagnoses of that region or of
     none in particular (all of them when the region is not specified)."""
-    return frozenset(
-        str(d.group)
-        for d in case.diagnoses
-        if d.group and (region == NOT_SPECIFIED or not d.body_regions or region in d.body_regions)
-    )
+    found = set()
+    for d in case.diagnoses:
+        if d.group and (region == NOT_SPECIFIED or not d.body_regions or region in d.body_regions):
+            found.add(_GROUP_NAMES[d.group])
+    return frozenset(found)
 
+
+# The plain value of each group (str() of the member, without a call per diagnosis).
+_GROUP_NAMES = {g: str(g) for g in DiagnosisGroup}
+
+
+#: label() of each treatment, looked up once here: the note it goes in is on most requests.
+_LABELS = {t: label(t) for t in Treatment}
 
 #: Facts read straight from the case's field of the same name.
 CASE_FIELDS = (
@@ -187,32 +196,44 @@ CASE_FIELDS = (
 )
 
 
-#: Derived facts that cost date arithmetic or several case fields each, and
-#: that few treatments' rules read: worked out only when asked for (`needs`).
-ON_DEMAND = frozenset({"pain_phase", "months_since_injury", *derived.INDICATIONS})
-
 _read_case_fields = operator.attrgetter(*CASE_FIELDS)
 
 
-def _case_facts(case: Case, needs: frozenset[str] | None = None) -> tuple[dict, dict[str, derived.Derived]]:
-    """The facts that are the same for every item of a case, and the notes on
-    how the derived ones were reached. With `needs`, an ON_DEMAND fact not in
-    it is left out (absent, not None); the rest are always there."""
+@lru_cache(maxsize=1024)
+def _case_fields_in(needs: frozenset[str]) -> tuple[str, ...]:
+    return tuple(name for name in CASE_FIELDS if name in needs)
+
+
+def _case_facts(case: Case, needs: frozenset[str] | None = None) -> tuple[dict, dict[str, derived.Derived], bool]:
+    """The facts that are the same for every item of a case, the notes on how
+    the derived ones were reached, and whether the request falls in a
+    postsurgical period. With `needs`, only the facts in it are there: the
+    others are not worked out (most treatments read few of them)."""
     every = needs is None
-    stage, period = derived.care_stage(case), derived.postsurgical_period(case)
-    facts = dict(zip(CASE_FIELDS, _read_case_fields(case)))
-    notes: dict[str, derived.Derived] = {"care_stage": stage}
-    facts["care_stage"] = stage.value
+    period = derived.postsurgical_period(case)  # it also decides which prior visits count
+    if every:
+        facts = dict(zip(CASE_FIELDS, _read_case_fields(case)))
+    else:
+        facts = {name: getattr(case, name) for name in _case_fields_in(needs)}
+    notes: dict[str, derived.Derived] = {}
+    if every or "care_stage" in needs:  # type: ignore[operator]
+        stage = derived.care_stage(case)
+        facts["care_stage"] = stage.value
+        notes["care_stage"] = stage
     if every or "pain_phase" in needs:  # type: ignore[operator]
         phase = derived.pain_phase(case)
         facts["pain_phase"] = phase.value
         notes["pain_phase"] = phase
-    facts["postsurgical_period"] = period.value
-    facts["surgery"] = case.surgery.procedure.value if case.surgery else "none"
-    facts["weeks_since_injury"] = (case.request_date - case.date_of_injury).days // 7
+    if every or "postsurgical_period" in needs:  # type: ignore[operator]
+        facts["postsurgical_period"] = period.value
+    if every or "surgery" in needs:  # type: ignore[operator]
+        facts["surgery"] = case.surgery.procedure.value if case.surgery else "none"
+    if every or "weeks_since_injury" in needs:  # type: ignore[operator]
+        facts["weeks_since_injury"] = (case.request_date - case.date_of_injury).days // 7
     if every or "months_since_injury" in needs:  # type: ignore[operator]
         facts["months_since_injury"] = derived.months_between(case.date_of_injury, case.request_date)
-    facts["injury_year"] = case.date_of_injury.year
+    if every or "injury_year" in needs:  # type: ignore[operator]
+        facts["injury_year"] = case.date_of_injury.year
     for name in derived.INDICATIONS:
         if every or name in needs:  # type: ignore[operator]
             found = derived.indication(case, name)
@@ -220,7 +241,7 @@ def _case_facts(case: Case, needs: frozenset[str] | None = None) -> tuple[dict, 
             notes[name] = found
     if case.surgery is not None:
         notes["postsurgical_period"] = notes["surgery"] = period
-    return facts, notes
+    return facts, notes, period.value == PostsurgicalPeriod.WITHIN
 
 
 def visit_counts(facts: dict[str, Any]) -> dict[str, Any]:
@@ -243,11 +264,10 @@ def visit_counts(facts: dict[str, Any]) -> dict[str, Any]:
 
 def facets(case: Case, needs: frozenset[str] | None = None) -> list[Facet]:
     """One facet per item and region. With `needs` (the facts the items' rules
-    read), derived facts outside it that cost work to find are left out of the
-    facts (see ON_DEMAND); without, every fact is there."""
+    read), the facts of the case as a whole are only those in it; the item's
+    own counts are always there. Without, every fact is there."""
     out: list[Facet] = []
-    shared, derived_notes = _case_facts(case, needs)
-    within = shared["postsurgical_period"] == PostsurgicalPeriod.WITHIN
+    shared, derived_notes, within = _case_facts(case, needs)
     groups: dict[str, frozenset[str]] = {}  # by region: items of a case often share one
     for index, item in enumerate(case.requested_items):
         postsurgical = within and item.treatment in POSTSURGICAL_TREATMENTS
@@ -271,7 +291,7 @@ def facets(case: Case, needs: frozenset[str] | None = None) -> list[Facet]:
             )
         if improvement == NO_PRIOR_VISITS:
             since = " since the surgery" if postsurgical else ""
-            notes.append(f"No prior {label(item.treatment)}{since} is documented; the request is assessed as a first course.")
+            notes.append(f"No prior {_LABELS[item.treatment]}{since} is documented; the request is assessed as a first course.")
         if requested is None and not sessions_unknown and item.treatment not in HOME_DEVICES:
             notes.append("The request states no quantity; only visits within the guideline are supported.")
         quantity = item.quantity if isinstance(item.quantity, Frequency) else None
