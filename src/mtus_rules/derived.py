@@ -51,6 +51,10 @@ def add_months(day: _dt.date, months: int) -> _dt.date:
     """`day` moved by whole calendar months, clamped to the month's last day."""
     index = day.year * 12 + day.month - 1 + months
     year, month = divmod(index, 12)
+    # Every month has 28 days: only a later day can need clamping (and the
+    # calendar lookup, which is slow enough to show in every decision).
+    if day.day <= 28:
+        return _dt.date(year, month + 1, day.day)
     return _dt.date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
 
 
@@ -58,10 +62,16 @@ def months_between(start: _dt.date, end: _dt.date) -> float:
     """Calendar months from `start` to `end`, as whole months plus the days left
     over / 32: exact in binary, and always below the next whole month, so
     "at most 6 months" holds on the day six months on and not the day after."""
-    months = max(0, (end.year - start.year) * 12 + end.month - start.month)
-    while months and add_months(start, months) > end:
+    months = (end.year - start.year) * 12 + end.month - start.month
+    if months <= 0:
+        return (end - start).days / 32
+    anchor = add_months(start, months)
+    # `anchor` is in the month of `end`; if it is past `end`, the month before
+    # is not (it lies in an earlier month), so one step back is enough.
+    if anchor > end:
         months -= 1
-    return months + (end - add_months(start, months)).days / 32
+        anchor = add_months(start, months)
+    return months + (end - anchor).days / 32
 
 
 def months_since_last_visit(courses: list[PriorTreatment], request_date: _dt.date) -> float | None:
@@ -172,22 +182,29 @@ def postsurgical_period(case: Case) -> Derived:
     )
 
 
+_YES, _NO = Documented.YES.value, Documented.NO.value
+
 _NOT_LISTED = (
     "The surgery is not one the postsurgical schedule lists, so the other MTUS guidelines decide its physical medicine"
 )
 
 
 def indication(case: Case, fact: str) -> Derived:
-    answers = {name: str(getattr(case, name)) for name in INDICATIONS[fact]}
-    values = set(answers.values())
-    if Documented.YES.value in values:
-        value = Documented.YES.value
-    elif values == {Documented.NO.value}:
-        value = Documented.NO.value
+    names = INDICATIONS[fact]
+    # Compared as strings (the answers are str enums): no per-answer str() on
+    # this hot path; the words below spell them out only when shown.
+    answers = [getattr(case, name) for name in names]
+    if _YES in answers:
+        value = _YES
+    elif all(answer == _NO for answer in answers):
+        value = _NO
     else:
         value = NOT_DOCUMENTED
+
     def words() -> str:
-        shown = "; ".join(f"{name.replace('_', ' ')}: {answer.replace('_', ' ')}" for name, answer in answers.items())
+        shown = "; ".join(
+            f"{name.replace('_', ' ')}: {str(answer).replace('_', ' ')}" for name, answer in zip(names, answers)
+        )
         what = fact.removesuffix("_indication").replace("_", " ")
         return f"Indication for {what}: {value.replace('_', ' ')} (any one suffices: {shown})."
 

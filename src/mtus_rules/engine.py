@@ -9,13 +9,13 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ._version import __version__
 from ._durable import Matcher
 from .case import Case, parse_case
 from .alternatives import alternatives, case_key, supported_visits
-from .compile import Branch, compile_pack, effect_test, fact_reader, fields_used, thresholds
+from .compile import Branch, compile_pack, effect_test, fact_values, fields_used, thresholds
 from .conditions import AT_LEAST_SUFFIX, FACTS, KNOWN_SUFFIX
 from .decision import (
     FAILING,
@@ -36,7 +36,7 @@ from .audit import DecisionLog
 from .batch import BatchResult, evaluate_many
 from .trace import Trace, explain
 from .whatif import override_pack
-from .vocabulary import NOT_SPECIFIED, Treatment, label
+from .vocabulary import NOT_SPECIFIED, BodyRegion, Treatment, label
 
 
 @dataclass
@@ -44,7 +44,8 @@ class _ByTreatment:
     """The engine rules for one treatment, and the fact fields they read."""
 
     matcher: Matcher
-    read_fact: Callable[[dict[str, Any], frozenset[str], int], dict[str, Any]]
+    fields: tuple[str, ...]  # the engine fact's fields
+    read_values: Callable[[dict[str, Any], frozenset[str], int], tuple]  # their values for a facet
     reads: frozenset[str]  # the facts these rules read: derived ones are explained in the decision
 
 
@@ -63,6 +64,11 @@ class _Compiled:
         self._memo: OrderedDict[tuple, tuple[Branch, ...]] = OrderedDict()
         self._options_memo: OrderedDict[tuple, WhatIf] = OrderedDict()
         self._finding_memo: OrderedDict[tuple, Finding] = OrderedDict()
+        self._item_memo: OrderedDict[tuple, _Decided] = OrderedDict()
+        # Lookups and hits of the item memo and of the engine-answer memo, for
+        # the benchmark's hit rates. Not under the lock: a count lost to a race
+        # between threads only blurs a statistic.
+        self.item_lookups = self.item_hits = self.match_lookups = self.match_hits = 0
         self._memo_lock = threading.Lock()
         self.bounds = {t.value: thresholds(self.pack, t.value) for t in Treatment}
         rules = {rule.id: rule for rule in self.pack.rules}
@@ -88,11 +94,11 @@ class _Compiled:
             self.remember(self._finding_memo, key, found)
         return found
 
-    def _read(self, facet: Facet, day: int) -> tuple[_ByTreatment | None, dict[str, Any], tuple]:
+    def _read(self, facet: Facet, day: int) -> tuple[_ByTreatment | None, tuple, tuple]:
         treatment = facet.facts["treatment"]
         rules = self.by_treatment.get(treatment)
-        fact = rules.read_fact(facet.facts, facet.diagnosis_groups, day) if rules else {}
-        return rules, fact, (treatment, *fact.values())
+        values = rules.read_values(facet.facts, facet.diagnosis_groups, day) if rules else ()
+        return rules, values, (treatment, *values)
 
     def fact_key(self, facet: Facet, day: int) -> tuple:
         return self._read(facet, day)[2]
@@ -111,16 +117,24 @@ class _Compiled:
 
         The answer depends only on the facts the rules read, so it is kept in a
         bounded memo; the engine (durable_rules) is asked on a miss."""
-        rules, fact, key = self._read(facet, day)
+        rules, values, key = self._read(facet, day)
         facet.key = key
+        self.match_lookups += 1
         found = self._memo.get(key)
         if found is not None:
+            self.match_hits += 1
             return found
         if rules is None:
             return ()
+        fact = dict(zip(rules.fields, values))
         branches = tuple(sorted((self.branches[n] for n in rules.matcher.match(fact)), key=_position))
         self.remember(self._memo, key, branches)
         return branches
+
+    def needs(self, case: Case) -> frozenset[str]:
+        """The facts the rules for the case's items read."""
+        reads = [self.by_treatment[i.treatment].reads for i in case.requested_items if i.treatment in self.by_treatment]
+        return reads[0] if len(reads) == 1 else frozenset().union(*reads)
 
 
 class Engine:
@@ -165,9 +179,11 @@ class Engine:
             mine, _ = compile_pack(pack, treatment.value)
             if mine:
                 used = fields_used(mine)
+                fields = tuple(sorted(used))
                 by_treatment[treatment.value] = _ByTreatment(
                     matcher=Matcher(f"{pack.name}.{pack.version}.{treatment.value}", mine),
-                    read_fact=fact_reader(tuple(sorted(used))),
+                    fields=fields,
+                    read_values=fact_values(fields),
                     reads=frozenset(f.removesuffix(KNOWN_SUFFIX) for f in used),
                 )
         return _Compiled(
@@ -216,7 +232,9 @@ class Engine:
             return self._outside_period(case, what_if)
         day = case.request_date.toordinal()
         by_item: dict[int, list[tuple[Facet, tuple[Branch, ...]]]] = {}
-        for facet in facets(case):
+        # Derived facts no rule of these items reads are not worked out; the
+        # what-if search varies facts, so it gets all of them as before.
+        for facet in facets(case, None if what_if else compiled.needs(case)):
             by_item.setdefault(facet.item_index, []).append((facet, compiled.match(facet, day)))
         items = [
             _decide_item(case, index, by_item[index], compiled, day, what_if)
@@ -327,17 +345,71 @@ def _check_no_overlap(packs: list[RulePack]) -> None:
 # -- deciding one item ----------------------------------------------------------
 
 
+class _Decided(NamedTuple):
+    """An item's decision apart from what is the item's own (index,
+    description, RFA line, what-if): the conclusion is `before` + the
+    description + `after`."""
+
+    outcome: Outcome
+    rules: tuple[str, ...]
+    findings: tuple[Finding, ...]
+    citations: tuple[Citation, ...]
+    body_regions: tuple[str, ...]
+    guideline: str
+    case: str
+    before: str
+    after: str
+
+
 def _decide_item(
     case: Case, index: int, facets_: list[tuple[Facet, tuple[Branch, ...]]], compiled: _Compiled, day: int, what_if: bool
 ) -> ItemDecision:
     item = case.requested_items[index]
-    multi = len(facets_) > 1
-    findings: list[Finding] = []
     first = facets_[0][0]
     reads = compiled.by_treatment[item.treatment].reads if item.treatment in compiled.by_treatment else frozenset()
     # A derived fact is explained where this treatment's rules read it, and nowhere else.
     notes = [*first.notes, *dict.fromkeys(d.note for f, d in first.derived_notes.items() if f in reads)]
-    findings.extend(Finding(kind="note", text=n) for n in notes)
+    if compiled.cache_size:
+        # Everything the decision reads: per region, the facts the rules read
+        # (facet.key, which names the treatment) and the counts the findings
+        # word; and the notes. The description is put in afterwards.
+        key = (
+            tuple((f.body_region, f.key, f.facts["visits_to_date"], f.facts["visits_requested"]) for f, _ in facets_),
+            *notes,
+        )
+        compiled.item_lookups += 1
+        decided = compiled._item_memo.get(key)
+        if decided is None:
+            decided = _decide_regions(item.treatment, facets_, notes, compiled)
+            compiled.remember(compiled._item_memo, key, decided)
+        else:
+            compiled.item_hits += 1
+    else:
+        decided = _decide_regions(item.treatment, facets_, notes, compiled)
+
+    options = _what_if(case, item, facets_, compiled, day, decided.outcome) if what_if else None
+    return ItemDecision(
+        index=index,
+        description=item.description,
+        treatment=item.treatment,
+        body_regions=list(decided.body_regions),
+        outcome=decided.outcome,
+        rules=list(decided.rules),
+        findings=list(decided.findings),
+        citations=list(decided.citations),
+        rationale=Rationale(
+            guideline=decided.guideline, case=decided.case, conclusion=decided.before + item.description + decided.after
+        ),
+        rfa=item.rfa,
+        what_if=options,
+    )
+
+
+def _decide_regions(
+    treatment: str, facets_: list[tuple[Facet, tuple[Branch, ...]]], notes: list[str], compiled: _Compiled
+) -> _Decided:
+    multi = len(facets_) > 1
+    findings = [Finding(kind="note", text=n) for n in notes]
     status: dict[str, str] = {}
     for facet, branches in facets_:
         kept = _apply_precedence(branches)
@@ -353,21 +425,15 @@ def _decide_item(
 
     rule_ids = tuple(dict.fromkeys(f.rule for f in decisive if f.rule))
     guideline, citations = compiled.guideline(rule_ids)
-
-    options = _what_if(case, item, facets_, compiled, day, outcome) if what_if else None
-    return ItemDecision(
-        index=index,
-        description=item.description,
-        treatment=item.treatment,
-        body_regions=list(status),
-        outcome=outcome,
-        rules=list(rule_ids),
-        findings=findings,
-        citations=list(citations),
-        rationale=_rationale(item.description, item.treatment, outcome, guideline, decisive, notes, status, multi, compiled.pack),
-        rfa=item.rfa,
-        what_if=options,
+    guideline, case_text, before, after = _rationale(
+        treatment, outcome, guideline, decisive, notes, status, multi, compiled.pack
     )
+    # As the members the decision model holds, so that validating them is a lookup.
+    regions = tuple(_REGIONS.get(r, r) for r in status)
+    return _Decided(outcome, rule_ids, tuple(findings), citations, regions, guideline, case_text, before, after)
+
+
+_REGIONS = {r.value: r for r in BodyRegion}
 
 
 def _what_if(
@@ -570,7 +636,6 @@ def _guideline_text(rules: list) -> str:
 
 
 def _rationale(
-    description: str,
     treatment: str,
     outcome: Outcome,
     guideline: str,
@@ -579,7 +644,9 @@ def _rationale(
     status: dict[str, str],
     multi: bool,
     pack: RulePack,
-) -> Rationale:
+) -> tuple[str, str, str, str]:
+    """The guideline and case parts of the rationale, and its conclusion as
+    the words before and after the item's description."""
     regions_by_text: dict[str, list[str]] = {}
     for finding in decisive:
         regions_by_text.setdefault(finding.text, []).append(label(finding.body_region))
@@ -592,13 +659,13 @@ def _rationale(
         where = ""
         if multi and len(failed) < len(status):
             where = f" It is not supported for the {', '.join(label(r) for r in failed)}, and a request is medically necessary only if it is for every part it covers."
-        conclusion = f"Therefore, the request for {description} is not medically necessary.{where}"
+        before, after = "Therefore, the request for ", f" is not medically necessary.{where}"
 
     elif outcome is Outcome.OVERTURNED:
-        conclusion = f"Therefore, the request for {description} is medically necessary."
+        before, after = "Therefore, the request for ", " is medically necessary."
     else:
         open_regions = [label(r) for r, s in status.items() if s == "none"]
         gap = f"No rule in {pack.name} {pack.version} decides {label(treatment)} for the {', '.join(open_regions)}."
         guideline = f"{guideline} {gap}" if guideline else gap
-        conclusion = f"The request for {description} cannot be decided from these rules (no applicable guideline)."
-    return Rationale(guideline=guideline, case=" ".join(case_lines), conclusion=conclusion)
+        before, after = "The request for ", " cannot be decided from these rules (no applicable guideline)."
+    return guideline, " ".join(case_lines), before, after

@@ -8,7 +8,9 @@ does not give.
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from . import derived
@@ -20,6 +22,7 @@ from .vocabulary import (
     NOT_SPECIFIED,
     HOME_DEVICES,
     POSTSURGICAL_PERIOD_MONTHS,
+    DiagnosisGroup,
     Documented,
     PostsurgicalPeriod,
     Treatment,
@@ -82,6 +85,8 @@ def documented_prior_visits(courses: list[PriorTreatment]) -> int:
 def _visits(courses: list[PriorTreatment], uncertain: list[PriorTreatment] = ()) -> tuple[int | None, int]:
     """The visits of `courses` (None when any count is not documented, or when
     `uncertain` courses may or may not belong), and the least they can be."""
+    if not courses and not uncertain:  # the usual case: nothing to count
+        return 0, 0
     least = documented_prior_visits(courses)
     unknown = any(c.visits == NOT_DOCUMENTED for c in courses) or any(c.visits != 0 for c in uncertain)
     return (None if unknown else least), least
@@ -127,12 +132,15 @@ def prior_course(case: Case, item: RequestedItem, postsurgical: bool = False) ->
     if not courses:
         improvement = NO_PRIOR_VISITS
     elif Documented.YES in answers:
-        improvement = Documented.YES.value
+        improvement = _YES
     elif Documented.NO in answers:
-        improvement = Documented.NO.value
+        improvement = _NO
     else:
         improvement = NOT_DOCUMENTED
     return visits, least, improvement
+
+
+_YES, _NO = Documented.YES.value, Documented.NO.value
 
 
 def injury_visits(case: Case, item: RequestedItem) -> tuple[int | None, int]:
@@ -153,12 +161,19 @@ def injury_visits(case: Case, item: RequestedItem) -> tuple[int | None, int]:
 def diagnosis_groups(case: Case, region: str) -> frozenset[str]:
     """Diagnosis groups that bear on a region: diagnoses of that region or of
     none in particular (all of them when the region is not specified)."""
-    return frozenset(
-        str(d.group)
-        for d in case.diagnoses
-        if d.group and (region == NOT_SPECIFIED or not d.body_regions or region in d.body_regions)
-    )
+    found = set()
+    for d in case.diagnoses:
+        if d.group and (region == NOT_SPECIFIED or not d.body_regions or region in d.body_regions):
+            found.add(_GROUP_NAMES[d.group])
+    return frozenset(found)
 
+
+# The plain value of each group (str() of the member, without a call per diagnosis).
+_GROUP_NAMES = {g: str(g) for g in DiagnosisGroup}
+
+
+#: label() of each treatment, looked up once here: the note it goes in is on most requests.
+_LABELS = {t: label(t) for t in Treatment}
 
 #: Facts read straight from the case's field of the same name.
 CASE_FIELDS = (
@@ -181,26 +196,52 @@ CASE_FIELDS = (
 )
 
 
-def _case_facts(case: Case) -> tuple[dict, dict[str, derived.Derived]]:
-    """The facts that are the same for every item of a case, and the notes on
-    how the derived ones were reached."""
-    phase, stage, period = derived.pain_phase(case), derived.care_stage(case), derived.postsurgical_period(case)
-    facts = {name: getattr(case, name) for name in CASE_FIELDS}
-    facts.update(
-        care_stage=stage.value,
-        pain_phase=phase.value,
-        postsurgical_period=period.value,
-        surgery=case.surgery.procedure.value if case.surgery else "none",
-        weeks_since_injury=(case.request_date - case.date_of_injury).days // 7,
-        months_since_injury=derived.months_between(case.date_of_injury, case.request_date),
-        injury_year=case.date_of_injury.year,
-    )
-    indications = {name: derived.indication(case, name) for name in derived.INDICATIONS}
-    facts.update({name: found.value for name, found in indications.items()})
-    notes = {"care_stage": stage, "pain_phase": phase, **indications}
+_read_case_fields = operator.attrgetter(*CASE_FIELDS)
+
+
+@lru_cache(maxsize=1024)
+def _case_fields_in(needs: frozenset[str]) -> tuple[str, ...]:
+    return tuple(name for name in CASE_FIELDS if name in needs)
+
+
+def _case_facts(case: Case, needs: frozenset[str] | None = None) -> tuple[dict, dict[str, derived.Derived], bool]:
+    """The facts that are the same for every item of a case, the notes on how
+    the derived ones were reached, and whether the request falls in a
+    postsurgical period. With `needs`, only the facts in it are there: the
+    others are not worked out (most treatments read few of them)."""
+    every = needs is None
+    period = derived.postsurgical_period(case)  # it also decides which prior visits count
+    if every:
+        facts = dict(zip(CASE_FIELDS, _read_case_fields(case)))
+    else:
+        facts = {name: getattr(case, name) for name in _case_fields_in(needs)}
+    notes: dict[str, derived.Derived] = {}
+    if every or "care_stage" in needs:  # type: ignore[operator]
+        stage = derived.care_stage(case)
+        facts["care_stage"] = stage.value
+        notes["care_stage"] = stage
+    if every or "pain_phase" in needs:  # type: ignore[operator]
+        phase = derived.pain_phase(case)
+        facts["pain_phase"] = phase.value
+        notes["pain_phase"] = phase
+    if every or "postsurgical_period" in needs:  # type: ignore[operator]
+        facts["postsurgical_period"] = period.value
+    if every or "surgery" in needs:  # type: ignore[operator]
+        facts["surgery"] = case.surgery.procedure.value if case.surgery else "none"
+    if every or "weeks_since_injury" in needs:  # type: ignore[operator]
+        facts["weeks_since_injury"] = (case.request_date - case.date_of_injury).days // 7
+    if every or "months_since_injury" in needs:  # type: ignore[operator]
+        facts["months_since_injury"] = derived.months_between(case.date_of_injury, case.request_date)
+    if every or "injury_year" in needs:  # type: ignore[operator]
+        facts["injury_year"] = case.date_of_injury.year
+    for name in derived.INDICATIONS:
+        if every or name in needs:  # type: ignore[operator]
+            found = derived.indication(case, name)
+            facts[name] = found.value
+            notes[name] = found
     if case.surgery is not None:
         notes["postsurgical_period"] = notes["surgery"] = period
-    return facts, notes
+    return facts, notes, period.value == PostsurgicalPeriod.WITHIN
 
 
 def visit_counts(facts: dict[str, Any]) -> dict[str, Any]:
@@ -221,10 +262,13 @@ def visit_counts(facts: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def facets(case: Case) -> list[Facet]:
+def facets(case: Case, needs: frozenset[str] | None = None) -> list[Facet]:
+    """One facet per item and region. With `needs` (the facts the items' rules
+    read), the facts of the case as a whole are only those in it; the item's
+    own counts are always there. Without, every fact is there."""
     out: list[Facet] = []
-    shared, derived_notes = _case_facts(case)
-    within = shared["postsurgical_period"] == PostsurgicalPeriod.WITHIN
+    shared, derived_notes, within = _case_facts(case, needs)
+    groups: dict[str, frozenset[str]] = {}  # by region: items of a case often share one
     for index, item in enumerate(case.requested_items):
         postsurgical = within and item.treatment in POSTSURGICAL_TREATMENTS
         regions, region_note = item_regions(case, item)
@@ -247,7 +291,7 @@ def facets(case: Case) -> list[Facet]:
             )
         if improvement == NO_PRIOR_VISITS:
             since = " since the surgery" if postsurgical else ""
-            notes.append(f"No prior {label(item.treatment)}{since} is documented; the request is assessed as a first course.")
+            notes.append(f"No prior {_LABELS[item.treatment]}{since} is documented; the request is assessed as a first course.")
         if requested is None and not sessions_unknown and item.treatment not in HOME_DEVICES:
             notes.append("The request states no quantity; only visits within the guideline are supported.")
         quantity = item.quantity if isinstance(item.quantity, Frequency) else None
@@ -273,12 +317,14 @@ def facets(case: Case) -> list[Facet]:
         }
         facts.update(visit_counts(facts))
         for region in regions:
+            if region not in groups:
+                groups[region] = diagnosis_groups(case, region)
             out.append(
                 Facet(
                     item_index=index,
                     body_region=region,
                     facts={**facts, "body_region": region},
-                    diagnosis_groups=diagnosis_groups(case, region),
+                    diagnosis_groups=groups[region],
                     notes=notes,
                     derived_notes=derived_notes,
                 )
