@@ -329,7 +329,12 @@ def _matcher(pack: RulePack, treatment: str, conditions: dict[str, dict]) -> Mat
         return Matcher(f"{pack.name}.{pack.version}.{treatment}", conditions)
     except CapacityError as exc:
         rule_id = exc.name.split(SEPARATOR)[0]
-        problem = Problem(line=pack.lines.get(rule_id), location=f"rule {rule_id}", message=f"treatment {treatment}: {exc}")
+        problem = Problem(
+            file=pack.files.get(rule_id),
+            line=pack.lines.get(rule_id),
+            location=f"rule {rule_id}",
+            message=f"treatment {treatment}: {exc}",
+        )
         raise RulePackError([problem]) from None
 
 
