@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from ._version import __version__
-from ._durable import Matcher
+from ._capacity import CapacityError
+from ._durable import Matcher, renew_after_fork
 from .case import Case, parse_case
 from .alternatives import alternatives, case_key, supported_visits
-from .compile import Branch, compile_pack, effect_test, fact_values, fields_used, thresholds
+from .compile import SEPARATOR, Branch, compile_pack, effect_test, fact_values, fields_used, thresholds
 from .conditions import AT_LEAST_SUFFIX, FACTS, KNOWN_SUFFIX
 from .decision import (
     FAILING,
@@ -81,6 +82,19 @@ class _Compiled:
             return _guideline_text(chosen), tuple(_citations(chosen))
 
         self.guideline = guideline
+        renew_after_fork(self)
+
+    def _after_fork_in_child(self) -> None:
+        # Another thread may have held the lock at the fork (see _durable).
+        self._memo_lock = threading.Lock()
+
+    def forget(self) -> None:
+        """Drop every memoised answer (after an interrupted evaluation)."""
+        with self._memo_lock:
+            self._memo.clear()
+            self._options_memo.clear()
+            self._finding_memo.clear()
+            self._item_memo.clear()
 
     def finding(self, branch: Branch, facet: Facet) -> Finding:
         """The finding of one rule outcome on one region. Its text reads only the
@@ -181,7 +195,7 @@ class Engine:
                 used = fields_used(mine)
                 fields = tuple(sorted(used))
                 by_treatment[treatment.value] = _ByTreatment(
-                    matcher=Matcher(f"{pack.name}.{pack.version}.{treatment.value}", mine),
+                    matcher=_matcher(pack, treatment.value, mine),
                     fields=fields,
                     read_values=fact_values(fields),
                     reads=frozenset(f.removesuffix(KNOWN_SUFFIX) for f in used),
@@ -221,7 +235,15 @@ class Engine:
         make it medically necessary. That re-decides the item several times, so
         it is off unless asked for."""
         case = parse_case(case)
-        decision = self._decide(case, what_if)
+        try:
+            decision = self._decide(case, what_if)
+        except BaseException:
+            # Interrupted (a signal handler's exception, Ctrl-C) or failed part
+            # way: the engine sessions recover by themselves (_durable), and
+            # nothing this evaluation memoised is kept.
+            for compiled in self._packs:
+                compiled.forget()
+            raise
         if self.decision_log is not None:
             self.decision_log.record(case, decision)
         return decision
@@ -319,6 +341,20 @@ class Engine:
             library_version=__version__,
             items=items,
         )
+
+
+def _matcher(pack: RulePack, treatment: str, conditions: dict[str, dict]) -> Matcher:
+    try:
+        return Matcher(f"{pack.name}.{pack.version}.{treatment}", conditions)
+    except CapacityError as exc:
+        rule_id = exc.name.split(SEPARATOR)[0]
+        problem = Problem(
+            file=pack.files.get(rule_id),
+            line=pack.lines.get(rule_id),
+            location=f"rule {rule_id}",
+            message=f"treatment {treatment}: {exc}",
+        )
+        raise RulePackError([problem]) from None
 
 
 def _position(branch: Branch) -> int:
