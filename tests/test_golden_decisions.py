@@ -1,6 +1,7 @@
 """Every example case and every generated case decides exactly as recorded in
 tests/fixtures/golden/decisions.json (see tests/golden.py for how to re-record
-after an intended change of the rule pack)."""
+after an intended change of the rule pack), with the memo on and off, and with
+every backend this interpreter can run (durable_rules and pure Python)."""
 
 from __future__ import annotations
 
@@ -9,15 +10,26 @@ import json
 import pytest
 
 from mtus_rules import Engine, load_case
+from mtus_rules._backends import available
 
 from . import golden
 
 RECORDED = json.loads(golden.RECORDED.read_text(encoding="utf-8"))
 
 
-@pytest.fixture(scope="module", params=[4096, 0], ids=["memo", "no-memo"])
+@pytest.fixture(
+    scope="module",
+    params=[(size, backend) for backend in available() for size in (4096, 0)],
+    ids=lambda p: f"{p[1]}-{'memo' if p[0] else 'no-memo'}",
+)
 def engine(request):
-    return Engine(cache_size=request.param)
+    size, backend = request.param
+    return Engine(cache_size=size, backend=backend)
+
+
+def test_every_decision_names_the_backend_that_decided(engine):
+    decision = engine.evaluate(load_case(golden.example_files()[0]))
+    assert decision.backend == engine.backend
 
 
 def test_the_recording_covers_every_example_case():

@@ -45,14 +45,13 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import threading
-import weakref
 from collections.abc import Mapping
 
 import durable_rules_engine as _engine
 
 from ._capacity import split_conditions
+from ._forksafe import renew_after_fork
 
 _SID = "0"
 _names = itertools.count(1)
@@ -218,23 +217,3 @@ class Matcher:
         # ruleset that thread had checked out is missing from _parts and is
         # rebuilt on the next match.
         self._lock = threading.Lock()
-
-
-# Objects whose `_after_fork_in_child` runs in every forked child, by id: a
-# weak-valued dict, because some (dataclasses) are unhashable.
-_live: weakref.WeakValueDictionary[int, object] = weakref.WeakValueDictionary()
-
-
-def renew_after_fork(owner: object) -> None:
-    """Call `owner._after_fork_in_child()` in every child process forked while
-    `owner` is alive (to replace locks another thread might hold at the fork)."""
-    _live[id(owner)] = owner
-
-
-def _after_fork_in_child() -> None:
-    for owner in list(_live.values()):
-        owner._after_fork_in_child()  # type: ignore[attr-defined]
-
-
-if hasattr(os, "register_at_fork"):  # POSIX only
-    os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -62,11 +62,11 @@ def decide_row(engine: Engine, row: int, data: Any, what_if: bool) -> BatchResul
 _worker_engine: Engine | None = None
 
 
-def _start_worker(packs: list[RulePack], cache_size: int) -> None:
+def _start_worker(packs: list[RulePack], cache_size: int, backend: str) -> None:
     global _worker_engine
     from .engine import Engine
 
-    _worker_engine = Engine(packs, cache_size=cache_size)
+    _worker_engine = Engine(packs, cache_size=cache_size, backend=backend)
 
 
 def _decide_chunk(rows: list[tuple[int, Any]], what_if: bool) -> list[BatchResult]:
@@ -91,7 +91,7 @@ def evaluate_many(
     rows = enumerate(cases)
     window = workers * 4  # chunks in flight: enough to keep workers busy, bounded
     with ProcessPoolExecutor(
-        max_workers=workers, initializer=_start_worker, initargs=(engine.packs, engine.cache_size)
+        max_workers=workers, initializer=_start_worker, initargs=(engine.packs, engine.cache_size, engine.backend)
     ) as pool:
         pending: deque[tuple[Future, list[tuple[int, Any]]]] = deque()
         log = engine.decision_log  # the workers' engines have none: decisions are recorded here

@@ -138,6 +138,11 @@ class Decision(_Model):
     request_date: _dt.date
     rule_pack: PackRef | None = Field(description="The pack that decided; none when no pack was in force.")
     library_version: str
+    backend: Literal["durable_rules", "python"] | None = Field(
+        default=None,
+        description="The matcher that decided the rules' conditions (the two give the same answers); "
+        "none in decisions recorded before it was stated.",
+    )
     items: list[ItemDecision]
 
     def _repr_html_(self) -> str:  # Jupyter's rich display

@@ -13,7 +13,9 @@ from typing import Any, NamedTuple
 
 from ._version import __version__
 from ._capacity import CapacityError
-from ._durable import Matcher, renew_after_fork
+from . import _backends
+from ._backends import Matcher, MatcherFactory
+from ._forksafe import renew_after_fork
 from .case import Case, parse_case
 from .alternatives import alternatives, case_key, supported_visits
 from .compile import SEPARATOR, Branch, compile_pack, effect_test, fact_values, fields_used, thresholds
@@ -166,6 +168,12 @@ class Engine:
     `cache_size` bounds a memo of engine answers per distinct set of facts the
     rules read (not per case); 0 asks the engine for every facet. With a
     `decision_log`, every decision is also recorded there for audit.
+
+    `backend` picks the matcher: "durable_rules" (the default wherever it
+    imports) or "python" (pure Python, the same answers; the default where
+    durable_rules does not import, e.g. Python 3.13). The environment variable
+    MTUS_RULES_BACKEND sets it when the argument is not given; each decision
+    names the backend that decided it.
     """
 
     def __init__(
@@ -174,6 +182,7 @@ class Engine:
         *,
         cache_size: int = 4096,
         decision_log: DecisionLog | None = None,
+        backend: str | None = None,
     ):
         loaded = [p if isinstance(p, RulePack) else load_pack(p) for p in (packs if packs is not None else bundled_pack_dirs())]
         if not loaded:
@@ -183,10 +192,12 @@ class Engine:
             raise ValueError("cache_size must be >= 0")
         self.cache_size = cache_size
         self.decision_log = decision_log
-        self._packs = [self._compile(pack, cache_size) for pack in loaded]
+        self.backend = _backends.resolve(backend)
+        make = _backends.factory(self.backend)
+        self._packs = [self._compile(pack, cache_size, make) for pack in loaded]
 
     @staticmethod
-    def _compile(pack: RulePack, cache_size: int) -> _Compiled:
+    def _compile(pack: RulePack, cache_size: int, make: MatcherFactory) -> _Compiled:
         _, branches = compile_pack(pack)
         by_treatment = {}
         for treatment in Treatment:
@@ -195,7 +206,7 @@ class Engine:
                 used = fields_used(mine)
                 fields = tuple(sorted(used))
                 by_treatment[treatment.value] = _ByTreatment(
-                    matcher=_matcher(pack, treatment.value, mine),
+                    matcher=_matcher(make, pack, treatment.value, mine),
                     fields=fields,
                     read_values=fact_values(fields),
                     reads=frozenset(f.removesuffix(KNOWN_SUFFIX) for f in used),
@@ -267,6 +278,7 @@ class Engine:
             request_date=case.request_date,
             rule_pack=compiled.ref,
             library_version=__version__,
+            backend=self.backend,
             items=items,
         )
 
@@ -297,7 +309,7 @@ class Engine:
         missing = [r for r in [*limits, *disabled] if r not in everywhere]
         if missing:
             raise RulePackError([Problem(message=f"no rule '{r}' in any loaded pack") for r in missing])
-        return Engine(changed, cache_size=self.cache_size, decision_log=self.decision_log)
+        return Engine(changed, cache_size=self.cache_size, decision_log=self.decision_log, backend=self.backend)
 
     def explain(self, case: Case | Mapping[str, Any]) -> Trace:
         """Every rule considered for every item, with the value of each
@@ -339,13 +351,14 @@ class Engine:
             request_date=case.request_date,
             rule_pack=None,
             library_version=__version__,
+            backend=self.backend,
             items=items,
         )
 
 
-def _matcher(pack: RulePack, treatment: str, conditions: dict[str, dict]) -> Matcher:
+def _matcher(make: MatcherFactory, pack: RulePack, treatment: str, conditions: dict[str, dict]) -> Matcher:
     try:
-        return Matcher(f"{pack.name}.{pack.version}.{treatment}", conditions)
+        return make(f"{pack.name}.{pack.version}.{treatment}", conditions)
     except CapacityError as exc:
         rule_id = exc.name.split(SEPARATOR)[0]
         problem = Problem(

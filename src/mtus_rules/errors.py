@@ -59,6 +59,12 @@ class RulePackError(MtusRulesError):
     kind = "rule pack"
 
 
+class BackendError(MtusRulesError):
+    """The matcher asked for (`backend=` or MTUS_RULES_BACKEND) is unknown or cannot run here."""
+
+    kind = "backend"
+
+
 def dotted(loc: Iterable[object]) -> str:
     out = ""
     for part in loc:

@@ -1,0 +1,101 @@
+"""The backend seam: durable_rules where it imports, pure Python elsewhere,
+the choice stated in every decision, and a clear error for a backend that
+cannot run. Equality of the two backends' answers is held in
+tests/test_matchers.py (conditions) and tests/test_golden_decisions.py
+(whole decisions)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mtus_rules import Engine, load_case
+from mtus_rules import _backends
+from mtus_rules.errors import BackendError, MtusRulesError
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = sorted(str(p) for p in (ROOT / "examples").glob("*.yaml"))
+
+# A child interpreter in which durable_rules cannot be imported, as on Python
+# 3.13 (where its C extension fails with an undefined symbol) or without a compiler.
+_WITHOUT_DURABLE = "import sys; sys.modules['durable_rules_engine'] = None; "
+
+
+def _without_durable(code: str, env_backend: str | None = None) -> subprocess.CompletedProcess:
+    env = None
+    if env_backend is not None:
+        import os
+
+        env = {**os.environ, _backends.ENVIRONMENT: env_backend}
+    return subprocess.run([sys.executable, "-c", _WITHOUT_DURABLE + code], capture_output=True, text=True, env=env)
+
+
+def test_without_durable_rules_the_package_imports_and_decides_in_python():
+    code = (
+        "import json, sys; from mtus_rules import Engine, load_case; e = Engine(); "
+        "print(json.dumps([e.backend] + [e.evaluate(load_case(p)).model_dump_json(exclude={'backend'}) for p in sys.argv[1:]]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", _WITHOUT_DURABLE + code, *EXAMPLES], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    backend, *decided = json.loads(done.stdout)
+    assert backend == "python"
+    engine = Engine(backend="durable_rules") if "durable_rules" in _backends.available() else Engine()
+    assert decided == [engine.evaluate(load_case(p)).model_dump_json(exclude={"backend"}) for p in EXAMPLES]
+
+
+def test_without_durable_rules_the_cli_decides_the_examples():
+    code = "import sys; from mtus_rules.cli import main; sys.exit(main(['evaluate', *sys.argv[1:], '--format', 'json']))"
+    done = subprocess.run([sys.executable, "-c", _WITHOUT_DURABLE + code, *EXAMPLES], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert {d["backend"] for d in json.loads(done.stdout)} == {"python"}
+
+
+def test_asking_for_durable_rules_where_it_cannot_run_says_why_and_what_to_use():
+    done = _without_durable("from mtus_rules import Engine; Engine(backend='durable_rules')")
+    assert done.returncode != 0
+    last = done.stderr.strip().splitlines()[-1]
+    assert "durable_rules cannot be used here" in last and "'python'" in last
+
+
+def test_the_environment_variable_picks_the_backend(monkeypatch):
+    monkeypatch.setenv(_backends.ENVIRONMENT, "python")
+    assert Engine().backend == "python"
+    monkeypatch.setenv(_backends.ENVIRONMENT, "nonsense")
+    with pytest.raises(BackendError) as caught:
+        Engine()
+    assert caught.value.problems[0].location == _backends.ENVIRONMENT
+    assert "durable_rules, python" in str(caught.value)
+
+
+def test_an_unknown_backend_is_a_library_error_naming_the_argument():
+    with pytest.raises(MtusRulesError) as caught:
+        Engine(backend="drools")
+    assert caught.value.problems[0].location == "backend"
+
+
+@pytest.mark.skipif("durable_rules" not in _backends.available(), reason="durable_rules does not import here")
+def test_durable_rules_is_the_default_wherever_it_imports(monkeypatch):
+    monkeypatch.delenv(_backends.ENVIRONMENT, raising=False)
+    assert Engine().backend == "durable_rules"
+
+
+@pytest.mark.parametrize("backend", _backends.available())
+def test_a_what_if_engine_keeps_the_backend(backend):
+    engine = Engine(backend=backend)
+    changed = engine.with_overrides(limits={"mtus.cpmtg.massage.limit": 8})
+    assert changed.backend == backend
+    decision = changed.evaluate(load_case(ROOT / "examples" / "seed-004-deep-tissue-massage.yaml"))
+    assert decision.backend == backend
+
+
+@pytest.mark.parametrize("backend", _backends.available())
+def test_every_matcher_meets_the_protocol(backend):
+    matcher = _backends.factory(backend)("protocol", {"r": {"t": "x"}})
+    assert isinstance(matcher, _backends.Matcher)
+    assert matcher.match({"t": "x"}) == ["r"]
