@@ -7,6 +7,7 @@ tests/test_matchers.py (conditions) and tests/test_golden_decisions.py
 from __future__ import annotations
 
 import json
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -99,3 +100,43 @@ def test_every_matcher_meets_the_protocol(backend):
     matcher = _backends.factory(backend)("protocol", {"r": {"t": "x"}})
     assert isinstance(matcher, _backends.Matcher)
     assert matcher.match({"t": "x"}) == ["r"]
+
+
+@pytest.mark.parametrize("cache_size", [4096, 0])
+def test_the_python_backend_is_unharmed_by_interrupted_evaluations(cache_size):
+    """It keeps no session state, so an evaluation interrupted anywhere (a
+    timeout's exception, Ctrl-C) leaves the next ones right."""
+    cases = [load_case(p) for p in EXAMPLES]
+    expected = [Engine(backend="python").evaluate(c).model_dump_json() for c in cases]
+    engine = Engine(backend="python", cache_size=cache_size)
+    rng = random.Random(cache_size)
+    interrupted = 0
+    for k in range(300):
+        sys.setprofile(_interrupt_at(rng.randint(1, 2000)))
+        try:
+            engine.evaluate(cases[k % len(cases)], what_if=k % 4 == 0)
+        except _Interrupt:
+            interrupted += 1
+        finally:
+            sys.setprofile(None)
+    assert interrupted > 100
+    assert [engine.evaluate(c).model_dump_json() for c in cases] == expected
+
+
+class _Interrupt(BaseException):
+    """Stands for KeyboardInterrupt or a timeout raised from a signal handler."""
+
+
+def _interrupt_at(n: int):
+    seen = [0]
+
+    def hook(frame, event, arg):
+        # Only where CPython can deliver a signal handler's exception (see
+        # tests/test_engine_reliability.py), and not in this test's own frames.
+        if event == "c_call" or frame.f_code.co_filename == __file__:
+            return
+        seen[0] += 1
+        if seen[0] == n:
+            raise _Interrupt()
+
+    return hook

@@ -16,7 +16,10 @@ from mtus_rules.conditions import FACTS, KNOWN_SUFFIX
 from mtus_rules.pack import bundled_pack_dirs, load_pack
 from mtus_rules.vocabulary import Treatment
 
-durable = pytest.importorskip("mtus_rules._durable", reason="durable_rules does not import here")
+try:
+    from mtus_rules import _durable as durable
+except ImportError:  # durable-rules is installed only before Python 3.13
+    durable = None
 
 PACK = load_pack(bundled_pack_dirs()[0])
 TREATMENTS = [t.value for t in Treatment if any(t in r.applies_to.treatment for r in PACK.rules)]
@@ -35,6 +38,7 @@ def _values(field: str) -> st.SearchStrategy:
     return st.sampled_from(list(spec.values) + ([spec.unknown] if spec.unknown and spec.unknown not in spec.values else []))
 
 
+@pytest.mark.skipif(durable is None, reason="durable-rules is not installed on this Python: nothing to compare with")
 @pytest.mark.parametrize("treatment", TREATMENTS)
 @settings(max_examples=150, deadline=None)
 @given(data=st.data())
