@@ -13,6 +13,7 @@ any facet at most one branch of a rule holds:
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -174,6 +175,14 @@ def fact_values(used: tuple[str, ...]) -> Callable[[dict[str, Any], frozenset[st
     It runs for every region of every item, so it is compiled into a single
     expression (as namedtuple and dataclasses do) instead of looping over a
     plan; the field names are quoted with repr."""
+    parts = _value_parts(used)
+    body = f"({', '.join(parts)},)" if parts else "()"
+    return eval(f"lambda facts, groups, day: {body}", {})  # noqa: S307 - built above from fact names only
+
+
+def _value_parts(used: tuple[str, ...]) -> list[str]:
+    """One expression per field for the compiled functions above, reading
+    `facts`, `groups` and `day`."""
     parts: list[str] = []
     for name in used:
         if name == "request_day":
@@ -188,8 +197,99 @@ def fact_values(used: tuple[str, ...]) -> Callable[[dict[str, Any], frozenset[st
             parts.append(f"(facts[{name!r}] if facts[{name!r}] is not None else facts.get({least!r}, 0))")
         else:
             parts.append(f"facts[{name!r}]")
-    body = f"({', '.join(parts)},)" if parts else "()"
-    return eval(f"lambda facts, groups, day: {body}", {})  # noqa: S307 - built above from fact names only
+    return parts
 
 
 _COUNTS = frozenset(name for name, fact in FACTS.items() if fact.kind == "count")
+
+
+#: The engine's ordering comparisons; any other operator compares for (in)equality.
+_ORDERING = frozenset({"$lt", "$lte", "$gt", "$gte"})
+
+
+def cut_points(conditions: dict[str, dict]) -> dict[str, tuple[int | float, ...]]:
+    """The numbers each field is compared with, for the fields the conditions
+    compare only by order (<, <=, >, >=) and only with numbers.
+
+    Where a value falls among these points (below, on, between, above each)
+    settles every comparison of that field, so two facts whose fields fall
+    alike get the same answer from the engine. A field compared for equality,
+    with anything but a number, or under an operator not known here, is left
+    out: its raw value is what counts."""
+    points: dict[str, set] = {}
+    raw: set[str] = set()
+
+    def walk(node: Any, op: str | None) -> None:
+        if isinstance(node, list):
+            for child in node:
+                walk(child, op)
+            return
+        if not isinstance(node, dict):
+            return
+        for key, value in node.items():
+            if key in ("$and", "$or"):
+                walk(value, None)
+            elif key.startswith("$"):
+                if key in _ORDERING and isinstance(value, dict):
+                    walk(value, key)
+                else:  # $neq, or an operator this does not know
+                    for name in _fields_under(value):
+                        raw.add(name)
+            elif op is not None and isinstance(value, (int, float)) and not isinstance(value, bool):
+                points.setdefault(key, set()).add(value)
+            else:
+                raw.add(key)
+
+    walk(list(conditions.values()), None)
+    return {name: tuple(sorted(found)) for name, found in points.items() if name not in raw}
+
+
+def _fields_under(node: Any) -> set[str]:
+    found: set[str] = set()
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if not key.startswith("$"):
+                found.add(key)
+            found |= _fields_under(value)
+    elif isinstance(node, list):
+        for child in node:
+            found |= _fields_under(child)
+    return found
+
+
+def _place(points: tuple[int | float, ...]) -> Callable[[Any], Any]:
+    """Where a number falls among `points`: 2i below the i-th point, 2i+1 on it.
+    Anything but a number is kept as itself, in a tuple (no place equals it)."""
+    last = len(points)
+
+    def place(value: Any) -> Any:
+        if type(value) is not int and type(value) is not float:
+            return (value,)
+        i = bisect_left(points, value)
+        return 2 * i + 1 if i < last and points[i] == value else 2 * i
+
+    # Counts are small whole numbers: most places are a lookup.
+    table = {n: place(n) for n in range(0, int(max(points, default=0)) + 2)}
+    get = table.get
+
+    def fast(value: Any) -> Any:
+        found = get(value) if type(value) is int else None
+        return found if found is not None else place(value)
+
+    return fast
+
+
+def fact_key(
+    used: tuple[str, ...], cuts: dict[str, tuple[int | float, ...]]
+) -> Callable[[dict[str, Any], frozenset[str], int], tuple]:
+    """Like `fact_values`, but each field in `cuts` is given as where its value
+    falls among its cut points (see cut_points): the same key, the same answer
+    from the engine, for every fact it stands for."""
+    parts = _value_parts(used)
+    scope: dict[str, Any] = {}
+    for i, name in enumerate(used):
+        if name in cuts:
+            scope[f"_p{i}"] = _place(cuts[name])
+            parts[i] = f"_p{i}({parts[i]})"
+    body = f"({', '.join(parts)},)" if parts else "()"
+    return eval(f"lambda facts, groups, day: {body}", scope)  # noqa: S307 - built above from fact names only

@@ -15,7 +15,7 @@ from ._version import __version__
 from ._durable import Matcher
 from .case import Case, parse_case
 from .alternatives import alternatives, case_key, supported_visits
-from .compile import Branch, compile_pack, effect_test, fact_values, fields_used, thresholds
+from .compile import Branch, compile_pack, cut_points, effect_test, fact_key, fact_values, fields_used, thresholds
 from .conditions import AT_LEAST_SUFFIX, FACTS, KNOWN_SUFFIX
 from .decision import (
     FAILING,
@@ -46,6 +46,9 @@ class _ByTreatment:
     matcher: Matcher
     fields: tuple[str, ...]  # the engine fact's fields
     read_values: Callable[[dict[str, Any], frozenset[str], int], tuple]  # their values for a facet
+    # The same, with each count as where it falls among the numbers the rules
+    # compare it with: what the engine's answer depends on (its memo key).
+    read_key: Callable[[dict[str, Any], frozenset[str], int], tuple]
     reads: frozenset[str]  # the facts these rules read: derived ones are explained in the decision
 
 
@@ -61,7 +64,7 @@ class _Compiled:
     cache_size: int
 
     def __post_init__(self) -> None:
-        self._memo: OrderedDict[tuple, tuple[Branch, ...]] = OrderedDict()
+        self._memo: OrderedDict[tuple, _Answer] = OrderedDict()
         self._options_memo: OrderedDict[tuple, WhatIf] = OrderedDict()
         self._finding_memo: OrderedDict[tuple, Finding] = OrderedDict()
         self._item_memo: OrderedDict[tuple, _Decided] = OrderedDict()
@@ -71,6 +74,8 @@ class _Compiled:
         self.item_lookups = self.item_hits = self.match_lookups = self.match_hits = 0
         self._memo_lock = threading.Lock()
         self.bounds = {t.value: thresholds(self.pack, t.value) for t in Treatment}
+        # By id: branches live as long as this pack, and hashing one hashes its rule.
+        self.worded = {id(b): _worded(b) for b in self.branches.values()}
         rules = {rule.id: rule for rule in self.pack.rules}
 
         # What the guideline says and what it cites depend only on which rules
@@ -84,10 +89,9 @@ class _Compiled:
 
     def finding(self, branch: Branch, facet: Facet) -> Finding:
         """The finding of one rule outcome on one region. Its text reads only the
-        region, the facts the rules read and the visit counts, so findings are
+        region, the treatment and the facts `_worded` names, so findings are
         kept in a bounded memo (they are immutable)."""
-        facts = facet.facts
-        key = (id(branch), facet.body_region, facet.key, facts["visits_to_date"], facts["visits_requested"])
+        key = (id(branch), facet.body_region, facet.key[0], *map(facet.facts.get, self.worded[id(branch)]))
         found = self._finding_memo.get(key)
         if found is None:
             found = _finding(branch, facet)
@@ -112,12 +116,17 @@ class _Compiled:
                     memo.popitem(last=False)
                 memo[key] = value
 
-    def match(self, facet: Facet, day: int) -> tuple[Branch, ...]:
-        """The rule branches that hold for this facet, in pack order.
+    def match(self, facet: Facet, day: int) -> _Answer:
+        """The rule branches that hold for this facet, in pack order, and what
+        follows from them.
 
-        The answer depends only on the facts the rules read, so it is kept in a
-        bounded memo; the engine (durable_rules) is asked on a miss."""
-        rules, values, key = self._read(facet, day)
+        The answer depends only on how the facts the rules read compare with
+        the rules' numbers (fact_key), so it is kept in a bounded memo; the
+        engine (durable_rules) is asked on a miss."""
+        facts = facet.facts
+        treatment = facts["treatment"]
+        rules = self.by_treatment.get(treatment)
+        key = (treatment, *rules.read_key(facts, facet.diagnosis_groups, day)) if rules else (treatment,)
         facet.key = key
         self.match_lookups += 1
         found = self._memo.get(key)
@@ -125,11 +134,15 @@ class _Compiled:
             self.match_hits += 1
             return found
         if rules is None:
-            return ()
-        fact = dict(zip(rules.fields, values))
-        branches = tuple(sorted((self.branches[n] for n in rules.matcher.match(fact)), key=_position))
-        self.remember(self._memo, key, branches)
-        return branches
+            found = _NO_ANSWER
+        else:
+            fact = dict(zip(rules.fields, rules.read_values(facts, facet.diagnosis_groups, day)))
+            branches = tuple(sorted((self.branches[n] for n in rules.matcher.match(fact)), key=_position))
+            kept = tuple(_apply_precedence(branches))
+            worded = tuple(dict.fromkeys(name for b in kept for name in self.worded[id(b)]))
+            found = _Answer(branches, kept, facet_status(kept), worded)
+        self.remember(self._memo, key, found)
+        return found
 
     def needs(self, case: Case) -> frozenset[str]:
         """The facts the rules for the case's items read."""
@@ -184,6 +197,7 @@ class Engine:
                     matcher=Matcher(f"{pack.name}.{pack.version}.{treatment.value}", mine),
                     fields=fields,
                     read_values=fact_values(fields),
+                    read_key=fact_key(fields, cut_points(mine)),
                     reads=frozenset(f.removesuffix(KNOWN_SUFFIX) for f in used),
                 )
         return _Compiled(
@@ -231,7 +245,7 @@ class Engine:
         if compiled is None:
             return self._outside_period(case, what_if)
         day = case.request_date.toordinal()
-        by_item: dict[int, list[tuple[Facet, tuple[Branch, ...]]]] = {}
+        by_item: dict[int, list[tuple[Facet, _Answer]]] = {}
         # Derived facts no rule of these items reads are not worked out; the
         # what-if search varies facts, so it gets all of them as before.
         for facet in facets(case, None if what_if else compiled.needs(case)):
@@ -362,7 +376,7 @@ class _Decided(NamedTuple):
 
 
 def _decide_item(
-    case: Case, index: int, facets_: list[tuple[Facet, tuple[Branch, ...]]], compiled: _Compiled, day: int, what_if: bool
+    case: Case, index: int, facets_: list[tuple[Facet, _Answer]], compiled: _Compiled, day: int, what_if: bool
 ) -> ItemDecision:
     item = case.requested_items[index]
     first = facets_[0][0]
@@ -370,11 +384,11 @@ def _decide_item(
     # A derived fact is explained where this treatment's rules read it, and nowhere else.
     notes = [*first.notes, *dict.fromkeys(d.note for f, d in first.derived_notes.items() if f in reads)]
     if compiled.cache_size:
-        # Everything the decision reads: per region, the facts the rules read
-        # (facet.key, which names the treatment) and the counts the findings
-        # word; and the notes. The description is put in afterwards.
+        # Everything the decision reads: per region, what decides the rules
+        # that hold (facet.key, which names the treatment) and the facts their
+        # findings word; and the notes. The description is put in afterwards.
         key = (
-            tuple((f.body_region, f.key, f.facts["visits_to_date"], f.facts["visits_requested"]) for f, _ in facets_),
+            tuple((f.body_region, f.key, *map(f.facts.get, a.worded)) for f, a in facets_),
             *notes,
         )
         compiled.item_lookups += 1
@@ -406,15 +420,14 @@ def _decide_item(
 
 
 def _decide_regions(
-    treatment: str, facets_: list[tuple[Facet, tuple[Branch, ...]]], notes: list[str], compiled: _Compiled
+    treatment: str, facets_: list[tuple[Facet, _Answer]], notes: list[str], compiled: _Compiled
 ) -> _Decided:
     multi = len(facets_) > 1
     findings = [Finding(kind="note", text=n) for n in notes]
     status: dict[str, str] = {}
-    for facet, branches in facets_:
-        kept = _apply_precedence(branches)
-        findings.extend(compiled.finding(b, facet) for b in kept)
-        status[facet.body_region] = facet_status(kept)
+    for facet, answer in facets_:
+        findings.extend(compiled.finding(b, facet) for b in answer.kept)
+        status[facet.body_region] = answer.status
     outcome = item_outcome(status)
     if outcome is Outcome.UPHELD:
         decisive = [f for f in findings if f.kind in FAILING]
@@ -437,14 +450,14 @@ _REGIONS = {r.value: r for r in BodyRegion}
 
 
 def _what_if(
-    case: Case, item: Any, facets_: list[tuple[Facet, tuple[Branch, ...]]], compiled: _Compiled, day: int, outcome: Outcome
+    case: Case, item: Any, facets_: list[tuple[Facet, _Answer]], compiled: _Compiled, day: int, outcome: Outcome
 ) -> WhatIf:
     def decide(varied: list[Facet]) -> tuple[Outcome, list[tuple[Facet, Branch]]]:
         status, failing = {}, []
         for facet in varied:
-            kept = _apply_precedence(compiled.match(facet, day))
-            status[facet.body_region] = facet_status(kept)
-            failing.extend((facet, b) for b in kept if b.verdict == "fail")
+            answer = compiled.match(facet, day)
+            status[facet.body_region] = answer.status
+            failing.extend((facet, b) for b in answer.kept if b.verdict == "fail")
         return item_outcome(status), failing
 
     # The key holds everything the search reads: the facts the rules read, the
@@ -470,14 +483,28 @@ def _what_if(
         supported = supported_visits(decide, plain, case, bounds)
         options = []
         if outcome is Outcome.UPHELD:
-            failing = [(f, b) for f, branches in facets_ for b in _apply_precedence(branches) if b.verdict == "fail"]
+            failing = [(f, b) for f, answer in facets_ for b in answer.kept if b.verdict == "fail"]
             options = alternatives(decide, plain, case, bounds, failing, supported)
         found = WhatIf(supported_visits=supported, alternatives=options)
         compiled.remember(compiled._options_memo, key, found)
     return found
 
 
-def facet_status(kept: list[Branch]) -> str:
+class _Answer(NamedTuple):
+    """What the rules say about one facet: the branches that hold, those
+    left once MTUS precedence is applied, the region's status, and the facts
+    the findings of the kept branches word (see _worded)."""
+
+    branches: tuple[Branch, ...]
+    kept: tuple[Branch, ...]
+    status: str
+    worded: tuple[str, ...]
+
+
+_NO_ANSWER = _Answer((), (), "none", ())
+
+
+def facet_status(kept: Iterable[Branch]) -> str:
     verdicts = {b.verdict for b in kept}
     return "fail" if "fail" in verdicts else "support" if "support" in verdicts else "none"
 
@@ -531,6 +558,29 @@ def _visits_phrase(facts: Mapping[str, Any], counts: str) -> str:
 
 #: The counts `_visits_phrase` words as visits (prior + requested).
 _VISIT_COUNTS = ("injury_visits", "total_visits", "visits_requested")
+
+
+def _worded(branch: Branch) -> tuple[str, ...]:
+    """The facts `_finding` reads for this branch, besides the treatment and
+    the region: a finding is the same wherever these are (the finding and item
+    memos are keyed on them). Kept in step with `_finding` and `_visits_phrase`;
+    tests/test_perf_identity.py checks it on every branch it meets."""
+    rule = branch.rule
+    tests = list(branch.when)  # the context: `when` facts shown when remarkable
+    counts = False
+    if branch.branch == "undetermined":
+        tests += branch.conditions  # which conditions are open
+        counts = True  # needs(): whether the request itself leaves a total open
+    test = effect_test(rule)
+    if test is not None:
+        tests.append(test)
+        # A limit's phrase words prior + requested; so does a statute's count, and needs().
+        counts = counts or rule.effect == "limit" or rule.source == "statute" or branch.branch == "unknown"
+    names = [name for t in tests for name in (t.fact, t.fact + AT_LEAST_SUFFIX)]
+    if counts:
+        names += [f"{n}{suffix}" for n in _VISIT_COUNTS for suffix in ("", AT_LEAST_SUFFIX)]
+        names += ["visits_to_date", "visits_to_date" + AT_LEAST_SUFFIX]
+    return tuple(dict.fromkeys(names))
 
 
 def _finding(branch: Branch, facet: Facet) -> Finding:

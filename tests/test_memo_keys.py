@@ -1,0 +1,110 @@
+"""What the engine's memos are keyed on covers what a decision reads.
+
+The memo of engine answers is keyed on where each count falls among the
+numbers the rules compare it with (compile.cut_points), and the finding and
+item memos on the facts each finding words (engine._worded). Both are
+shortcuts that must never drop something that changes a decision: here every
+finding the engine words over many generated and example cases is worded
+again from a mapping that records what it reads, and every read fact must be
+one `_worded` names; and the cut points must stand for every comparison.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mtus_rules import Case, Engine, load_case
+from mtus_rules import engine as engine_module
+from mtus_rules.compile import compile_pack, cut_points, fact_key, fact_values
+from mtus_rules.facets import facets
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from generate import generate_dicts  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class _Recording(dict):
+    """A facet's facts that remember every name read from them."""
+
+    def __init__(self, facts: dict[str, Any]):
+        super().__init__(facts)
+        self.read: set[str] = set()
+
+    def __getitem__(self, name: str) -> Any:
+        self.read.add(name)
+        return super().__getitem__(name)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        self.read.add(name)
+        return super().get(name, default)
+
+
+def _cases() -> Iterator[Case]:
+    for extended in (False, True):
+        for data in generate_dicts(400, 2017 + extended, extended=extended):
+            yield Case.model_validate(data)
+    for path in sorted(ROOT.glob("examples/*.yaml")):
+        yield load_case(path)
+
+
+def test_every_finding_reads_only_what_its_memo_key_holds() -> None:
+    engine = Engine(cache_size=0)
+    (compiled,) = engine._packs
+    seen: set[str] = set()
+    for case in _cases():
+        day = case.request_date.toordinal()
+        for facet in facets(case):
+            answer = compiled.match(facet, day)
+            for branch in answer.kept:
+                recording = _Recording(facet.facts)
+                facet.facts = recording
+                try:
+                    engine_module._finding(branch, facet)
+                finally:
+                    facet.facts = dict(recording)
+                allowed = set(engine_module._worded(branch)) | {"treatment", "body_region"}
+                assert recording.read <= allowed, (branch.rule.id, branch.branch, recording.read - allowed)
+                seen.add(f"{branch.rule.id}#{branch.branch}")
+    # Enough kinds of finding were met for this to mean something.
+    assert len(seen) > 40, sorted(seen)
+
+
+def test_cut_points_are_the_numbers_a_field_is_ordered_against() -> None:
+    conditions = {
+        "a": {"$and": [{"$lte": {"total": 10}}, {"total_known": True}, {"care": "x"}]},
+        "b": {"$or": [{"$gt": {"total": 24}}, {"$gte": {"weeks": 4}}]},
+        "c": {"$and": [{"$lt": {"mixed": 3}}, {"mixed": 5}]},
+        "d": {"$neq": {"care": "y"}},
+    }
+    # Fields compared for equality keep their raw value: only ordered ones are cut.
+    assert cut_points(conditions) == {"total": (10, 24), "weeks": (4,)}
+
+
+@pytest.mark.parametrize("treatment", ["physical_therapy", "manipulation", "tens", "work_conditioning"])
+def test_counts_that_fall_alike_get_one_key_and_counts_that_do_not_two(treatment: str) -> None:
+    (compiled,) = Engine(cache_size=0)._packs
+    mine, _ = compile_pack(compiled.pack, treatment)
+    rules = compiled.by_treatment[treatment]
+    cuts = cut_points(mine)
+    assert cuts, "the rules for this treatment compare some count with a number"
+    key, values = fact_key(rules.fields, cuts), fact_values(rules.fields)
+    groups: frozenset[str] = frozenset()
+    base = {name.removesuffix("_known"): 0 for name in rules.fields}
+    for field, points in cuts.items():
+        name = field.removesuffix("_known")
+        for point in points:
+            # Every value from below to above each point: the key changes
+            # exactly where some comparison of this field changes.
+            for value in (point - 1, point, point + 1):
+                for other in (point - 1, point, point + 1):
+                    a, b = dict(base, **{name: value}), dict(base, **{name: other})
+                    same_comparisons = all((value < p) == (other < p) and (value == p) == (other == p) for p in points)
+                    assert (key(a, groups, 1) == key(b, groups, 1)) == same_comparisons, (field, value, other)
+                    if value == other:
+                        assert values(a, groups, 1) == values(b, groups, 1)
