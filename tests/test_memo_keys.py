@@ -20,7 +20,7 @@ import pytest
 
 from mtus_rules import Case, Engine, load_case
 from mtus_rules import engine as engine_module
-from mtus_rules.compile import compile_pack, cut_points, fact_key, fact_values
+from mtus_rules.compile import OTHER_CHOICE, choice_sets, compile_pack, cut_points, fact_key, fact_values
 from mtus_rules.facets import facets
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
@@ -84,6 +84,21 @@ def test_cut_points_are_the_numbers_a_field_is_ordered_against() -> None:
     }
     # Fields compared for equality keep their raw value: only ordered ones are cut.
     assert cut_points(conditions) == {"total": (10, 24), "weeks": (4,)}
+    # Texts compared only for (in)equality: every other text answers alike.
+    assert choice_sets(conditions) == {"care": frozenset({"x", "y"})}
+
+
+def test_a_text_the_rules_never_name_is_keyed_as_any_other() -> None:
+    conditions = {"a": {"$and": [{"care": "x"}, {"$neq": {"stage": "y"}}]}, "b": {"flag": True}}
+    key = fact_key(("care", "flag", "stage"), {}, choice_sets(conditions))
+    base = {"care": "x", "flag": True, "stage": "y"}
+    assert key(base, frozenset(), 1) == ("x", True, "y")
+    assert key(dict(base, care="z"), frozenset(), 1) == key(dict(base, care="w"), frozenset(), 1)
+    assert key(dict(base, care="z"), frozenset(), 1)[0] == OTHER_CHOICE
+    # Not a text: kept as it is (durable compares other types by its own rules).
+    assert key(dict(base, stage=None), frozenset(), 1) == ("x", True, None)
+    # A flag compared with true is not a text field: kept.
+    assert key(dict(base, flag=False), frozenset(), 1)[1] is False
 
 
 @pytest.mark.parametrize("treatment", ["physical_therapy", "manipulation", "tens", "work_conditioning"])
@@ -108,3 +123,20 @@ def test_counts_that_fall_alike_get_one_key_and_counts_that_do_not_two(treatment
                     assert (key(a, groups, 1) == key(b, groups, 1)) == same_comparisons, (field, value, other)
                     if value == other:
                         assert values(a, groups, 1) == values(b, groups, 1)
+
+
+def test_decisions_the_engine_assembles_are_the_models_validation_makes() -> None:
+    from mtus_rules.decision import Decision, ItemDecision, Rationale
+
+    engine = Engine()
+    for case in list(_cases())[:200]:
+        made = engine.evaluate(case, what_if=True)
+        again = Decision(**{name: getattr(made, name) for name in Decision.model_fields})
+        assert made == again and repr(made) == repr(again)
+        assert made.model_fields_set == again.model_fields_set
+        for item in made.items:
+            validated = ItemDecision(**dict(item))
+            assert item == validated and repr(item) == repr(validated)
+            assert item.model_fields_set == validated.model_fields_set
+            assert item.rationale == Rationale(**dict(item.rationale))
+            assert item.model_dump_json() == validated.model_dump_json()

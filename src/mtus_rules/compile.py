@@ -207,17 +207,10 @@ _COUNTS = frozenset(name for name, fact in FACTS.items() if fact.kind == "count"
 _ORDERING = frozenset({"$lt", "$lte", "$gt", "$gte"})
 
 
-def cut_points(conditions: dict[str, dict]) -> dict[str, tuple[int | float, ...]]:
-    """The numbers each field is compared with, for the fields the conditions
-    compare only by order (<, <=, >, >=) and only with numbers.
-
-    Where a value falls among these points (below, on, between, above each)
-    settles every comparison of that field, so two facts whose fields fall
-    alike get the same answer from the engine. A field compared for equality,
-    with anything but a number, or under an operator not known here, is left
-    out: its raw value is what counts."""
-    points: dict[str, set] = {}
-    raw: set[str] = set()
+def _comparisons(conditions: dict[str, dict]) -> dict[str, list[tuple[str, Any]]]:
+    """Per field, how the conditions compare it: ("order", number) for <, <=, >, >=,
+    ("equal", value) for == and !=, ("other", None) for anything else."""
+    found: dict[str, list[tuple[str, Any]]] = {}
 
     def walk(node: Any, op: str | None) -> None:
         if isinstance(node, list):
@@ -229,19 +222,51 @@ def cut_points(conditions: dict[str, dict]) -> dict[str, tuple[int | float, ...]
         for key, value in node.items():
             if key in ("$and", "$or"):
                 walk(value, None)
-            elif key.startswith("$"):
-                if key in _ORDERING and isinstance(value, dict):
-                    walk(value, key)
-                else:  # $neq, or an operator this does not know
-                    for name in _fields_under(value):
-                        raw.add(name)
-            elif op is not None and isinstance(value, (int, float)) and not isinstance(value, bool):
-                points.setdefault(key, set()).add(value)
+            elif key in _ORDERING and isinstance(value, dict):
+                walk(value, "order")
+            elif key == "$neq" and isinstance(value, dict):
+                walk(value, "equal")
+            elif key.startswith("$"):  # an operator this does not know
+                for name in _fields_under(value):
+                    found.setdefault(name, []).append(("other", None))
+            elif isinstance(value, (dict, list)):
+                found.setdefault(key, []).append(("other", None))
             else:
-                raw.add(key)
+                found.setdefault(key, []).append((op or "equal", value))
 
     walk(list(conditions.values()), None)
-    return {name: tuple(sorted(found)) for name, found in points.items() if name not in raw}
+    return found
+
+
+def cut_points(conditions: dict[str, dict]) -> dict[str, tuple[int | float, ...]]:
+    """The numbers each field is compared with, for the fields the conditions
+    compare only by order (<, <=, >, >=) and only with numbers.
+
+    Where a value falls among these points (below, on, between, above each)
+    settles every comparison of that field, so two facts whose fields fall
+    alike get the same answer from the engine. A field compared for equality,
+    with anything but a number, or under an operator not known here, is left
+    out: its raw value is what counts."""
+    return {
+        name: tuple(sorted({value for _, value in tests}))
+        for name, tests in _comparisons(conditions).items()
+        if all(kind == "order" and _is_number(value) for kind, value in tests)
+    }
+
+
+def choice_sets(conditions: dict[str, dict]) -> dict[str, frozenset[str]]:
+    """The texts each field is compared with, for the fields the conditions
+    compare only for (in)equality and only with texts: any other text is
+    unequal to all of them, so every such text gets the same answer."""
+    return {
+        name: frozenset(value for _, value in tests)
+        for name, tests in _comparisons(conditions).items()
+        if all(kind == "equal" and isinstance(value, str) for kind, value in tests)
+    }
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _fields_under(node: Any) -> set[str]:
@@ -255,6 +280,18 @@ def _fields_under(node: Any) -> set[str]:
         for child in node:
             found |= _fields_under(child)
     return found
+
+
+#: Stands for every text a choice field is never compared with (see choice_sets).
+OTHER_CHOICE = ("any other text",)
+
+
+def _choice(texts: frozenset[str]) -> Callable[[Any], Any]:
+    def choose(value: Any) -> Any:
+        # Only a text is folded: durable compares other types by its own rules.
+        return OTHER_CHOICE if isinstance(value, str) and value not in texts else value
+
+    return choose
 
 
 def _place(points: tuple[int | float, ...]) -> Callable[[Any], Any]:
@@ -280,16 +317,22 @@ def _place(points: tuple[int | float, ...]) -> Callable[[Any], Any]:
 
 
 def fact_key(
-    used: tuple[str, ...], cuts: dict[str, tuple[int | float, ...]]
+    used: tuple[str, ...],
+    cuts: dict[str, tuple[int | float, ...]],
+    choices: dict[str, frozenset[str]] | None = None,
 ) -> Callable[[dict[str, Any], frozenset[str], int], tuple]:
     """Like `fact_values`, but each field in `cuts` is given as where its value
-    falls among its cut points (see cut_points): the same key, the same answer
-    from the engine, for every fact it stands for."""
+    falls among its cut points (see cut_points), and each in `choices` as its
+    text or OTHER_CHOICE (see choice_sets): the same key, the same answer from
+    the engine, for every fact it stands for."""
     parts = _value_parts(used)
     scope: dict[str, Any] = {}
     for i, name in enumerate(used):
         if name in cuts:
             scope[f"_p{i}"] = _place(cuts[name])
+            parts[i] = f"_p{i}({parts[i]})"
+        elif choices and name in choices and not name.startswith("dx_") and not name.endswith(KNOWN_SUFFIX):
+            scope[f"_p{i}"] = _choice(choices[name])
             parts[i] = f"_p{i}({parts[i]})"
     body = f"({', '.join(parts)},)" if parts else "()"
     return eval(f"lambda facts, groups, day: {body}", scope)  # noqa: S307 - built above from fact names only

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from enum import Enum
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -44,6 +44,28 @@ SUPPORTING = frozenset({"within_limit", "recommended"})
 
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True)
+
+
+_M = TypeVar("_M", bound=BaseModel)
+_set = object.__setattr__
+
+
+def assembled(cls: type[_M], values: dict[str, Any]) -> _M:
+    """A model made from values the engine has already put in the form
+    validation gives (members for enums, lists for lists, models for models),
+    with every field given: what `cls(**values)` returns, without checking
+    again. The engine makes several of these per requested item, where
+    validation is a large share of the time and `model_construct` (a Python
+    loop over the fields) costs more than validating. It sets what
+    `model_construct` sets; tests/test_memo_keys.py holds the result equal to
+    the validated model.
+    """
+    made = cls.__new__(cls)
+    _set(made, "__dict__", values)
+    _set(made, "__pydantic_fields_set__", set(values))
+    _set(made, "__pydantic_extra__", None)
+    _set(made, "__pydantic_private__", None)
+    return made
 
 
 class Finding(_Model):

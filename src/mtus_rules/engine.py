@@ -15,7 +15,7 @@ from ._version import __version__
 from ._durable import Matcher
 from .case import Case, parse_case
 from .alternatives import alternatives, case_key, supported_visits
-from .compile import Branch, compile_pack, cut_points, effect_test, fact_key, fact_values, fields_used, thresholds
+from .compile import Branch, choice_sets, compile_pack, cut_points, effect_test, fact_key, fact_values, fields_used, thresholds
 from .conditions import AT_LEAST_SUFFIX, FACTS, KNOWN_SUFFIX
 from .decision import (
     FAILING,
@@ -27,6 +27,7 @@ from .decision import (
     PackRef,
     Rationale,
     WhatIf,
+    assembled,
 )
 from .errors import Problem, RulePackError
 from .derived import months_words
@@ -197,7 +198,7 @@ class Engine:
                     matcher=Matcher(f"{pack.name}.{pack.version}.{treatment.value}", mine),
                     fields=fields,
                     read_values=fact_values(fields),
-                    read_key=fact_key(fields, cut_points(mine)),
+                    read_key=fact_key(fields, cut_points(mine), choice_sets(mine)),
                     reads=frozenset(f.removesuffix(KNOWN_SUFFIX) for f in used),
                 )
         return _Compiled(
@@ -254,12 +255,17 @@ class Engine:
             _decide_item(case, index, by_item[index], compiled, day, what_if)
             for index in range(len(case.requested_items))
         ]
-        return Decision(
-            case_id=case.case_id,
-            request_date=case.request_date,
-            rule_pack=compiled.ref,
-            library_version=__version__,
-            items=items,
+        # Every value is already as validation would leave it (a validated
+        # case's own fields, the engine's models): see decision.assembled.
+        return assembled(
+            Decision,
+            {
+                "case_id": case.case_id,
+                "request_date": case.request_date,
+                "rule_pack": compiled.ref,
+                "library_version": __version__,
+                "items": items,
+            },
         )
 
     def evaluate_many(
@@ -402,20 +408,24 @@ def _decide_item(
         decided = _decide_regions(item.treatment, facets_, notes, compiled)
 
     options = _what_if(case, item, facets_, compiled, day, decided.outcome) if what_if else None
-    return ItemDecision(
-        index=index,
-        description=item.description,
-        treatment=item.treatment,
-        body_regions=list(decided.body_regions),
-        outcome=decided.outcome,
-        rules=list(decided.rules),
-        findings=list(decided.findings),
-        citations=list(decided.citations),
-        rationale=Rationale(
-            guideline=decided.guideline, case=decided.case, conclusion=decided.before + item.description + decided.after
-        ),
-        rfa=item.rfa,
-        what_if=options,
+    # As validation would leave them (decision.assembled): the case is
+    # validated, and _Decided holds members and models. Lists are the item's own.
+    rationale = {"guideline": decided.guideline, "case": decided.case, "conclusion": decided.before + item.description + decided.after}
+    return assembled(
+        ItemDecision,
+        {
+            "index": index,
+            "description": item.description,
+            "treatment": item.treatment,
+            "body_regions": list(decided.body_regions),
+            "outcome": decided.outcome,
+            "rules": list(decided.rules),
+            "findings": list(decided.findings),
+            "citations": list(decided.citations),
+            "rationale": assembled(Rationale, rationale),
+            "rfa": item.rfa,
+            "what_if": options,
+        },
     )
 
 
