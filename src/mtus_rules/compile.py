@@ -286,34 +286,26 @@ def _fields_under(node: Any) -> set[str]:
 OTHER_CHOICE = ("any other text",)
 
 
-def _choice(texts: frozenset[str]) -> Callable[[Any], Any]:
-    def choose(value: Any) -> Any:
-        # Only a text is folded: durable compares other types by its own rules.
-        return OTHER_CHOICE if isinstance(value, str) and value not in texts else value
+class _Places(dict):
+    """Where a number falls among `points`: 2i below the i-th point, 2i+1 on
+    it, as a lookup (`places[value]`). Counts are small whole numbers, so the
+    places of 0 up to past the last point are kept; any other value is worked
+    out when asked. Anything but a number is kept as itself, in a tuple (no
+    place equals it). Counts are never booleans (the case validates them as
+    whole numbers), which a lookup would take for 0 and 1."""
 
-    return choose
+    def __init__(self, points: tuple[int | float, ...]):
+        super().__init__()
+        self.points = points
+        for n in range(0, int(max(points, default=0)) + 2):
+            self[n] = self.__missing__(n)
 
-
-def _place(points: tuple[int | float, ...]) -> Callable[[Any], Any]:
-    """Where a number falls among `points`: 2i below the i-th point, 2i+1 on it.
-    Anything but a number is kept as itself, in a tuple (no place equals it)."""
-    last = len(points)
-
-    def place(value: Any) -> Any:
+    def __missing__(self, value: Any) -> Any:
         if type(value) is not int and type(value) is not float:
             return (value,)
+        points = self.points
         i = bisect_left(points, value)
-        return 2 * i + 1 if i < last and points[i] == value else 2 * i
-
-    # Counts are small whole numbers: most places are a lookup.
-    table = {n: place(n) for n in range(0, int(max(points, default=0)) + 2)}
-    get = table.get
-
-    def fast(value: Any) -> Any:
-        found = get(value) if type(value) is int else None
-        return found if found is not None else place(value)
-
-    return fast
+        return 2 * i + 1 if i < len(points) and points[i] == value else 2 * i
 
 
 def fact_key(
@@ -326,13 +318,16 @@ def fact_key(
     text or OTHER_CHOICE (see choice_sets): the same key, the same answer from
     the engine, for every fact it stands for."""
     parts = _value_parts(used)
-    scope: dict[str, Any] = {}
+    scope: dict[str, Any] = {"_other": OTHER_CHOICE, "_str": str}
     for i, name in enumerate(used):
+        part = parts[i]
         if name in cuts:
-            scope[f"_p{i}"] = _place(cuts[name])
-            parts[i] = f"_p{i}({parts[i]})"
-        elif choices and name in choices and not name.startswith("dx_") and not name.endswith(KNOWN_SUFFIX):
-            scope[f"_p{i}"] = _choice(choices[name])
-            parts[i] = f"_p{i}({parts[i]})"
+            scope[f"_p{i}"] = _Places(cuts[name])
+            parts[i] = f"_p{i}[{part}]"
+        elif choices and name in choices and part == f"facts[{name!r}]":
+            # Inline, not a call per field: a text the rules never name is
+            # folded; anything else, a named text or not a text, is kept.
+            scope[f"_p{i}"] = choices[name]
+            parts[i] = f"({part} if {part} in _p{i} or not isinstance({part}, _str) else _other)"
     body = f"({', '.join(parts)},)" if parts else "()"
     return eval(f"lambda facts, groups, day: {body}", scope)  # noqa: S307 - built above from fact names only

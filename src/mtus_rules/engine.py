@@ -246,15 +246,18 @@ class Engine:
         if compiled is None:
             return self._outside_period(case, what_if)
         day = case.request_date.toordinal()
-        by_item: dict[int, list[tuple[Facet, _Answer]]] = {}
         # Derived facts no rule of these items reads are not worked out; the
         # what-if search varies facts, so it gets all of them as before.
-        for facet in facets(case, None if what_if else compiled.needs(case)):
-            by_item.setdefault(facet.item_index, []).append((facet, compiled.match(facet, day)))
-        items = [
-            _decide_item(case, index, by_item[index], compiled, day, what_if)
-            for index in range(len(case.requested_items))
-        ]
+        match = compiled.match
+        matched = [(facet, match(facet, day)) for facet in facets(case, None if what_if else compiled.needs(case))]
+        count = len(case.requested_items)
+        if len(matched) == count:  # one region per item, in item order: the usual case
+            by_item = [[pair] for pair in matched]
+        else:
+            by_item = [[] for _ in range(count)]
+            for pair in matched:
+                by_item[pair[0].item_index].append(pair)
+        items = [_decide_item(case, index, by_item[index], compiled, day, what_if) for index in range(count)]
         # Every value is already as validation would leave it (a validated
         # case's own fields, the engine's models): see decision.assembled.
         return assembled(
@@ -385,18 +388,24 @@ def _decide_item(
     case: Case, index: int, facets_: list[tuple[Facet, _Answer]], compiled: _Compiled, day: int, what_if: bool
 ) -> ItemDecision:
     item = case.requested_items[index]
-    first = facets_[0][0]
-    reads = compiled.by_treatment[item.treatment].reads if item.treatment in compiled.by_treatment else frozenset()
-    # A derived fact is explained where this treatment's rules read it, and nowhere else.
-    notes = [*first.notes, *dict.fromkeys(d.note for f, d in first.derived_notes.items() if f in reads)]
+    first, answer = facets_[0]
+    rules = compiled.by_treatment.get(item.treatment)
+    notes = first.notes  # read, never changed
+    if rules is not None and first.derived_notes:
+        # A derived fact is explained where this treatment's rules read it, and nowhere else.
+        reads = rules.reads
+        explained = [d.note for f, d in first.derived_notes.items() if f in reads]
+        if explained:
+            notes = [*notes, *dict.fromkeys(explained)]
     if compiled.cache_size:
         # Everything the decision reads: per region, what decides the rules
         # that hold (facet.key, which names the treatment) and the facts their
         # findings word; and the notes. The description is put in afterwards.
-        key = (
-            tuple((f.body_region, f.key, *map(f.facts.get, a.worded)) for f, a in facets_),
-            *notes,
-        )
+        if len(facets_) == 1:
+            regions = ((first.body_region, first.key, *map(first.facts.get, answer.worded)),)
+        else:
+            regions = tuple((f.body_region, f.key, *map(f.facts.get, a.worded)) for f, a in facets_)
+        key = (regions, *notes)
         compiled.item_lookups += 1
         decided = compiled._item_memo.get(key)
         if decided is None:
@@ -433,7 +442,7 @@ def _decide_regions(
     treatment: str, facets_: list[tuple[Facet, _Answer]], notes: list[str], compiled: _Compiled
 ) -> _Decided:
     multi = len(facets_) > 1
-    findings = [Finding(kind="note", text=n) for n in notes]
+    findings = [_note(n) for n in notes]
     status: dict[str, str] = {}
     for facet, answer in facets_:
         findings.extend(compiled.finding(b, facet) for b in answer.kept)
@@ -457,6 +466,12 @@ def _decide_regions(
 
 
 _REGIONS = {r.value: r for r in BodyRegion}
+
+
+@lru_cache(maxsize=4096)
+def _note(text: str) -> Finding:
+    # Findings are immutable, and the same notes recur from case to case.
+    return Finding(kind="note", text=text)
 
 
 def _what_if(
