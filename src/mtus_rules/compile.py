@@ -331,3 +331,25 @@ def fact_key(
             parts[i] = f"({part} if {part} in _p{i} or not isinstance({part}, _str) else _other)"
     body = f"({', '.join(parts)},)" if parts else "()"
     return eval(f"lambda facts, groups, day: {body}", scope)  # noqa: S307 - built above from fact names only
+
+
+def rule_of(name: str) -> str:
+    """The rule id of an engine condition's name (`<rule id>#<branch>`)."""
+    return name.rpartition(SEPARATOR)[0]
+
+
+def rule_keys(conditions: dict[str, dict]) -> tuple[tuple[str, Callable[[dict[str, Any], frozenset[str], int], tuple]], ...]:
+    """Per rule of one engine ruleset, its id and a function giving the
+    `fact_key` of the fields that rule alone reads, with its own cut points.
+
+    A rule's branches hold or not by those fields only, so which of them the
+    engine fires for a fact is the same for every fact with the same key:
+    facts new to the whole ruleset are often made of parts each rule has seen
+    (see engine._Compiled.match)."""
+    by_rule: dict[str, dict[str, dict]] = {}
+    for name, cond in conditions.items():
+        by_rule.setdefault(rule_of(name), {})[name] = cond
+    return tuple(
+        (rule, fact_key(tuple(sorted(fields_used(mine))), cut_points(mine), choice_sets(mine)))
+        for rule, mine in by_rule.items()
+    )

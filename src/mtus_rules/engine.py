@@ -15,7 +15,19 @@ from ._version import __version__
 from ._durable import Matcher
 from .case import Case, parse_case
 from .alternatives import alternatives, case_key, supported_visits
-from .compile import Branch, choice_sets, compile_pack, cut_points, effect_test, fact_key, fact_values, fields_used, thresholds
+from .compile import (
+    Branch,
+    choice_sets,
+    compile_pack,
+    cut_points,
+    effect_test,
+    fact_key,
+    fact_values,
+    fields_used,
+    rule_keys,
+    rule_of,
+    thresholds,
+)
 from .conditions import AT_LEAST_SUFFIX, FACTS, KNOWN_SUFFIX
 from .decision import (
     FAILING,
@@ -51,6 +63,8 @@ class _ByTreatment:
     # compare it with: what the engine's answer depends on (its memo key).
     read_key: Callable[[dict[str, Any], frozenset[str], int], tuple]
     reads: frozenset[str]  # the facts these rules read: derived ones are explained in the decision
+    # Per rule, its id and the key of the fields it alone reads (compile.rule_keys).
+    by_rule: tuple[tuple[str, Callable[[dict[str, Any], frozenset[str], int], tuple]], ...] = ()
 
 
 @dataclass
@@ -66,13 +80,14 @@ class _Compiled:
 
     def __post_init__(self) -> None:
         self._memo: OrderedDict[tuple, _Answer] = OrderedDict()
+        self._rule_memo: OrderedDict[tuple, tuple[str, ...]] = OrderedDict()
         self._options_memo: OrderedDict[tuple, WhatIf] = OrderedDict()
         self._finding_memo: OrderedDict[tuple, Finding] = OrderedDict()
         self._item_memo: OrderedDict[tuple, _Decided] = OrderedDict()
         # Lookups and hits of the item memo and of the engine-answer memo, for
         # the benchmark's hit rates. Not under the lock: a count lost to a race
         # between threads only blurs a statistic.
-        self.item_lookups = self.item_hits = self.match_lookups = self.match_hits = 0
+        self.item_lookups = self.item_hits = self.match_lookups = self.match_hits = self.engine_calls = 0
         self._memo_lock = threading.Lock()
         self.bounds = {t.value: thresholds(self.pack, t.value) for t in Treatment}
         # By id: branches live as long as this pack, and hashing one hashes its rule.
@@ -137,13 +152,35 @@ class _Compiled:
         if rules is None:
             found = _NO_ANSWER
         else:
-            fact = dict(zip(rules.fields, rules.read_values(facts, facet.diagnosis_groups, day)))
-            branches = tuple(sorted((self.branches[n] for n in rules.matcher.match(fact)), key=_position))
+            names = self._fired(rules, facts, facet.diagnosis_groups, day)
+            branches = tuple(sorted((self.branches[n] for n in names), key=_position))
             kept = tuple(_apply_precedence(branches))
             worded = tuple(dict.fromkeys(name for b in kept for name in self.worded[id(b)]))
-            found = _Answer(branches, kept, facet_status(kept), worded)
+            found = _Answer(branches, kept, facet_status(kept), worded, tuple(id(b) for b in kept))
         self.remember(self._memo, key, found)
         return found
+
+    def _fired(self, rules: _ByTreatment, facts: dict[str, Any], groups: frozenset[str], day: int) -> list[str]:
+        """The names of the branches that hold, from what each rule answered
+        for the same values of its own fields before, else from the engine."""
+        keys = [(rule, *read(facts, groups, day)) for rule, read in rules.by_rule]
+        memo = self._rule_memo
+        names: list[str] = []
+        for key in keys:
+            found = memo.get(key)
+            if found is None:
+                break
+            names.extend(found)
+        else:
+            return names
+        self.engine_calls += 1
+        fired = rules.matcher.match(dict(zip(rules.fields, rules.read_values(facts, groups, day))))
+        by_rule: dict[str, list[str]] = {}
+        for name in fired:
+            by_rule.setdefault(rule_of(name), []).append(name)
+        for key in keys:
+            self.remember(memo, key, tuple(by_rule.get(key[0], ())))
+        return fired
 
     def needs(self, case: Case) -> frozenset[str]:
         """The facts the rules for the case's items read."""
@@ -200,6 +237,7 @@ class Engine:
                     read_values=fact_values(fields),
                     read_key=fact_key(fields, cut_points(mine), choice_sets(mine)),
                     reads=frozenset(f.removesuffix(KNOWN_SUFFIX) for f in used),
+                    by_rule=rule_keys(mine),
                 )
         return _Compiled(
             pack=pack,
@@ -398,14 +436,14 @@ def _decide_item(
         if explained:
             notes = [*notes, *dict.fromkeys(explained)]
     if compiled.cache_size:
-        # Everything the decision reads: per region, what decides the rules
-        # that hold (facet.key, which names the treatment) and the facts their
-        # findings word; and the notes. The description is put in afterwards.
+        # Everything the decision reads: the treatment; per region, the rule
+        # branches kept (they settle its status) and the facts their findings
+        # word; and the notes. The description is put in afterwards.
         if len(facets_) == 1:
-            regions = ((first.body_region, first.key, *map(first.facts.get, answer.worded)),)
+            regions = ((first.body_region, answer.kept_ids, *map(first.facts.get, answer.worded)),)
         else:
-            regions = tuple((f.body_region, f.key, *map(f.facts.get, a.worded)) for f, a in facets_)
-        key = (regions, *notes)
+            regions = tuple((f.body_region, a.kept_ids, *map(f.facts.get, a.worded)) for f, a in facets_)
+        key = (item.treatment, regions, *notes)
         compiled.item_lookups += 1
         decided = compiled._item_memo.get(key)
         if decided is None:
@@ -524,9 +562,12 @@ class _Answer(NamedTuple):
     kept: tuple[Branch, ...]
     status: str
     worded: tuple[str, ...]
+    # The kept branches by id, for memo keys: branches live as long as their
+    # pack, so an id is never reused for another branch while it is in a key.
+    kept_ids: tuple[int, ...]
 
 
-_NO_ANSWER = _Answer((), (), "none", ())
+_NO_ANSWER = _Answer((), (), "none", (), ())
 
 
 def facet_status(kept: Iterable[Branch]) -> str:
