@@ -107,6 +107,8 @@ class _Compiled:
         """The finding of one rule outcome on one region. Its text reads only the
         region, the treatment and the facts `_worded` names, so findings are
         kept in a bounded memo (they are immutable)."""
+        if not self.cache_size:
+            return _finding(branch, facet)
         key = (id(branch), facet.body_region, facet.key[0], *map(facet.facts.get, self.worded[id(branch)]))
         found = self._finding_memo.get(key)
         if found is None:
@@ -142,9 +144,16 @@ class _Compiled:
         facts = facet.facts
         treatment = facts["treatment"]
         rules = self.by_treatment.get(treatment)
+        self.match_lookups += 1
+        if not self.cache_size:  # no memo: nothing is keyed
+            if rules is None:
+                return _NO_ANSWER
+            names = self._fired(rules, facts, facet.diagnosis_groups, day)
+            branches = tuple(sorted((self.branches[n] for n in names), key=_position))
+            kept = tuple(_apply_precedence(branches))
+            return _Answer(branches, kept, facet_status(kept), (), ())
         key = (treatment, *rules.read_key(facts, facet.diagnosis_groups, day)) if rules else (treatment,)
         facet.key = key
-        self.match_lookups += 1
         found = self._memo.get(key)
         if found is not None:
             self.match_hits += 1
@@ -163,6 +172,9 @@ class _Compiled:
     def _fired(self, rules: _ByTreatment, facts: dict[str, Any], groups: frozenset[str], day: int) -> list[str]:
         """The names of the branches that hold, from what each rule answered
         for the same values of its own fields before, else from the engine."""
+        if not self.cache_size:
+            self.engine_calls += 1
+            return rules.matcher.match(dict(zip(rules.fields, rules.read_values(facts, groups, day))))
         keys = [(rule, *read(facts, groups, day)) for rule, read in rules.by_rule]
         memo = self._rule_memo
         names: list[str] = []
