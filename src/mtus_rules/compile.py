@@ -289,10 +289,13 @@ OTHER_CHOICE = ("any other text",)
 class _Places(dict):
     """Where a number falls among `points`: 2i below the i-th point, 2i+1 on
     it, as a lookup (`places[value]`). Counts are small whole numbers, so the
-    places of 0 up to past the last point are kept; any other value is worked
-    out when asked. Anything but a number is kept as itself, in a tuple (no
-    place equals it). Counts are never booleans (the case validates them as
-    whole numbers), which a lookup would take for 0 and 1."""
+    places of 0 up to past the last point are kept, and other whole numbers
+    as they come (years), up to a bound; any other value is worked out when
+    asked. Anything but a number is kept as itself, in a tuple (no place
+    equals it). Counts are never booleans (the case validates them as whole
+    numbers), which a lookup would take for 0 and 1."""
+
+    LIMIT = 4096
 
     def __init__(self, points: tuple[int | float, ...]):
         super().__init__()
@@ -305,7 +308,10 @@ class _Places(dict):
             return (value,)
         points = self.points
         i = bisect_left(points, value)
-        return 2 * i + 1 if i < len(points) and points[i] == value else 2 * i
+        place = 2 * i + 1 if i < len(points) and points[i] == value else 2 * i
+        if type(value) is int and len(self) < self.LIMIT:
+            self[value] = place  # a race between threads stores the same place twice
+        return place
 
 
 def fact_key(
@@ -338,18 +344,28 @@ def rule_of(name: str) -> str:
     return name.rpartition(SEPARATOR)[0]
 
 
-def rule_keys(conditions: dict[str, dict]) -> tuple[tuple[str, Callable[[dict[str, Any], frozenset[str], int], tuple]], ...]:
-    """Per rule of one engine ruleset, its id and a function giving the
-    `fact_key` of the fields that rule alone reads, with its own cut points.
+RuleKey = tuple[frozenset[str], Callable[[dict[str, Any], frozenset[str], int], tuple]]
 
-    A rule's branches hold or not by those fields only, so which of them the
+
+def rule_keys(conditions: dict[str, dict]) -> tuple[RuleKey, ...]:
+    """Per group of rules of one engine ruleset that read the same fields,
+    their ids and a function giving the `fact_key` of those fields, cut at
+    those rules' own points.
+
+    A rule's branches hold or not by its fields only, so which of them the
     engine fires for a fact is the same for every fact with the same key:
     facts new to the whole ruleset are often made of parts each rule has seen
     (see engine._Compiled.match)."""
     by_rule: dict[str, dict[str, dict]] = {}
     for name, cond in conditions.items():
         by_rule.setdefault(rule_of(name), {})[name] = cond
+    # Rules that read the same fields share one key, cut at the points of
+    # them all (finer than each needs, so still enough for each): fewer keys
+    # to work out per fact.
+    by_fields: dict[tuple[str, ...], dict[str, dict]] = {}
+    for mine in by_rule.values():
+        by_fields.setdefault(tuple(sorted(fields_used(mine))), {}).update(mine)
     return tuple(
-        (rule, fact_key(tuple(sorted(fields_used(mine))), cut_points(mine), choice_sets(mine)))
-        for rule, mine in by_rule.items()
+        (frozenset(rule_of(name) for name in shared), fact_key(fields, cut_points(shared), choice_sets(shared)))
+        for fields, shared in by_fields.items()
     )

@@ -24,6 +24,7 @@ from .compile import (
     fact_key,
     fact_values,
     fields_used,
+    RuleKey,
     rule_keys,
     rule_of,
     thresholds,
@@ -63,8 +64,8 @@ class _ByTreatment:
     # compare it with: what the engine's answer depends on (its memo key).
     read_key: Callable[[dict[str, Any], frozenset[str], int], tuple]
     reads: frozenset[str]  # the facts these rules read: derived ones are explained in the decision
-    # Per rule, its id and the key of the fields it alone reads (compile.rule_keys).
-    by_rule: tuple[tuple[str, Callable[[dict[str, Any], frozenset[str], int], tuple]], ...] = ()
+    # Per group of rules reading the same fields, their ids and the key of those fields (compile.rule_keys).
+    by_rule: tuple[RuleKey, ...] = ()
 
 
 @dataclass
@@ -175,7 +176,7 @@ class _Compiled:
         if not self.cache_size:
             self.engine_calls += 1
             return rules.matcher.match(dict(zip(rules.fields, rules.read_values(facts, groups, day))))
-        keys = [(rule, *read(facts, groups, day)) for rule, read in rules.by_rule]
+        keys = [(ids, *read(facts, groups, day)) for ids, read in rules.by_rule]
         memo = self._rule_memo
         names: list[str] = []
         for key in keys:
@@ -187,11 +188,9 @@ class _Compiled:
             return names
         self.engine_calls += 1
         fired = rules.matcher.match(dict(zip(rules.fields, rules.read_values(facts, groups, day))))
-        by_rule: dict[str, list[str]] = {}
-        for name in fired:
-            by_rule.setdefault(rule_of(name), []).append(name)
         for key in keys:
-            self.remember(memo, key, tuple(by_rule.get(key[0], ())))
+            ids = key[0]
+            self.remember(memo, key, tuple(name for name in fired if rule_of(name) in ids))
         return fired
 
     def needs(self, case: Case) -> frozenset[str]:
