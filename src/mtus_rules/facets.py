@@ -180,6 +180,15 @@ _REGION_NAMES = {r: str(r) for r in BodyRegion}
 #: label() of each treatment, looked up once here: the note it goes in is on most requests.
 _LABELS = {t: label(t) for t in Treatment}
 
+#: The note on an item with no prior course, by treatment and whether the
+#: request is within a postsurgical period (counted from the surgery).
+_FIRST_COURSE = {
+    (t, postsurgical): f"No prior {_LABELS[t]}{' since the surgery' if postsurgical else ''} is documented; "
+    "the request is assessed as a first course."
+    for t in Treatment
+    for postsurgical in (False, True)
+}
+
 #: Facts read straight from the case's field of the same name.
 CASE_FIELDS = (
     "home_exercise",
@@ -313,8 +322,7 @@ def facets(case: Case, needs: frozenset[str] | None = None) -> list[Facet]:
                 f"{label(item.treatment)} followed it cannot be told; those visits make the count since the surgery a range."
             )
         if improvement == NO_PRIOR_VISITS:
-            since = " since the surgery" if postsurgical else ""
-            notes.append(f"No prior {_LABELS[item.treatment]}{since} is documented; the request is assessed as a first course.")
+            notes.append(_FIRST_COURSE[treatment, postsurgical])
         if requested is None and not sessions_unknown and item.treatment not in HOME_DEVICES:
             notes.append("The request states no quantity; only visits within the guideline are supported.")
         frequency = quantity if kind is Frequency else None
