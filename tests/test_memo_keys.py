@@ -128,6 +128,10 @@ def test_counts_that_fall_alike_get_one_key_and_counts_that_do_not_two(treatment
 def test_decisions_the_engine_assembles_are_the_models_validation_makes() -> None:
     from mtus_rules.decision import Decision, ItemDecision, Rationale
 
+    # assembled() sets no private attributes, extras or post-init: these have none.
+    for model in (Decision, ItemDecision, Rationale):
+        assert model.__pydantic_post_init__ is None and not model.__private_attributes__
+        assert model.model_config.get("extra") in (None, "ignore")
     engine = Engine()
     for case in list(_cases())[:200]:
         made = engine.evaluate(case, what_if=True)
