@@ -258,6 +258,17 @@ def _case_facts(case: Case, needs: frozenset[str] | None = None) -> tuple[dict, 
     return facts, notes, period.value == PostsurgicalPeriod.WITHIN
 
 
+# The names of the counts' lower bounds, made once: a name built per call is a
+# new string, hashed again at every dict lookup.
+_LEAST_PRIOR = "visits_to_date" + AT_LEAST_SUFFIX
+_LEAST_REQUESTED = "visits_requested" + AT_LEAST_SUFFIX
+_LEAST_CAPPED = "prior_injury_visits" + AT_LEAST_SUFFIX
+_TOTALS = tuple(
+    (total, prior, total + AT_LEAST_SUFFIX, prior + AT_LEAST_SUFFIX)
+    for total, prior in (("total_visits", "visits_to_date"), ("injury_visits", "prior_injury_visits"))
+)
+
+
 def visit_counts(facts: dict[str, Any]) -> dict[str, Any]:
     """The count facts that sum prior and requested visits, from their parts.
 
@@ -265,14 +276,14 @@ def visit_counts(facts: dict[str, Any]) -> dict[str, Any]:
     so a total and its lower bound never disagree with what they sum. A request
     with no quantity is measured by the visits already used; one in hours that
     do not say how many sessions is at least the sessions the hours must take."""
-    requested, least_requested = facts["visits_requested"], facts["visits_requested" + AT_LEAST_SUFFIX]
+    requested, least_requested = facts["visits_requested"], facts[_LEAST_REQUESTED]
     sessions_unknown = requested is None and least_requested > 0
     asked = requested if requested is not None else least_requested
     out = {}
-    for total, prior in (("total_visits", "visits_to_date"), ("injury_visits", "prior_injury_visits")):
+    for total, prior, least_total, least_prior in _TOTALS:
         known = facts[prior]
         out[total] = None if known is None or sessions_unknown else known + (requested or 0)
-        out[total + AT_LEAST_SUFFIX] = facts[prior + AT_LEAST_SUFFIX] + asked
+        out[least_total] = facts[least_prior] + asked
     return out
 
 
@@ -331,11 +342,11 @@ def facets(case: Case, needs: frozenset[str] | None = None) -> list[Facet]:
             # serialise as their values, so no `.value` lookups here.
             "treatment": item.treatment,
             "visits_to_date": visits_to_date,
-            "visits_to_date" + AT_LEAST_SUFFIX: least_prior,
+            _LEAST_PRIOR: least_prior,
             "visits_requested": requested,
-            "visits_requested" + AT_LEAST_SUFFIX: least_requested,
+            _LEAST_REQUESTED: least_requested,
             "prior_injury_visits": capped_prior,
-            "prior_injury_visits" + AT_LEAST_SUFFIX: least_capped,
+            _LEAST_CAPPED: least_capped,
             "functional_improvement": improvement,
             "purpose": item.purpose,
             "visits_per_week": frequency.per_week if frequency else None,
