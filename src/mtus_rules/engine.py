@@ -173,7 +173,7 @@ class _Compiled:
     def _fired(self, rules: _ByTreatment, facts: dict[str, Any], groups: frozenset[str], day: int) -> list[str]:
         """The names of the branches that hold, from what each rule answered
         for the same values of its own fields before, else from the engine."""
-        if not self.cache_size:
+        if not self.cache_size or not rules.by_rule:  # no memo, or nothing to key it on
             self.engine_calls += 1
             return rules.matcher.match(dict(zip(rules.fields, rules.read_values(facts, groups, day))))
         keys = [(ids, *read(facts, groups, day)) for ids, read in rules.by_rule]
