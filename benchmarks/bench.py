@@ -1,6 +1,6 @@
 """Throughput benchmark: Engine.evaluate against a hand-written baseline.
 
-    PYTHONPATH=src python benchmarks/bench.py [--items 20000] [--repeat 3] [--min-items-per-second 20000] [--extended] [--no-memo]
+    PYTHONPATH=src python benchmarks/bench.py [--items 20000] [--repeat 3] [--min-items-per-second 20000] [--extended] [--no-memo] [--clock wall|cpu]
 
 In one process it
 1. generates `--items` requested items as validated `Case` objects (benchmarks/generate.py;
@@ -95,11 +95,16 @@ class Timing:
         self.name = name
         self.what = what
         self.rates: list[float] = []  # items/second, one per repeat
+        self.cpu_rates: list[float] = []  # items per second of this process's CPU time, one per repeat
         self.per_item_us: list[float] = []  # one sample per item, pooled over repeats
 
     @property
     def rate(self) -> float:
         return statistics.median(self.rates)
+
+    @property
+    def cpu_rate(self) -> float:
+        return statistics.median(self.cpu_rates)
 
     def summary(self) -> tuple[float, float, float]:
         s = sorted(self.per_item_us)
@@ -125,13 +130,16 @@ def time_calls(
         assert fn is not None
         gc.collect()
         per_call = [0] * len(inputs)
+        cpu_start = time.process_time()
         start = clock()
         for i, x in enumerate(inputs):
             t0 = clock()
             fn(x)
             per_call[i] = clock() - t0
         wall = (clock() - start) / 1e9
+        cpu = time.process_time() - cpu_start
         timing.rates.append(total_items / wall)
+        timing.cpu_rates.append(total_items / cpu)
         for ns, n in zip(per_call, sizes):
             timing.per_item_us.extend([ns / n / 1000.0] * n)
 
@@ -171,6 +179,12 @@ def main(argv: list[str] | None = None) -> int:
         "--no-memo",
         action="store_true",
         help="gate on Engine(cache_size=0), which keeps no memo of decisions (both figures are printed either way)",
+    )
+    parser.add_argument(
+        "--clock",
+        choices=("wall", "cpu"),
+        default="wall",
+        help="gate on wall-clock time (default) or on this process's CPU time, steadier on a shared machine",
     )
     parser.add_argument(
         "--min-items-per-second",
@@ -222,34 +236,41 @@ def main(argv: list[str] | None = None) -> int:
     time_calls(bl, decide_items, cases, sizes, args.repeat)
     time_calls(val, Case.model_validate, dicts, sizes, args.repeat)
 
-    header = f"{'':22} {'items/s':>11} {'median µs/item':>15} {'p99 µs/item':>12}   output"
-    print(f"{n_items} items x {args.repeat} repeats; items/s is the median over repeats;")
-    print("µs/item: each call's time shared by its items, pooled over repeats.")
+    header = f"{'':22} {'items/s':>11} {'CPU items/s':>12} {'median µs/item':>15} {'p99 µs/item':>12}   output"
+    print(f"{n_items} items x {args.repeat} repeats; items/s is the median over repeats (wall clock; CPU items/s")
+    print("counts this process's CPU time only); µs/item: each call's wall time shared by its items, pooled over repeats.")
     print(header)
     print("-" * (len(header) + 50))
     for t in (ev, no_memo, what_if, bl, val):
         rate, med, p99 = t.summary()
-        print(f"{t.name:22} {rate:>11,.0f} {med:>15.1f} {p99:>12.1f}   {t.what}")
+        print(f"{t.name:22} {rate:>11,.0f} {t.cpu_rate:>12,.0f} {med:>15.1f} {p99:>12.1f}   {t.what}")
     print("-" * (len(header) + 50))
     ratio = bl.rate / ev.rate
-    print(f"engine/baseline time ratio: {ratio:.1f}x  (baseline {bl.rate:,.0f} items/s vs engine {ev.rate:,.0f} items/s)")
+    print(f"engine/baseline time ratio: {ratio:.1f}x  (baseline {bl.rate:,.0f} items/s vs engine {ev.rate:,.0f} items/s); "
+          f"CPU time: {bl.cpu_rate / ev.cpu_rate:.1f}x; without the memo {bl.rate / no_memo.rate:.1f}x wall, "
+          f"{bl.cpu_rate / no_memo.cpu_rate:.1f}x CPU")
     print(f"validation adds {1e6 / val.rate:.1f} µs/item on top of evaluate when a dict is passed in")
     item_hits = sum(c.item_hits for e in fresh for c in e._packs)
     item_lookups = sum(c.item_lookups for e in fresh for c in e._packs)
     match_hits = sum(c.match_hits for e in fresh for c in e._packs)
     match_lookups = sum(c.match_lookups for e in fresh for c in e._packs)
+    engine_calls = sum(c.engine_calls for e in fresh for c in e._packs)
     print(f"memo hit rate over the timed passes (each on a fresh engine): item decisions "
           f"{item_hits / max(item_lookups, 1):.1%} of {item_lookups:,}; engine answers per region "
-          f"{match_hits / max(match_lookups, 1):.1%} of {match_lookups:,}")
+          f"{match_hits / max(match_lookups, 1):.1%} of {match_lookups:,}; durable_rules asked {engine_calls:,} times "
+          f"(the rest put together from what each rule answered before)")
     print(f"memo on / memo off: {ev.rate / no_memo.rate:.2f}x")
-    print(f"per-repeat items/s: evaluate {', '.join(f'{r:,.0f}' for r in ev.rates)}; "
+    print(f"per-repeat items/s: evaluate {', '.join(f'{r:,.0f}' for r in ev.rates)} "
+          f"(CPU {', '.join(f'{r:,.0f}' for r in ev.cpu_rates)}); "
           f"baseline {', '.join(f'{r:,.0f}' for r in bl.rates)}")
 
     gated = no_memo if args.no_memo else ev
-    if args.min_items_per_second and gated.rate < args.min_items_per_second:
-        print(f"\nFAIL: {gated.name} {gated.rate:,.0f} items/s is under the threshold {args.min_items_per_second:,.0f} items/s")
+    rate = gated.cpu_rate if args.clock == "cpu" else gated.rate
+    what = f"{gated.name} {rate:,.0f} items/s ({'CPU' if args.clock == 'cpu' else 'wall-clock'} time)"
+    if args.min_items_per_second and rate < args.min_items_per_second:
+        print(f"\nFAIL: {what} is under the threshold {args.min_items_per_second:,.0f} items/s")
         return 1
-    print(f"\nOK: {gated.name} {gated.rate:,.0f} items/s >= threshold {args.min_items_per_second:,.0f} items/s")
+    print(f"\nOK: {what} >= threshold {args.min_items_per_second:,.0f} items/s")
     return 0
 
 

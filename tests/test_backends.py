@@ -140,3 +140,16 @@ def _interrupt_at(n: int):
             raise _Interrupt()
 
     return hook
+
+
+def test_forgetting_after_an_interruption_clears_every_memo():
+    from collections import OrderedDict
+
+    engine = Engine()
+    for path in EXAMPLES:
+        engine.evaluate(load_case(path), what_if=True)
+    (compiled,) = engine._packs
+    memos = [v for v in vars(compiled).values() if isinstance(v, OrderedDict)]
+    assert len(memos) >= 4 and any(memos)
+    compiled.forget()
+    assert not any(memos)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from enum import Enum
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -44,6 +44,35 @@ SUPPORTING = frozenset({"within_limit", "recommended"})
 
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True)
+
+
+_M = TypeVar("_M", bound=BaseModel)
+# The slots every pydantic model instance has (BaseModel.__slots__), set
+# through their descriptors: object.__setattr__ looks each one up by name.
+_new = object.__new__
+_set_dict = BaseModel.__dict__["__dict__"].__set__
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
+
+
+def assembled(cls: type[_M], values: dict[str, Any]) -> _M:
+    """A model made from values the engine has already put in the form
+    validation gives (members for enums, lists for lists, models for models),
+    with every field given, in field order: what `cls(**values)` returns,
+    without checking again. The engine makes several of these per requested
+    item, where validation is a large share of the time and `model_construct`
+    (a Python loop over the fields) costs more than validating. It sets what
+    `model_construct` sets; tests/test_memo_keys.py holds the result equal to
+    the validated model. Only for models without private attributes, extras
+    or a post-init hook (the decision models).
+    """
+    made = _new(cls)
+    _set_dict(made, values)
+    _set_fields_set(made, set(values))
+    _set_extra(made, None)
+    _set_private(made, None)
+    return made
 
 
 class Finding(_Model):

@@ -150,7 +150,7 @@ _FIRST_COURSE = (
 def postsurgical_period(case: Case) -> Derived:
     surgery = case.surgery
     if surgery is None:
-        return Derived(PostsurgicalPeriod.NOT_WITHIN.value, lambda: "")
+        return _NO_SURGERY
     name = label(surgery.procedure)
     if surgery.procedure is SurgicalProcedure.OTHER:
         # The schedule gives a surgery it does not list no course, whatever the
@@ -183,6 +183,9 @@ def postsurgical_period(case: Case) -> Derived:
 
 
 _YES, _NO = Documented.YES.value, Documented.NO.value
+
+# The period of a case with no surgery, made once: most cases have none.
+_NO_SURGERY = Derived(PostsurgicalPeriod.NOT_WITHIN.value, lambda: "")
 
 _NOT_LISTED = (
     "The surgery is not one the postsurgical schedule lists, so the other MTUS guidelines decide its physical medicine"

@@ -18,7 +18,21 @@ from ._backends import Matcher, MatcherFactory
 from ._forksafe import renew_after_fork
 from .case import Case, parse_case
 from .alternatives import alternatives, case_key, supported_visits
-from .compile import SEPARATOR, Branch, compile_pack, effect_test, fact_values, fields_used, thresholds
+from .compile import (
+    SEPARATOR,
+    Branch,
+    choice_sets,
+    compile_pack,
+    cut_points,
+    effect_test,
+    fact_key,
+    fact_values,
+    fields_used,
+    RuleKey,
+    rule_keys,
+    rule_of,
+    thresholds,
+)
 from .conditions import AT_LEAST_SUFFIX, FACTS, KNOWN_SUFFIX
 from .decision import (
     FAILING,
@@ -30,6 +44,7 @@ from .decision import (
     PackRef,
     Rationale,
     WhatIf,
+    assembled,
 )
 from .errors import Problem, RulePackError
 from .derived import months_words
@@ -49,7 +64,12 @@ class _ByTreatment:
     matcher: Matcher
     fields: tuple[str, ...]  # the engine fact's fields
     read_values: Callable[[dict[str, Any], frozenset[str], int], tuple]  # their values for a facet
+    # The same, with each count as where it falls among the numbers the rules
+    # compare it with: what the engine's answer depends on (its memo key).
+    read_key: Callable[[dict[str, Any], frozenset[str], int], tuple]
     reads: frozenset[str]  # the facts these rules read: derived ones are explained in the decision
+    # Per group of rules reading the same fields, their ids and the key of those fields (compile.rule_keys).
+    by_rule: tuple[RuleKey, ...] = ()
 
 
 @dataclass
@@ -64,16 +84,19 @@ class _Compiled:
     cache_size: int
 
     def __post_init__(self) -> None:
-        self._memo: OrderedDict[tuple, tuple[Branch, ...]] = OrderedDict()
+        self._memo: OrderedDict[tuple, _Answer] = OrderedDict()
+        self._rule_memo: OrderedDict[tuple, tuple[str, ...]] = OrderedDict()
         self._options_memo: OrderedDict[tuple, WhatIf] = OrderedDict()
         self._finding_memo: OrderedDict[tuple, Finding] = OrderedDict()
         self._item_memo: OrderedDict[tuple, _Decided] = OrderedDict()
         # Lookups and hits of the item memo and of the engine-answer memo, for
         # the benchmark's hit rates. Not under the lock: a count lost to a race
         # between threads only blurs a statistic.
-        self.item_lookups = self.item_hits = self.match_lookups = self.match_hits = 0
+        self.item_lookups = self.item_hits = self.match_lookups = self.match_hits = self.engine_calls = 0
         self._memo_lock = threading.Lock()
         self.bounds = {t.value: thresholds(self.pack, t.value) for t in Treatment}
+        # By id: branches live as long as this pack, and hashing one hashes its rule.
+        self.worded = {id(b): _worded(b) for b in self.branches.values()}
         rules = {rule.id: rule for rule in self.pack.rules}
 
         # What the guideline says and what it cites depend only on which rules
@@ -93,17 +116,18 @@ class _Compiled:
     def forget(self) -> None:
         """Drop every memoised answer (after an interrupted evaluation)."""
         with self._memo_lock:
-            self._memo.clear()
-            self._options_memo.clear()
-            self._finding_memo.clear()
-            self._item_memo.clear()
+            # Every memo, whatever it is called: one added later must not be missed.
+            for value in vars(self).values():
+                if isinstance(value, OrderedDict):
+                    value.clear()
 
     def finding(self, branch: Branch, facet: Facet) -> Finding:
         """The finding of one rule outcome on one region. Its text reads only the
-        region, the facts the rules read and the visit counts, so findings are
+        region, the treatment and the facts `_worded` names, so findings are
         kept in a bounded memo (they are immutable)."""
-        facts = facet.facts
-        key = (id(branch), facet.body_region, facet.key, facts["visits_to_date"], facts["visits_requested"])
+        if not self.cache_size:
+            return _finding(branch, facet)
+        key = (id(branch), facet.body_region, facet.key[0], *map(facet.facts.get, self.worded[id(branch)]))
         found = self._finding_memo.get(key)
         if found is None:
             found = _finding(branch, facet)
@@ -128,24 +152,63 @@ class _Compiled:
                     memo.popitem(last=False)
                 memo[key] = value
 
-    def match(self, facet: Facet, day: int) -> tuple[Branch, ...]:
-        """The rule branches that hold for this facet, in pack order.
+    def match(self, facet: Facet, day: int) -> _Answer:
+        """The rule branches that hold for this facet, in pack order, and what
+        follows from them.
 
-        The answer depends only on the facts the rules read, so it is kept in a
-        bounded memo; the engine (durable_rules) is asked on a miss."""
-        rules, values, key = self._read(facet, day)
-        facet.key = key
+        The answer depends only on how the facts the rules read compare with
+        the rules' numbers (fact_key), so it is kept in a bounded memo; the
+        engine (durable_rules) is asked on a miss."""
+        facts = facet.facts
+        treatment = facts["treatment"]
+        rules = self.by_treatment.get(treatment)
         self.match_lookups += 1
+        if not self.cache_size:  # no memo: nothing is keyed
+            if rules is None:
+                return _NO_ANSWER
+            names = self._fired(rules, facts, facet.diagnosis_groups, day)
+            branches = tuple(sorted((self.branches[n] for n in names), key=_position))
+            kept = tuple(_apply_precedence(branches))
+            return _Answer(branches, kept, facet_status(kept), (), ())
+        key = (treatment, *rules.read_key(facts, facet.diagnosis_groups, day)) if rules else (treatment,)
+        facet.key = key
         found = self._memo.get(key)
         if found is not None:
             self.match_hits += 1
             return found
         if rules is None:
-            return ()
-        fact = dict(zip(rules.fields, values))
-        branches = tuple(sorted((self.branches[n] for n in rules.matcher.match(fact)), key=_position))
-        self.remember(self._memo, key, branches)
-        return branches
+            found = _NO_ANSWER
+        else:
+            names = self._fired(rules, facts, facet.diagnosis_groups, day)
+            branches = tuple(sorted((self.branches[n] for n in names), key=_position))
+            kept = tuple(_apply_precedence(branches))
+            worded = tuple(dict.fromkeys(name for b in kept for name in self.worded[id(b)]))
+            found = _Answer(branches, kept, facet_status(kept), worded, tuple(id(b) for b in kept))
+        self.remember(self._memo, key, found)
+        return found
+
+    def _fired(self, rules: _ByTreatment, facts: dict[str, Any], groups: frozenset[str], day: int) -> list[str]:
+        """The names of the branches that hold, from what each rule answered
+        for the same values of its own fields before, else from the engine."""
+        if not self.cache_size or not rules.by_rule:  # no memo, or nothing to key it on
+            self.engine_calls += 1
+            return rules.matcher.match(dict(zip(rules.fields, rules.read_values(facts, groups, day))))
+        keys = [(ids, *read(facts, groups, day)) for ids, read in rules.by_rule]
+        memo = self._rule_memo
+        names: list[str] = []
+        for key in keys:
+            found = memo.get(key)
+            if found is None:
+                break
+            names.extend(found)
+        else:
+            return names
+        self.engine_calls += 1
+        fired = rules.matcher.match(dict(zip(rules.fields, rules.read_values(facts, groups, day))))
+        for key in keys:
+            ids = key[0]
+            self.remember(memo, key, tuple(name for name in fired if rule_of(name) in ids))
+        return fired
 
     def needs(self, case: Case) -> frozenset[str]:
         """The facts the rules for the case's items read."""
@@ -209,7 +272,9 @@ class Engine:
                     matcher=_matcher(make, pack, treatment.value, mine),
                     fields=fields,
                     read_values=fact_values(fields),
+                    read_key=fact_key(fields, cut_points(mine), choice_sets(mine)),
                     reads=frozenset(f.removesuffix(KNOWN_SUFFIX) for f in used),
+                    by_rule=rule_keys(mine),
                 )
         return _Compiled(
             pack=pack,
@@ -264,22 +329,30 @@ class Engine:
         if compiled is None:
             return self._outside_period(case, what_if)
         day = case.request_date.toordinal()
-        by_item: dict[int, list[tuple[Facet, tuple[Branch, ...]]]] = {}
         # Derived facts no rule of these items reads are not worked out; the
         # what-if search varies facts, so it gets all of them as before.
-        for facet in facets(case, None if what_if else compiled.needs(case)):
-            by_item.setdefault(facet.item_index, []).append((facet, compiled.match(facet, day)))
-        items = [
-            _decide_item(case, index, by_item[index], compiled, day, what_if)
-            for index in range(len(case.requested_items))
-        ]
-        return Decision(
-            case_id=case.case_id,
-            request_date=case.request_date,
-            rule_pack=compiled.ref,
-            library_version=__version__,
-            backend=self.backend,
-            items=items,
+        match = compiled.match
+        matched = [(facet, match(facet, day)) for facet in facets(case, None if what_if else compiled.needs(case))]
+        count = len(case.requested_items)
+        if len(matched) == count:  # one region per item, in item order: the usual case
+            by_item = [[pair] for pair in matched]
+        else:
+            by_item = [[] for _ in range(count)]
+            for pair in matched:
+                by_item[pair[0].item_index].append(pair)
+        items = [_decide_item(case, index, by_item[index], compiled, day, what_if) for index in range(count)]
+        # Every value is already as validation would leave it (a validated
+        # case's own fields, the engine's models): see decision.assembled.
+        return assembled(
+            Decision,
+            {
+                "case_id": case.case_id,
+                "request_date": case.request_date,
+                "rule_pack": compiled.ref,
+                "library_version": __version__,
+                "backend": self.backend,
+                "items": items,
+            },
         )
 
     def evaluate_many(
@@ -411,21 +484,27 @@ class _Decided(NamedTuple):
 
 
 def _decide_item(
-    case: Case, index: int, facets_: list[tuple[Facet, tuple[Branch, ...]]], compiled: _Compiled, day: int, what_if: bool
+    case: Case, index: int, facets_: list[tuple[Facet, _Answer]], compiled: _Compiled, day: int, what_if: bool
 ) -> ItemDecision:
     item = case.requested_items[index]
-    first = facets_[0][0]
-    reads = compiled.by_treatment[item.treatment].reads if item.treatment in compiled.by_treatment else frozenset()
-    # A derived fact is explained where this treatment's rules read it, and nowhere else.
-    notes = [*first.notes, *dict.fromkeys(d.note for f, d in first.derived_notes.items() if f in reads)]
+    first, answer = facets_[0]
+    rules = compiled.by_treatment.get(item.treatment)
+    notes = first.notes  # read, never changed
+    if rules is not None and first.derived_notes:
+        # A derived fact is explained where this treatment's rules read it, and nowhere else.
+        reads = rules.reads
+        explained = [d.note for f, d in first.derived_notes.items() if f in reads]
+        if explained:
+            notes = [*notes, *dict.fromkeys(explained)]
     if compiled.cache_size:
-        # Everything the decision reads: per region, the facts the rules read
-        # (facet.key, which names the treatment) and the counts the findings
+        # Everything the decision reads: the treatment; per region, the rule
+        # branches kept (they settle its status) and the facts their findings
         # word; and the notes. The description is put in afterwards.
-        key = (
-            tuple((f.body_region, f.key, f.facts["visits_to_date"], f.facts["visits_requested"]) for f, _ in facets_),
-            *notes,
-        )
+        if len(facets_) == 1:
+            regions = ((first.body_region, answer.kept_ids, *map(first.facts.get, answer.worded)),)
+        else:
+            regions = tuple((f.body_region, a.kept_ids, *map(f.facts.get, a.worded)) for f, a in facets_)
+        key = (item.treatment, regions, *notes)
         compiled.item_lookups += 1
         decided = compiled._item_memo.get(key)
         if decided is None:
@@ -437,33 +516,36 @@ def _decide_item(
         decided = _decide_regions(item.treatment, facets_, notes, compiled)
 
     options = _what_if(case, item, facets_, compiled, day, decided.outcome) if what_if else None
-    return ItemDecision(
-        index=index,
-        description=item.description,
-        treatment=item.treatment,
-        body_regions=list(decided.body_regions),
-        outcome=decided.outcome,
-        rules=list(decided.rules),
-        findings=list(decided.findings),
-        citations=list(decided.citations),
-        rationale=Rationale(
-            guideline=decided.guideline, case=decided.case, conclusion=decided.before + item.description + decided.after
-        ),
-        rfa=item.rfa,
-        what_if=options,
+    # As validation would leave them (decision.assembled): the case is
+    # validated, and _Decided holds members and models. Lists are the item's own.
+    rationale = {"guideline": decided.guideline, "case": decided.case, "conclusion": decided.before + item.description + decided.after}
+    return assembled(
+        ItemDecision,
+        {
+            "index": index,
+            "description": item.description,
+            "treatment": item.treatment,
+            "body_regions": list(decided.body_regions),
+            "outcome": decided.outcome,
+            "rules": list(decided.rules),
+            "findings": list(decided.findings),
+            "citations": list(decided.citations),
+            "rationale": assembled(Rationale, rationale),
+            "rfa": item.rfa,
+            "what_if": options,
+        },
     )
 
 
 def _decide_regions(
-    treatment: str, facets_: list[tuple[Facet, tuple[Branch, ...]]], notes: list[str], compiled: _Compiled
+    treatment: str, facets_: list[tuple[Facet, _Answer]], notes: list[str], compiled: _Compiled
 ) -> _Decided:
     multi = len(facets_) > 1
-    findings = [Finding(kind="note", text=n) for n in notes]
+    findings = [_note(n) for n in notes]
     status: dict[str, str] = {}
-    for facet, branches in facets_:
-        kept = _apply_precedence(branches)
-        findings.extend(compiled.finding(b, facet) for b in kept)
-        status[facet.body_region] = facet_status(kept)
+    for facet, answer in facets_:
+        findings.extend(compiled.finding(b, facet) for b in answer.kept)
+        status[facet.body_region] = answer.status
     outcome = item_outcome(status)
     if outcome is Outcome.UPHELD:
         decisive = [f for f in findings if f.kind in FAILING]
@@ -485,15 +567,21 @@ def _decide_regions(
 _REGIONS = {r.value: r for r in BodyRegion}
 
 
+@lru_cache(maxsize=4096)
+def _note(text: str) -> Finding:
+    # Findings are immutable, and the same notes recur from case to case.
+    return Finding(kind="note", text=text)
+
+
 def _what_if(
-    case: Case, item: Any, facets_: list[tuple[Facet, tuple[Branch, ...]]], compiled: _Compiled, day: int, outcome: Outcome
+    case: Case, item: Any, facets_: list[tuple[Facet, _Answer]], compiled: _Compiled, day: int, outcome: Outcome
 ) -> WhatIf:
     def decide(varied: list[Facet]) -> tuple[Outcome, list[tuple[Facet, Branch]]]:
         status, failing = {}, []
         for facet in varied:
-            kept = _apply_precedence(compiled.match(facet, day))
-            status[facet.body_region] = facet_status(kept)
-            failing.extend((facet, b) for b in kept if b.verdict == "fail")
+            answer = compiled.match(facet, day)
+            status[facet.body_region] = answer.status
+            failing.extend((facet, b) for b in answer.kept if b.verdict == "fail")
         return item_outcome(status), failing
 
     # The key holds everything the search reads: the facts the rules read, the
@@ -519,14 +607,31 @@ def _what_if(
         supported = supported_visits(decide, plain, case, bounds)
         options = []
         if outcome is Outcome.UPHELD:
-            failing = [(f, b) for f, branches in facets_ for b in _apply_precedence(branches) if b.verdict == "fail"]
+            failing = [(f, b) for f, answer in facets_ for b in answer.kept if b.verdict == "fail"]
             options = alternatives(decide, plain, case, bounds, failing, supported)
         found = WhatIf(supported_visits=supported, alternatives=options)
         compiled.remember(compiled._options_memo, key, found)
     return found
 
 
-def facet_status(kept: list[Branch]) -> str:
+class _Answer(NamedTuple):
+    """What the rules say about one facet: the branches that hold, those
+    left once MTUS precedence is applied, the region's status, and the facts
+    the findings of the kept branches word (see _worded)."""
+
+    branches: tuple[Branch, ...]
+    kept: tuple[Branch, ...]
+    status: str
+    worded: tuple[str, ...]
+    # The kept branches by id, for memo keys: branches live as long as their
+    # pack, so an id is never reused for another branch while it is in a key.
+    kept_ids: tuple[int, ...]
+
+
+_NO_ANSWER = _Answer((), (), "none", (), ())
+
+
+def facet_status(kept: Iterable[Branch]) -> str:
     verdicts = {b.verdict for b in kept}
     return "fail" if "fail" in verdicts else "support" if "support" in verdicts else "none"
 
@@ -580,6 +685,29 @@ def _visits_phrase(facts: Mapping[str, Any], counts: str) -> str:
 
 #: The counts `_visits_phrase` words as visits (prior + requested).
 _VISIT_COUNTS = ("injury_visits", "total_visits", "visits_requested")
+
+
+def _worded(branch: Branch) -> tuple[str, ...]:
+    """The facts `_finding` reads for this branch, besides the treatment and
+    the region: a finding is the same wherever these are (the finding and item
+    memos are keyed on them). Kept in step with `_finding` and `_visits_phrase`;
+    tests/test_perf_identity.py checks it on every branch it meets."""
+    rule = branch.rule
+    tests = list(branch.when)  # the context: `when` facts shown when remarkable
+    counts = False
+    if branch.branch == "undetermined":
+        tests += branch.conditions  # which conditions are open
+        counts = True  # needs(): whether the request itself leaves a total open
+    test = effect_test(rule)
+    if test is not None:
+        tests.append(test)
+        # A limit's phrase words prior + requested; so does a statute's count, and needs().
+        counts = counts or rule.effect == "limit" or rule.source == "statute" or branch.branch == "unknown"
+    names = [name for t in tests for name in (t.fact, t.fact + AT_LEAST_SUFFIX)]
+    if counts:
+        names += [f"{n}{suffix}" for n in _VISIT_COUNTS for suffix in ("", AT_LEAST_SUFFIX)]
+        names += ["visits_to_date", "visits_to_date" + AT_LEAST_SUFFIX]
+    return tuple(dict.fromkeys(names))
 
 
 def _finding(branch: Branch, facet: Facet) -> Finding:

@@ -21,6 +21,7 @@ from .vocabulary import (
     NOT_DOCUMENTED,
     NOT_SPECIFIED,
     HOME_DEVICES,
+    BodyRegion,
     POSTSURGICAL_PERIOD_MONTHS,
     DiagnosisGroup,
     Documented,
@@ -62,8 +63,8 @@ def item_regions(case: Case, item: RequestedItem) -> tuple[list[str], str | None
     region stays not specified.
     """
     if item.body_regions != NOT_SPECIFIED:
-        return [str(r) for r in item.body_regions], None
-    regions = {str(r) for d in case.diagnoses for r in d.body_regions}
+        return [_REGION_NAMES[r] for r in item.body_regions], None
+    regions = {_REGION_NAMES[r] for d in case.diagnoses for r in d.body_regions}
     if len(regions) == 1 and case.diagnoses and all(d.body_regions for d in case.diagnoses):
         (region,) = regions
         return [region], f"The request names no body region; every diagnosis is of the {label(region)}, so the item is taken as for the {label(region)}."
@@ -116,7 +117,10 @@ def prior_course(case: Case, item: RequestedItem, postsurgical: bool = False) ->
     improvement. Within a postsurgical period only visits from the surgery on
     count; a course with no start date may be either, so its visits make the
     count a range."""
-    courses = prior_courses(case, item.treatment)
+    return _prior_course(case, prior_courses(case, item.treatment), postsurgical)
+
+
+def _prior_course(case: Case, courses: list[PriorTreatment], postsurgical: bool) -> tuple[int | None, int, str]:
     if postsurgical:
         if case.surgery is not None and case.surgery.date is None:
             # Within the period as the record states it, but the surgery has no
@@ -168,12 +172,22 @@ def diagnosis_groups(case: Case, region: str) -> frozenset[str]:
     return frozenset(found)
 
 
-# The plain value of each group (str() of the member, without a call per diagnosis).
+# The plain value of each group and region (str() of the member, without a call per diagnosis).
 _GROUP_NAMES = {g: str(g) for g in DiagnosisGroup}
+_REGION_NAMES = {r: str(r) for r in BodyRegion}
 
 
 #: label() of each treatment, looked up once here: the note it goes in is on most requests.
 _LABELS = {t: label(t) for t in Treatment}
+
+#: The note on an item with no prior course, by treatment and whether the
+#: request is within a postsurgical period (counted from the surgery).
+_FIRST_COURSE = {
+    (t, postsurgical): f"No prior {_LABELS[t]}{' since the surgery' if postsurgical else ''} is documented; "
+    "the request is assessed as a first course."
+    for t in Treatment
+    for postsurgical in (False, True)
+}
 
 #: Facts read straight from the case's field of the same name.
 CASE_FIELDS = (
@@ -244,6 +258,17 @@ def _case_facts(case: Case, needs: frozenset[str] | None = None) -> tuple[dict, 
     return facts, notes, period.value == PostsurgicalPeriod.WITHIN
 
 
+# The names of the counts' lower bounds, made once: a name built per call is a
+# new string, hashed again at every dict lookup.
+_LEAST_PRIOR = "visits_to_date" + AT_LEAST_SUFFIX
+_LEAST_REQUESTED = "visits_requested" + AT_LEAST_SUFFIX
+_LEAST_CAPPED = "prior_injury_visits" + AT_LEAST_SUFFIX
+_TOTALS = tuple(
+    (total, prior, total + AT_LEAST_SUFFIX, prior + AT_LEAST_SUFFIX)
+    for total, prior in (("total_visits", "visits_to_date"), ("injury_visits", "prior_injury_visits"))
+)
+
+
 def visit_counts(facts: dict[str, Any]) -> dict[str, Any]:
     """The count facts that sum prior and requested visits, from their parts.
 
@@ -251,14 +276,14 @@ def visit_counts(facts: dict[str, Any]) -> dict[str, Any]:
     so a total and its lower bound never disagree with what they sum. A request
     with no quantity is measured by the visits already used; one in hours that
     do not say how many sessions is at least the sessions the hours must take."""
-    requested, least_requested = facts["visits_requested"], facts["visits_requested" + AT_LEAST_SUFFIX]
+    requested, least_requested = facts["visits_requested"], facts[_LEAST_REQUESTED]
     sessions_unknown = requested is None and least_requested > 0
     asked = requested if requested is not None else least_requested
     out = {}
-    for total, prior in (("total_visits", "visits_to_date"), ("injury_visits", "prior_injury_visits")):
+    for total, prior, least_total, least_prior in _TOTALS:
         known = facts[prior]
         out[total] = None if known is None or sessions_unknown else known + (requested or 0)
-        out[total + AT_LEAST_SUFFIX] = facts[prior + AT_LEAST_SUFFIX] + asked
+        out[least_total] = facts[least_prior] + asked
     return out
 
 
@@ -269,19 +294,37 @@ def facets(case: Case, needs: frozenset[str] | None = None) -> list[Facet]:
     out: list[Facet] = []
     shared, derived_notes, within = _case_facts(case, needs)
     groups: dict[str, frozenset[str]] = {}  # by region: items of a case often share one
+    history = case.treatment_history
     for index, item in enumerate(case.requested_items):
-        postsurgical = within and item.treatment in POSTSURGICAL_TREATMENTS
+        treatment = item.treatment
+        postsurgical = within and treatment in POSTSURGICAL_TREATMENTS
         regions, region_note = item_regions(case, item)
-        visits_to_date, least_prior, improvement = prior_course(case, item, postsurgical)
-        capped_prior, least_capped = injury_visits(case, item)
-        requested, least_requested = item.visits, item.visits_at_least
+        if history:
+            courses = prior_courses(case, treatment)
+            visits_to_date, least_prior, improvement = _prior_course(case, courses, postsurgical)
+            capped_prior, least_capped = injury_visits(case, item)
+            since_last = derived.months_since_last_visit(courses, case.request_date)
+        else:  # what the three above give when nothing is counted (a first course), the usual case
+            visits_to_date, least_prior, improvement = 0, 0, NO_PRIOR_VISITS
+            capped_prior, least_capped, since_last = 0, 0, None
+        # As item.visits and item.visits_at_least, with one look at the quantity's type.
+        quantity = item.quantity
+        kind = type(quantity)
+        hours = kind is Hours
+        if kind is str or isinstance(quantity, str):
+            requested, least_requested = None, 0
+        elif hours:
+            requested, least_requested = quantity.total, quantity.at_least  # type: ignore[union-attr]
+        else:
+            requested = quantity.total  # type: ignore[union-attr]
+            least_requested = requested or 0
         # Hours that do not say how many sessions: the total is unknown, but
         # at least the sessions the hours must take. No quantity at all: the
         # item is measured by the visits already used.
-        sessions_unknown = requested is None and isinstance(item.quantity, Hours)
+        sessions_unknown = requested is None and hours
         notes = [item.rfa.describe()] if item.rfa else []
-        if isinstance(item.quantity, Hours):
-            notes.append(item.quantity.describe())
+        if hours:
+            notes.append(quantity.describe())  # type: ignore[union-attr]
         if region_note:
             notes.append(region_note)
         if postsurgical and case.surgery is not None and case.surgery.date is None and visits_to_date is None:
@@ -290,43 +333,34 @@ def facets(case: Case, needs: frozenset[str] | None = None) -> list[Facet]:
                 f"{label(item.treatment)} followed it cannot be told; those visits make the count since the surgery a range."
             )
         if improvement == NO_PRIOR_VISITS:
-            since = " since the surgery" if postsurgical else ""
-            notes.append(f"No prior {_LABELS[item.treatment]}{since} is documented; the request is assessed as a first course.")
+            notes.append(_FIRST_COURSE[treatment, postsurgical])
         if requested is None and not sessions_unknown and item.treatment not in HOME_DEVICES:
             notes.append("The request states no quantity; only visits within the guideline are supported.")
-        quantity = item.quantity if isinstance(item.quantity, Frequency) else None
+        frequency = quantity if kind is Frequency else None
         facts = {
             # Enum members are str subclasses: they compare, hash and
             # serialise as their values, so no `.value` lookups here.
             "treatment": item.treatment,
             "visits_to_date": visits_to_date,
-            "visits_to_date" + AT_LEAST_SUFFIX: least_prior,
+            _LEAST_PRIOR: least_prior,
             "visits_requested": requested,
-            "visits_requested" + AT_LEAST_SUFFIX: least_requested,
+            _LEAST_REQUESTED: least_requested,
             "prior_injury_visits": capped_prior,
-            "prior_injury_visits" + AT_LEAST_SUFFIX: least_capped,
+            _LEAST_CAPPED: least_capped,
             "functional_improvement": improvement,
             "purpose": item.purpose,
-            "visits_per_week": quantity.per_week if quantity else None,
-            "weeks_requested": quantity.weeks if quantity else None,
+            "visits_per_week": frequency.per_week if frequency else None,
+            "weeks_requested": frequency.weeks if frequency else None,
             "device_leads": item.device_leads,
-            "months_since_last_visit": derived.months_since_last_visit(
-                prior_courses(case, item.treatment), case.request_date
-            ),
+            "months_since_last_visit": since_last,
             **shared,
         }
         facts.update(visit_counts(facts))
-        for region in regions:
+        last = len(regions) - 1
+        for number, region in enumerate(regions):
             if region not in groups:
                 groups[region] = diagnosis_groups(case, region)
-            out.append(
-                Facet(
-                    item_index=index,
-                    body_region=region,
-                    facts={**facts, "body_region": region},
-                    diagnosis_groups=groups[region],
-                    notes=notes,
-                    derived_notes=derived_notes,
-                )
-            )
+            mine = facts if number == last else facts.copy()  # the last region takes the item's dict itself
+            mine["body_region"] = region
+            out.append(Facet(index, region, mine, groups[region], notes, (), derived_notes))
     return out
