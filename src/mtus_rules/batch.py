@@ -25,6 +25,7 @@ flushed, and never leaves a partial last line behind.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import itertools
 import json
@@ -329,6 +330,36 @@ def read_jsonl(stream: IO[bytes], limits: InputLimits = DEFAULT_LIMITS) -> Itera
             yield number, UnreadableRow(f"line {number}: {exc}")
 
 
+class _Held:
+    """Whether a line is being written, and the stop signal that waited for it."""
+
+    depth = 0
+    deferred: BaseException | None = None
+
+
+@contextlib.contextmanager
+def _interrupts_held() -> Iterator[None]:
+    _Held.depth += 1
+    try:
+        yield
+    finally:
+        _Held.depth -= 1
+    if _Held.depth == 0 and _Held.deferred is not None:
+        exc, _Held.deferred = _Held.deferred, None
+        raise exc
+
+
+def stop(exc: BaseException) -> None:
+    """Raise `exc` (KeyboardInterrupt, or the CLI's SIGTERM exception) from a
+    signal handler, unless a line is being written: then it is raised as soon as
+    the line and its count are both done, so an interrupted batch's count is
+    exactly the lines in its output."""
+    if _Held.depth:
+        _Held.deferred = exc
+        return
+    raise exc
+
+
 class WriteError(OSError):
     """The output could not be written (a full disk, a closed pipe); the rows
     written before it are whole lines."""
@@ -379,14 +410,17 @@ class JsonlWriter:
             data = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
         except (UnicodeEncodeError, ValueError, TypeError, RecursionError):
             data = (json.dumps(fallback or {"problems": [{"message": "the result could not be written as JSON"}]}) + "\n").encode()
-        try:
-            self._write_all(data)
-        except OSError as exc:
-            self._cut_back()
-            raise WriteError(exc.errno or errno.EIO, exc.strerror or str(exc)) from exc
-        self.written += 1
-        if self._end is not None:
-            self._end += len(data)
+        # Signal handlers that go through `stop` wait until the line and its count
+        # are both done, so the count reported on an interrupt is exact.
+        with _interrupts_held():
+            try:
+                self._write_all(data)
+            except OSError as exc:
+                self._cut_back()
+                raise WriteError(exc.errno or errno.EIO, exc.strerror or str(exc)) from exc
+            self.written += 1
+            if self._end is not None:
+                self._end += len(data)
 
     def _write_all(self, data: bytes) -> None:
         view = memoryview(data)

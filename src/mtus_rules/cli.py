@@ -24,7 +24,7 @@ from typing import Any
 
 from . import __version__, ruletests
 from .audit import DecisionLog
-from .batch import JsonlWriter, WriteError, read_jsonl
+from .batch import JsonlWriter, WriteError, read_jsonl, stop
 from .case import case_json_schema, load_case
 from .coverage import markdown as coverage_markdown
 from .display import comparison_text, render_text
@@ -57,14 +57,20 @@ class Terminated(BaseException):
 
 
 def _on_sigterm(signum: int, frame: object) -> None:
-    raise Terminated()
+    stop(Terminated())
+
+
+def _on_sigint(signum: int, frame: object) -> None:
+    stop(KeyboardInterrupt())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+        previous = {signal.SIGTERM: signal.signal(signal.SIGTERM, _on_sigterm)}
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            previous[signal.SIGINT] = signal.signal(signal.SIGINT, _on_sigint)
     except ValueError:  # not the main thread: leave signals to the host program
-        previous = None
+        previous = {}
     try:
         return _main(argv)
     except KeyboardInterrupt:
@@ -81,8 +87,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return 0
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def _main(argv: Sequence[str] | None) -> int:
