@@ -296,7 +296,8 @@ def read_jsonl(stream: IO[bytes], limits: InputLimits = DEFAULT_LIMITS) -> Itera
     """(line number, case) from JSON Lines read as bytes, lazily. Each line is
     decoded and parsed on its own; a line that cannot be becomes an
     UnreadableRow saying why (invalid UTF-8, not JSON, too long, too deep, a
-    number too long), reported on its row like any bad case. Blank lines are skipped."""
+    number too long), reported on its row like any bad case. Lines of ASCII
+    whitespace only are skipped."""
     parse_int = _checked_int(limits)
     for number in itertools.count(1):
         line = stream.readline(limits.max_bytes + 1)
@@ -311,12 +312,12 @@ def read_jsonl(stream: IO[bytes], limits: InputLimits = DEFAULT_LIMITS) -> Itera
                 f"line {number}: longer than {limits.max_bytes:,} bytes; not read (input limit max_bytes)"
             )
             continue
+        if not line.strip():  # ASCII whitespace only; any other character makes it a row
+            continue
         try:
             text = line.decode("utf-8")
         except UnicodeDecodeError as exc:
             yield number, UnreadableRow(f"line {number}: not UTF-8 text ({exc.reason} at byte {exc.start + 1})")
-            continue
-        if not text.strip():
             continue
         try:
             yield number, json.loads(text, parse_int=parse_int)

@@ -66,8 +66,19 @@ def dotted(loc: Iterable[object]) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += f".{part}" if out else str(part)
+            part = shown_key(part)
+            out += f".{part}" if out else part
     return out
+
+
+def shown_key(key: object) -> str:
+    """A key of the input as an error message can show it: printable (control
+    characters and lone surrogates escaped, so the message can be printed and
+    cannot drive a terminal) and at most 40 characters."""
+    text = str(key)
+    if not text.isprintable():
+        text = ascii(text)[1:-1]
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def problems_from_validation(

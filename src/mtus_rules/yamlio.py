@@ -44,7 +44,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from .errors import Problem, dotted
+from .errors import Problem, dotted, shown_key
 
 Lines = dict[tuple, int]
 
@@ -260,7 +260,7 @@ def _build(
                         file=filename,
                         line=key_node.start_mark.line + 1,
                         location=dotted(path + (key,)),
-                        message=f"key '{key}' appears twice in the same mapping",
+                        message=f"key '{shown_key(key)}' appears twice in the same mapping",
                     )
                 )
             # A field's line is the line of its key, where a reader looks for it.
