@@ -79,7 +79,7 @@ def hostile_value(rng: random.Random) -> Any:
         return rng.choice(["!!python/object/apply:os.system [x]", "*a", "&a", "<<", "{", "]", "'", '"'])
     if kind == 20:
         return rng.randrange(-(2**70), 2**70)
-    return rng.random() * 10 ** rng.randrange(-5, 310)
+    return rng.random() * 10.0 ** rng.randrange(-5, 308)
 
 
 def hostile_scalar(rng: random.Random) -> Any:
@@ -247,7 +247,18 @@ def check_batch(source: Path, out: Path, workers: int = 1) -> tuple[int, int]:
 
 
 def case_file_bytes(rng: random.Random, data: dict[str, Any], suffix: str) -> bytes:
-    """A case file (YAML or JSON) of `data`, then mutated as bytes."""
+    """A case file (YAML or JSON) of `data` mutated as bytes, or (one time in
+    three) of `data` with hostile values, written as they come."""
+    if rng.randrange(3) == 0:
+        hostile = mutate_case(rng, data)
+        try:
+            if suffix == ".json" or rng.random() < 0.5:
+                text = json.dumps(hostile, default=repr, ensure_ascii=rng.random() < 0.5)
+            else:
+                text = yaml.safe_dump(hostile, sort_keys=False, allow_unicode=rng.random() < 0.5)
+            return text.encode("utf-8", "surrogatepass")
+        except (ValueError, TypeError, RecursionError, yaml.YAMLError):
+            pass  # not writable as a file (a loop, an object): mutate the plain case instead
     text = json.dumps(data, indent=rng.choice([None, 1])) if suffix == ".json" else yaml.safe_dump(data, sort_keys=False)
     return mutate_bytes(rng, text.encode("utf-8"))
 
