@@ -387,3 +387,29 @@ def test_a_signal_ends_a_batch_with_a_summary(tmp_path, sig, status, word):
     assert data.endswith(b"\n") and "Traceback" not in err
     lines = data.count(b"\n")
     assert f"mtus-rules: {word}" in err and f"{lines:,} rows written to {out}" in err
+
+
+# -- the acceptance check, small (benchmarks/acceptance_batch.py is the 200,000-row run) --
+
+
+def _acceptance():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("acceptance_batch", ROOT / "benchmarks" / "acceptance_batch.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_acceptance_small_batch_flags_exactly_the_hostile_rows(tmp_path, workers):
+    acceptance = _acceptance()
+    source = tmp_path / "in.jsonl"
+    hostile = acceptance.build_jsonl(source, 400, seed=workers)
+    ok, figures = acceptance.check_cli(source, tmp_path / "out.jsonl", 400, hostile, workers)
+    assert ok, figures
+
+
+def test_acceptance_small_evaluate_many_with_a_worker_killed(tmp_path):
+    ok, figures = _acceptance().check_api(600, seed=5, workers=2)
+    assert ok, figures
