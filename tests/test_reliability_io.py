@@ -413,3 +413,19 @@ def test_acceptance_small_batch_flags_exactly_the_hostile_rows(tmp_path, workers
 def test_acceptance_small_evaluate_many_with_a_worker_killed(tmp_path):
     ok, figures = _acceptance().check_api(600, seed=5, workers=2)
     assert ok, figures
+
+
+def test_help_documents_the_exit_statuses(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    for status in ("0 ", "1 ", "2 ", "3 ", "130", "143"):
+        assert f"\n  {status}" in out
+
+
+def test_an_unusable_decision_log_is_a_clean_error(tmp_path, capsys):
+    assert main(["evaluate", str(SEED), "--decision-log", str(tmp_path / "missing" / "log.jsonl")]) == 2
+    assert "--decision-log: No such file or directory" in capsys.readouterr().err
+    if Path("/dev/full").exists():
+        assert main(["evaluate", str(SEED), "--decision-log", "/dev/full", "--no-what-if"]) == 3
+        assert "cannot write the decision log: No space left on device" in capsys.readouterr().err

@@ -243,7 +243,10 @@ def _engine(args: argparse.Namespace, packs: list[Path] | None = None, overrides
     """The engine the arguments ask for; raises MtusRulesError."""
     packs = packs if packs is not None else args.rules
     log_path = getattr(args, "decision_log", None)
-    log = DecisionLog(log_path, include_identifying=args.log_identifying) if log_path else None
+    try:
+        log = DecisionLog(log_path, include_identifying=args.log_identifying) if log_path else None
+    except OSError as exc:
+        raise MtusRulesError([Problem(file=str(log_path), location="--decision-log", message=exc.strerror or str(exc))]) from None
     engine = Engine(packs, decision_log=log) if packs else Engine(decision_log=log)
     limits: dict[str, int] = {}
     for text in getattr(args, "limit", []):
@@ -371,7 +374,13 @@ def _compare(args: argparse.Namespace) -> int:
     def cases() -> Iterator[Any]:
         for path in args.cases:
             if path.suffix == ".jsonl":
-                with path.open("rb") as stream:
+                try:
+                    stream = path.open("rb")
+                except OSError as exc:
+                    print(f"mtus-rules: {path}: {exc.strerror}", file=sys.stderr)
+                    yield {"__invalid__": str(path)}
+                    continue
+                with stream:
                     for _, data in read_jsonl(stream):
                         yield data
             else:
@@ -411,6 +420,9 @@ def _each_case(args: argparse.Namespace, run: Callable, render: Callable) -> int
         except RecursionError:
             print(f"mtus-rules: {path}: the case is nested too deeply to decide", file=sys.stderr)
             failed = True
+        except OSError as exc:  # deciding does no I/O; recording in the decision log does
+            print(f"mtus-rules: cannot write the decision log: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_OUTPUT
         except Exception as exc:  # a defect: name it, without the case's data, and go on with the others
             print(f"mtus-rules: {path}: internal error ({type(exc).__name__}); the other files are still decided", file=sys.stderr)
             failed = True
