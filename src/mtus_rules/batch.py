@@ -406,10 +406,13 @@ class JsonlWriter:
         except (OSError, ValueError):
             return None
 
-    def write(self, record: dict[str, Any], *, fallback: dict[str, Any] | None = None) -> None:
+    def write(self, record: dict[str, Any], *, fallback: dict[str, Any] | None = None) -> bool:
+        """Write `record` as one line; False when `fallback` was written instead."""
+        as_given = True
         try:
             data = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
         except (UnicodeEncodeError, ValueError, TypeError, RecursionError):
+            as_given = False
             data = (json.dumps(fallback or {"problems": [{"message": "the result could not be written as JSON"}]}) + "\n").encode()
         # Signal handlers that go through `stop` wait until the line and its count
         # are both done, so the count reported on an interrupt is exact.
@@ -422,6 +425,7 @@ class JsonlWriter:
             self.written += 1
             if self._end is not None:
                 self._end += len(data)
+        return as_given
 
     def _write_all(self, data: bytes) -> None:
         view = memoryview(data)

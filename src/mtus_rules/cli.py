@@ -335,7 +335,8 @@ def _batch(args: argparse.Namespace) -> int:
                     failed += 1
                     record["problems"] = [p.model_dump(mode="json", exclude_none=True) for p in result.problems or []]
                 unwritable = {"row": result.row, "line": line, "problems": [{"message": "the result could not be written as JSON"}]}
-                writer.write(record, fallback=unwritable)
+                if not writer.write(record, fallback=unwritable):
+                    failed += 1
                 last_line = line
                 if progress and writer.written % 1000 == 0:
                     print(f"\rmtus-rules: {writer.written:,} rows decided, {failed:,} bad", end="", file=sys.stderr, flush=True)
@@ -354,6 +355,11 @@ def _batch(args: argparse.Namespace) -> int:
             print(f"mtus-rules: cannot write {where}: {exc.strerror}", file=sys.stderr)
             print(summary("stopped; the rest were not decided"), file=sys.stderr)
             return EXIT_OUTPUT
+        except OSError as exc:  # reading the input failed (a disk error, a vanished network file)
+            _end_progress(progress)
+            print(f"mtus-rules: cannot read {args.input}: {exc.strerror or exc}", file=sys.stderr)
+            print(summary("stopped; the rest were not decided"), file=sys.stderr)
+            return EXIT_INVALID
     if progress and writer.written >= 1000:
         print(file=sys.stderr)
     print(f"mtus-rules: {writer.written:,} rows, {failed:,} bad", file=sys.stderr)
