@@ -234,6 +234,13 @@ def evaluate_many(
     what_if: bool = False,
     chunk_size: int = 256,
 ) -> Iterator[BatchResult]:
+    """One BatchResult per item of `cases`, in order (see the module docstring).
+
+    In the calling process, KeyboardInterrupt and SystemExit are not a row's
+    problem: they cannot be told from Ctrl-C or an exit the caller asked for,
+    so they stop the batch (the results already yielded stand). In a worker
+    process, which ignores Ctrl-C, any exception at all is the row's problem.
+    """
     if workers < 1:
         raise ValueError("workers must be >= 1")
     if workers == 1:
