@@ -7,8 +7,15 @@ are left out, and the case id is replaced by a keyed hash that still lets the
 same case's records be found together. `include_identifying=True` keeps them,
 for logs that are themselves protected.
 
-The input hash is taken over the whole validated case, so a record can be
-matched to the input that produced it without the log holding that input.
+The input hash is an HMAC-SHA256, under the log's key, of the whole validated
+case: whoever holds the key can match a record to the input that produced it
+(`DecisionLog.input_hash`), without the log holding that input; without the
+key, a small input cannot be guessed by hashing candidates, as it could from a
+bare sha256. Give the same `mask_key` to link records across logs.
+
+A log file is created readable and writable by its owner only (0600; the umask
+can only narrow it); an existing file keeps its mode. Each record is one
+complete line, flushed before `record` returns.
 """
 
 from __future__ import annotations
@@ -22,14 +29,18 @@ import uuid
 from pathlib import Path
 from typing import IO, Any
 
+from .batch import create_private
 from .case import Case
 from .decision import Decision
 
 
-def input_hash(case: Case) -> str:
-    """sha256 of the validated case in canonical JSON."""
+def input_hash(case: Case, key: bytes | None = None) -> str:
+    """sha256 of the validated case in canonical JSON; with `key`, an HMAC-SHA256
+    under that key (what the decision log records)."""
     canonical = json.dumps(case.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    if key is None:
+        return hashlib.sha256(canonical.encode()).hexdigest()
+    return "hmac-sha256:" + hmac.new(key, canonical.encode(), hashlib.sha256).hexdigest()
 
 
 class DecisionLog:
@@ -37,7 +48,8 @@ class DecisionLog:
 
     def __init__(self, target: str | Path | IO[str], *, include_identifying: bool = False, mask_key: bytes | None = None):
         if isinstance(target, (str, Path)):
-            self._stream: IO[str] = open(target, "a", encoding="utf-8")  # noqa: SIM115 - closed by close()
+            fd = create_private(Path(target), append=True)
+            self._stream: IO[str] = open(fd, "a", encoding="utf-8")  # noqa: SIM115 - closed by close()
             self._owned = True
         else:
             self._stream, self._owned = target, False
@@ -53,7 +65,7 @@ class DecisionLog:
         entry: dict[str, Any] = {
             "decision_id": str(uuid.uuid4()),
             "time": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds"),
-            "input_hash": input_hash(case),
+            "input_hash": self.input_hash(case),
             "case_id": self._case_id(case.case_id),
             "request_date": decision.request_date.isoformat(),
             "rule_pack": pack.model_dump(mode="json") if pack else None,
@@ -78,6 +90,10 @@ class DecisionLog:
             self._stream.write(line + "\n")
             self._stream.flush()
         return entry
+
+    def input_hash(self, case: Case) -> str:
+        """The input hash this log records for `case` (keyed with the log's key)."""
+        return input_hash(case, self._key)
 
     def _case_id(self, case_id: str | None) -> str | None:
         if case_id is None or self.include_identifying:

@@ -1,24 +1,50 @@
 """Batches that lose nothing: one result per input row, in order.
 
 A bad row gets a result carrying its problems; it never stops the batch or
-drops a row. Work can be spread over worker processes (the engine holds the
-GIL, so threads add nothing); rows are handed out through a bounded window,
-so memory does not grow with the size of the input.
+drops a row. Whatever goes wrong inside one row (reading it, validating it,
+deciding it, passing it to or from a worker process) becomes that row's
+problems, and every other row is still decided. Work can be spread over worker
+processes (the engine holds the GIL, so threads add nothing); rows are handed
+out through a bounded window, so memory does not grow with the size of the input.
+
+A worker process that dies (killed, out of memory, or a row whose unpickling
+ends the process) takes the rows in flight with it; they are decided again by a
+fresh pool, a chunk at a time, then row by row for a chunk that kills its worker
+again, so only the row that kills a worker is reported ("the worker process
+deciding this row died") and no row is lost. If workers die many times in a row
+without deciding anything (for example a pool that cannot start), the batch
+stops with a `RuntimeError` rather than retrying for ever; the rows already
+yielded stand.
+
+JSON Lines are read here as bytes, one line at a time, and each line is
+decoded on its own (`read_jsonl`), so an invalid UTF-8 byte, a line that is not
+JSON, a line over the size limit or a number too long to convert is the
+problem of that row only. `JsonlWriter` writes one complete line per result,
+flushed, and never leaves a partial last line behind.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import itertools
+import json
+import os
+import pickle
+import signal
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
-from typing import TYPE_CHECKING, Any
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
 from .case import Case, parse_case
 from .decision import Decision
 from .errors import MtusRulesError, Problem
+from .yamlio import DEFAULT_LIMITS, InputLimits
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -44,6 +70,15 @@ class UnreadableRow(str):
     text says why, and the row is reported like any bad case."""
 
 
+def _failed(row: int, message: str) -> BatchResult:
+    return BatchResult(row=row, problems=[Problem(message=message)])
+
+
+def _internal(row: int, exc: BaseException) -> BatchResult:
+    # The exception's text may quote the row's data; its type is enough to report a defect.
+    return _failed(row, f"internal error ({type(exc).__name__}) while deciding this row; the other rows are not affected")
+
+
 def decide_row(engine: Engine, row: int, data: Any, what_if: bool) -> BatchResult:
     try:
         if isinstance(data, UnreadableRow):
@@ -53,8 +88,12 @@ def decide_row(engine: Engine, row: int, data: Any, what_if: bool) -> BatchResul
         return BatchResult(row=row, decision=engine.evaluate(data, what_if=what_if))
     except MtusRulesError as exc:
         return BatchResult(row=row, problems=exc.problems)
-    except Exception as exc:  # a defect in the library: report it on the row, keep going
-        return BatchResult(row=row, problems=[Problem(message=f"internal error: {type(exc).__name__}: {exc}")])
+    except RecursionError:
+        return _failed(row, "the case is nested too deeply to read")
+    except OSError as exc:  # deciding does no I/O; recording the decision in the log does
+        return _failed(row, f"decided, but the decision log could not record it ({exc.strerror or type(exc).__name__})")
+    except Exception as exc:  # a defect in the library, or a hostile object: report it on the row, keep going
+        return _internal(row, exc)
 
 
 # -- worker processes --------------------------------------------------------------
@@ -66,12 +105,125 @@ def _start_worker(packs: list[RulePack], cache_size: int, backend: str) -> None:
     global _worker_engine
     from .engine import Engine
 
+    # Ctrl-C reaches the whole process group; the parent decides what it means.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _worker_engine = Engine(packs, cache_size=cache_size, backend=backend)
 
 
-def _decide_chunk(rows: list[tuple[int, Any]], what_if: bool) -> list[BatchResult]:
+def _decide_chunk(rows: list[tuple[int, bytes]], what_if: bool) -> list[BatchResult]:
     assert _worker_engine is not None
-    return [decide_row(_worker_engine, row, data, what_if) for row, data in rows]
+    out = []
+    for row, payload in rows:
+        try:
+            data = pickle.loads(payload)
+        except BaseException as exc:  # noqa: BLE001 - any failure here belongs to this row alone
+            out.append(_failed(row, f"the row could not be passed to a worker process ({type(exc).__name__})"))
+            continue
+        try:
+            out.append(decide_row(_worker_engine, row, data, what_if))
+        except BaseException as exc:  # noqa: BLE001 - the worker ignores SIGINT, so this came from the row itself
+            out.append(_internal(row, exc))
+    return out
+
+
+# A chunk is the rows of one task: (row, the input, its pickle or the result
+# that already says why it could not be pickled).
+_Chunk = list[tuple[int, Any, "bytes | BatchResult"]]
+
+#: Pool deaths in a row, with no task decided in between, before giving up.
+MAX_BREAKS_IN_A_ROW = 20
+
+
+def _pickled(row: int, data: Any) -> bytes | BatchResult:
+    try:
+        return pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
+    except RecursionError:
+        return _failed(row, "the case is nested too deeply to pass to a worker process")
+    except Exception as exc:  # unpicklable (a lambda, an open file, ...): this row's problem only
+        return _failed(row, f"the row cannot be passed to a worker process ({type(exc).__name__})")
+
+
+class _Workers:
+    """A process pool that is replaced when it breaks, and the bookkeeping to
+    decide each chunk exactly once, in order."""
+
+    def __init__(self, engine: Engine, workers: int, what_if: bool):
+        self.engine, self.workers, self.what_if = engine, workers, what_if
+        self.breaks_in_a_row = 0
+        self.pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=self.workers, initializer=_start_worker, initargs=(self.engine.packs, self.engine.cache_size, self.engine.backend)
+        )
+
+    def restart(self) -> None:
+        self.breaks_in_a_row += 1
+        if self.breaks_in_a_row > MAX_BREAKS_IN_A_ROW:
+            raise RuntimeError(f"worker processes died {MAX_BREAKS_IN_A_ROW} times in a row without deciding a row")
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        self.pool = self._new_pool()
+
+    def close(self, wait: bool) -> None:
+        self.pool.shutdown(wait=wait, cancel_futures=not wait)
+
+    def submit(self, chunk: _Chunk) -> Future | None:
+        rows = [(row, payload) for row, _, payload in chunk if isinstance(payload, bytes)]
+        if not rows:
+            return None
+        try:
+            return self.pool.submit(_decide_chunk, rows, self.what_if)
+        except BrokenProcessPool as exc:
+            # The pool broke since the last result was read: this chunk is lost
+            # with the others in flight, and is recovered with them.
+            future: Future = Future()
+            future.set_exception(exc)
+            return future
+
+    def results(self, chunk: _Chunk, worked: list[BatchResult]) -> list[BatchResult]:
+        """The chunk's results in row order: the workers' and the ones made here."""
+        self.breaks_in_a_row = 0
+        made = {row: payload for row, _, payload in chunk if isinstance(payload, BatchResult)}
+        by_row = {r.row: r for r in worked}
+        return [made.get(row) or by_row[row] for row, _, _ in chunk]
+
+    def alone(self, chunk: _Chunk) -> list[BatchResult] | str:
+        """Decide one chunk with nothing else in flight, so a death is its own;
+        the results, or why there are none."""
+        try:
+            future = self.submit(chunk)
+            return self.results(chunk, future.result() if future else [])
+        except BrokenProcessPool:
+            self.restart()
+            return "the worker process deciding this row died; the row was not decided"
+        except Exception as exc:  # e.g. a result that cannot be sent back
+            return f"internal error ({type(exc).__name__}) passing this row to or from a worker process"
+
+    def recover(self, chunk: _Chunk) -> list[BatchResult]:
+        """Decide a chunk whose first attempt failed: whole, then row by row."""
+        results = self.alone(chunk)
+        if not isinstance(results, str):
+            return results
+        out = []
+        for item in chunk:
+            one = self.alone([item])
+            out.extend(one if not isinstance(one, str) else [_failed(item[0], one)])
+        return out
+
+
+def _log(engine: Engine, chunk: _Chunk, results: list[BatchResult]) -> list[BatchResult]:
+    log = engine.decision_log  # the workers' engines have none: decisions are recorded here
+    if log is None:
+        return results
+    out = []
+    for (_, data, _), result in zip(chunk, results, strict=True):
+        if result.decision is not None:
+            try:
+                log.record(parse_case(data), result.decision)
+            except Exception as exc:
+                result = _failed(result.row, f"decided, but the decision log could not record it ({type(exc).__name__})")
+        out.append(result)
+    return out
 
 
 def evaluate_many(
@@ -82,6 +234,13 @@ def evaluate_many(
     what_if: bool = False,
     chunk_size: int = 256,
 ) -> Iterator[BatchResult]:
+    """One BatchResult per item of `cases`, in order (see the module docstring).
+
+    In the calling process, KeyboardInterrupt and SystemExit are not a row's
+    problem: they cannot be told from Ctrl-C or an exit the caller asked for,
+    so they stop the batch (the results already yielded stand). In a worker
+    process, which ignores Ctrl-C, any exception at all is the row's problem.
+    """
     if workers < 1:
         raise ValueError("workers must be >= 1")
     if workers == 1:
@@ -89,27 +248,217 @@ def evaluate_many(
             yield decide_row(engine, row, data, what_if)
         return
     rows = enumerate(cases)
+    keep_data = engine.decision_log is not None
     window = workers * 4  # chunks in flight: enough to keep workers busy, bounded
-    with ProcessPoolExecutor(
-        max_workers=workers, initializer=_start_worker, initargs=(engine.packs, engine.cache_size, engine.backend)
-    ) as pool:
-        pending: deque[tuple[Future, list[tuple[int, Any]]]] = deque()
-        log = engine.decision_log  # the workers' engines have none: decisions are recorded here
+    pool = _Workers(engine, workers, what_if)
+    pending: deque[tuple[Future | None, _Chunk]] = deque()
 
-        def submit() -> bool:
-            chunk = list(itertools.islice(rows, chunk_size))
-            if chunk:
-                pending.append((pool.submit(_decide_chunk, chunk, what_if), chunk if log else []))
-            return bool(chunk)
+    def submit() -> bool:
+        chunk = [(row, data if keep_data else None, _pickled(row, data)) for row, data in itertools.islice(rows, chunk_size)]
+        if chunk:
+            pending.append((pool.submit(chunk), chunk))
+        return bool(chunk)
 
+    finished = False
+    try:
         while len(pending) < window and submit():
             pass
         while pending:
             future, chunk = pending.popleft()
-            results = future.result()
+            try:
+                results = pool.results(chunk, future.result() if future else [])
+            except BrokenProcessPool:
+                # The pool took every chunk in flight with it: decide them again, in order.
+                lost = [chunk, *(c for _, c in pending)]
+                pending.clear()
+                pool.restart()
+                for again in lost:
+                    yield from _log(engine, again, pool.recover(again))
+                while len(pending) < window and submit():
+                    pass
+                continue
+            except Exception:
+                results = pool.recover(chunk)
             submit()
-            if log is not None:
-                for (_, data), result in zip(chunk, results, strict=True):
-                    if result.decision is not None:
-                        log.record(parse_case(data), result.decision)
-            yield from results
+            yield from _log(engine, chunk, results)
+        finished = True
+    finally:
+        # Interrupted (Ctrl-C, the caller stopped reading): do not wait for work nobody will read.
+        pool.close(wait=finished)
+
+
+# -- JSON Lines in and out ---------------------------------------------------------
+
+
+def _checked_int(limits: InputLimits) -> Any:
+    def parse_int(text: str) -> int:
+        if len(text.lstrip("-")) > limits.max_int_digits:
+            raise ValueError(f"an integer longer than {limits.max_int_digits} digits (input limit max_int_digits)")
+        return int(text)
+
+    return parse_int
+
+
+def read_jsonl(stream: IO[bytes], limits: InputLimits = DEFAULT_LIMITS) -> Iterator[tuple[int, Any]]:
+    """(line number, case) from JSON Lines read as bytes, lazily. Each line is
+    decoded and parsed on its own; a line that cannot be becomes an
+    UnreadableRow saying why (invalid UTF-8, not JSON, too long, too deep, a
+    number too long), reported on its row like any bad case. Lines of ASCII
+    whitespace only are skipped."""
+    parse_int = _checked_int(limits)
+    for number in itertools.count(1):
+        line = stream.readline(limits.max_bytes + 1)
+        if not line:
+            return
+        if len(line) > limits.max_bytes and not line.endswith(b"\n"):
+            while True:  # skip the rest of the line without holding it
+                rest = stream.readline(1 << 16)
+                if not rest or rest.endswith(b"\n"):
+                    break
+            yield number, UnreadableRow(
+                f"line {number}: longer than {limits.max_bytes:,} bytes; not read (input limit max_bytes)"
+            )
+            continue
+        if not line.strip():  # ASCII whitespace only; any other character makes it a row
+            continue
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            yield number, UnreadableRow(f"line {number}: not UTF-8 text ({exc.reason} at byte {exc.start + 1})")
+            continue
+        try:
+            yield number, json.loads(text, parse_int=parse_int)
+        except json.JSONDecodeError as exc:
+            yield number, UnreadableRow(f"line {number}: invalid JSON: {exc.msg} (column {exc.colno})")
+        except RecursionError:
+            yield number, UnreadableRow(
+                f"line {number}: nested more than {limits.max_depth} levels deep (input limit max_depth)"
+            )
+        except ValueError as exc:
+            yield number, UnreadableRow(f"line {number}: {exc}")
+
+
+class _Held:
+    """Whether a line is being written, and the stop signal that waited for it."""
+
+    depth = 0
+    deferred: BaseException | None = None
+
+
+@contextlib.contextmanager
+def _interrupts_held() -> Iterator[None]:
+    _Held.depth += 1
+    try:
+        yield
+    finally:
+        _Held.depth -= 1
+    if _Held.depth == 0 and _Held.deferred is not None:
+        exc, _Held.deferred = _Held.deferred, None
+        raise exc
+
+
+def stop(exc: BaseException) -> None:
+    """Raise `exc` (KeyboardInterrupt, or the CLI's SIGTERM exception) from a
+    signal handler, unless a line is being written: then it is raised as soon as
+    the line and its count are both done, so an interrupted batch's count is
+    exactly the lines in its output."""
+    if _Held.depth:
+        _Held.deferred = exc
+        return
+    raise exc
+
+
+class WriteError(OSError):
+    """The output could not be written (a full disk, a closed pipe); the rows
+    written before it are whole lines."""
+
+
+#: Output files are created readable by their owner only: results name
+#: claimants' treatments. The umask can only narrow this further. An existing
+#: file keeps its mode.
+OUTPUT_MODE = 0o600
+
+
+def create_private(path: Path, *, append: bool = False) -> int:
+    """Open `path` for writing, created with OUTPUT_MODE; a file descriptor."""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if append else os.O_TRUNC) | getattr(os, "O_CLOEXEC", 0)
+    return os.open(path, flags, OUTPUT_MODE)
+
+
+class JsonlWriter:
+    """Writes one JSON object per line, each line complete and flushed before
+    the next is started, so a crash or a full disk leaves only whole lines.
+
+    A record that cannot be encoded (text that is not valid Unicode) is written
+    as an error record for its row instead. When a write fails, a file is cut
+    back to the end of the last whole line and WriteError is raised. `written`
+    counts the lines written; the output always holds exactly those.
+    """
+
+    def __init__(self, target: IO[bytes] | int):
+        self._fd = target if isinstance(target, int) else None
+        self._stream = None if isinstance(target, int) else target
+        self.written = 0
+        self._end = self._tell()
+
+    @classmethod
+    def create(cls, path: Path) -> JsonlWriter:
+        return cls(create_private(path))
+
+    def _tell(self) -> int | None:
+        try:
+            if self._fd is not None:
+                return os.lseek(self._fd, 0, os.SEEK_CUR)
+            return self._stream.tell() if self._stream.seekable() else None
+        except (OSError, ValueError):
+            return None
+
+    def write(self, record: dict[str, Any], *, fallback: dict[str, Any] | None = None) -> bool:
+        """Write `record` as one line; False when `fallback` was written instead."""
+        as_given = True
+        try:
+            data = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+        except (UnicodeEncodeError, ValueError, TypeError, RecursionError):
+            as_given = False
+            data = (json.dumps(fallback or {"problems": [{"message": "the result could not be written as JSON"}]}) + "\n").encode()
+        # Signal handlers that go through `stop` wait until the line and its count
+        # are both done, so the count reported on an interrupt is exact.
+        with _interrupts_held():
+            try:
+                self._write_all(data)
+            except OSError as exc:
+                self._cut_back()
+                raise WriteError(exc.errno or errno.EIO, exc.strerror or str(exc)) from exc
+            self.written += 1
+            if self._end is not None:
+                self._end += len(data)
+        return as_given
+
+    def _write_all(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            n = os.write(self._fd, view) if self._fd is not None else self._stream.write(view)
+            if n is None:  # a non-blocking stream took nothing
+                raise OSError(errno.EAGAIN, "the output would block")
+            view = view[n:]
+        if self._stream is not None:
+            self._stream.flush()
+
+    def _cut_back(self) -> None:
+        # A partial line would be read as a corrupt row (or silently as a short one).
+        if self._end is None:
+            return
+        try:
+            if self._fd is not None:
+                os.ftruncate(self._fd, self._end)
+                os.lseek(self._fd, self._end, os.SEEK_SET)
+            else:
+                self._stream.truncate(self._end)
+                self._stream.seek(self._end)
+        except (OSError, ValueError):
+            pass
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None

@@ -26,7 +26,7 @@ from pydantic import (
     model_validator,
 )
 
-from .errors import CaseError, Problem, problems_from_validation
+from .errors import CaseError, Problem, excerpt, problems_from_validation
 from .vocabulary import (
     ICD10_PATTERN,
     NOT_DOCUMENTED,
@@ -41,7 +41,7 @@ from .vocabulary import (
     Treatment,
     WorkStatus,
 )
-from .yamlio import ParseError, parse, read_text
+from .yamlio import DEFAULT_LIMITS, InputLimits, ParseError, check_data, parse, read_text
 
 
 def _iso_date(value: Any) -> Any:
@@ -58,9 +58,9 @@ def _iso_date(value: Any) -> Any:
         try:
             _dt.datetime.fromisoformat(value)
         except ValueError:
-            raise ValueError(f"expected a date as YYYY-MM-DD, got {value!r}") from None
-        raise ValueError(f"expected a date (YYYY-MM-DD), got a date and time {value!r}")
-    raise ValueError(f"expected a date as YYYY-MM-DD, got {type(value).__name__} {value!r}")
+            raise ValueError(f"expected a date as YYYY-MM-DD, got {excerpt(value)}") from None
+        raise ValueError(f"expected a date (YYYY-MM-DD), got a date and time {excerpt(value)}")
+    raise ValueError(f"expected a date as YYYY-MM-DD, got {type(value).__name__} {excerpt(value)}")
 
 
 IsoDate = Annotated[_dt.date, BeforeValidator(_iso_date)]
@@ -74,7 +74,7 @@ NotSpecified = Literal["not_specified"]
 def _visits_or_not_documented(value: Any) -> Any:
     if value == NOT_DOCUMENTED or (isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 1000):
         return value
-    raise ValueError(f"expected a valid integer number of visits (0-1000) or 'not_documented', got {value!r}")
+    raise ValueError(f"expected a valid integer number of visits (0-1000) or 'not_documented', got {excerpt(value)}")
 
 
 def _quantity_form(value: Any) -> str:
@@ -91,7 +91,7 @@ def _quantity_form(value: Any) -> str:
 def _regions_or_not_specified(value: Any) -> Any:
     if value == NOT_SPECIFIED or isinstance(value, list):
         return value
-    raise ValueError(f"expected a list of body regions or 'not_specified', got {value!r}")
+    raise ValueError(f"expected a list of body regions or 'not_specified', got {excerpt(value)}")
 
 
 class _Model(BaseModel):
@@ -417,12 +417,21 @@ def case_json_schema() -> dict[str, Any]:
     }
 
 
-def parse_case(data: Any, *, file: str | None = None, lines: dict | None = None) -> Case:
-    """Validate plain data (a dict) into a Case, or raise CaseError with every problem."""
+def parse_case(
+    data: Any, *, file: str | None = None, lines: dict | None = None, limits: InputLimits = DEFAULT_LIMITS
+) -> Case:
+    """Validate plain data (a dict) into a Case, or raise CaseError with every problem.
+
+    The data is first held to `limits` (see `yamlio`): nesting, number of values,
+    text and integer length, and valid Unicode, so a hostile dict is a CaseError
+    naming the limit, never a RecursionError or a value that fails on output."""
     if isinstance(data, Case):
         return data
     if not isinstance(data, dict):
         raise CaseError([Problem(file=file, line=1 if file else None, message="a case must be a mapping of fields")])
+    problems = check_data(data, limits, file=file, lines=lines)
+    if problems:
+        raise CaseError(problems)
     if "rfa_lines" in data:
         from .rfa import parse_rfa_case
 
@@ -433,14 +442,14 @@ def parse_case(data: Any, *, file: str | None = None, lines: dict | None = None)
         raise CaseError(problems_from_validation(exc, file=file, lines=lines)) from None
 
 
-def load_case(path: str | Path) -> Case:
-    """Read one case file (YAML or JSON)."""
+def load_case(path: str | Path, *, limits: InputLimits = DEFAULT_LIMITS) -> Case:
+    """Read one case file (YAML or JSON), held to `limits` while it is read."""
     path = Path(path)
     try:
-        data, lines = parse(read_text(path), str(path))
+        data, lines = parse(read_text(path, limits), str(path), limits)
     except ParseError as exc:
         raise CaseError([exc.problem]) from None
-    return parse_case(data, file=str(path), lines=lines)
+    return parse_case(data, file=str(path), lines=lines, limits=limits)
 
 
 __all__ = [
@@ -454,6 +463,8 @@ __all__ = [
     "RequestedItem",
     "Surgery",
     "Visits",
+    "DEFAULT_LIMITS",
+    "InputLimits",
     "case_json_schema",
     "load_case",
     "parse_case",

@@ -1,21 +1,31 @@
-"""The `mtus-rules` command."""
+"""The `mtus-rules` command.
+
+Exit status (also in `mtus-rules --help`): 0 all decided; 1 lint errors or a
+failed rule test; 2 invalid input (a case, row, pack or option; the other
+inputs are still decided); 3 the output or decision log could not be written
+(a full disk): what was written is whole lines; 130 interrupted (Ctrl-C);
+143 terminated (SIGTERM). `batch` reports how many rows it wrote in every case.
+"""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import json
 import os
+import re
+import signal
 import sys
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from . import ruletests
 from ._version import __version__
 from .audit import DecisionLog
-from .batch import UnreadableRow
+from .batch import JsonlWriter, WriteError, read_jsonl, stop
 from .case import case_json_schema, load_case
 from .coverage import markdown as coverage_markdown
 from .display import comparison_text, render_text
@@ -27,11 +37,49 @@ from .trace import render as render_trace
 from .whatif import compare
 
 EXIT_INVALID = 2
+EXIT_OUTPUT = 3
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+EXIT_TERMINATED = 143  # 128 + SIGTERM
+
+EPILOG = """exit status:
+  0    everything was decided (lint: no errors; test: every test passed)
+  1    lint found errors, or a rule test failed
+  2    invalid input: a case, row, rule pack or option could not be used; the
+       other inputs are still decided, and batch writes a result line per row
+  3    the output or the decision log could not be written (e.g. a full disk);
+       the output holds only whole lines
+  130  interrupted (Ctrl-C)
+  143  terminated (SIGTERM)
+"""
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived; raised like KeyboardInterrupt so the command can stop cleanly."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    stop(Terminated())
+
+
+def _on_sigint(signum: int, frame: object) -> None:
+    stop(KeyboardInterrupt())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
+        previous = {signal.SIGTERM: signal.signal(signal.SIGTERM, _on_sigterm)}
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            previous[signal.SIGINT] = signal.signal(signal.SIGINT, _on_sigint)
+    except ValueError:  # not the main thread: leave signals to the host program
+        previous = {}
+    try:
         return _main(argv)
+    except KeyboardInterrupt:
+        print("mtus-rules: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Terminated:
+        print("mtus-rules: terminated", file=sys.stderr)
+        return EXIT_TERMINATED
     except BrokenPipeError:
         # The reader closed the pipe (`mtus-rules evaluate ... | head`): it has what it
         # wanted. Point stdout at devnull so the interpreter's final flush does not print
@@ -39,12 +87,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def _main(argv: Sequence[str] | None) -> int:
     parser = argparse.ArgumentParser(
         prog="mtus-rules",
         description="Decide treatment requests against MTUS/ODG guideline rules.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -191,13 +244,21 @@ def _engine(args: argparse.Namespace, packs: list[Path] | None = None, overrides
     """The engine the arguments ask for; raises MtusRulesError."""
     packs = packs if packs is not None else args.rules
     log_path = getattr(args, "decision_log", None)
-    log = DecisionLog(log_path, include_identifying=args.log_identifying) if log_path else None
+    try:
+        log = DecisionLog(log_path, include_identifying=args.log_identifying) if log_path else None
+    except OSError as exc:
+        raise MtusRulesError([Problem(file=str(log_path), location="--decision-log", message=exc.strerror or str(exc))]) from None
     engine = Engine(packs, decision_log=log) if packs else Engine(decision_log=log)
     limits: dict[str, int] = {}
     for text in getattr(args, "limit", []):
         rule, sep, number = text.partition("=")
-        if not sep or not number.strip().isdigit():
-            raise MtusRulesError([Problem(location="--limit", message=f"expected RULE=N, got {text!r}")])
+        # ASCII digits only: str.isdigit() accepts '²', which int() refuses; and a
+        # bound on the length keeps the number inside the engine's 64-bit range.
+        if not sep or not _LIMIT_NUMBER.fullmatch(number.strip()):
+            shown = text if len(text) <= 60 else text[:57] + "..."
+            raise MtusRulesError(
+                [Problem(location="--limit", message=f"expected RULE=N with N a whole number of at most 18 digits, got {shown!r}")]
+            )
         limits[rule.strip()] = int(number)
     disabled = getattr(args, "disable", [])
     if overrides and (limits or disabled):
@@ -205,16 +266,29 @@ def _engine(args: argparse.Namespace, packs: list[Path] | None = None, overrides
     return engine
 
 
-def _jsonl_rows(stream: Iterable[str]) -> Iterator[tuple[int, Any]]:
-    """(line number, case) from JSON Lines, read lazily; a line that is not
-    JSON becomes an UnreadableRow, reported on its row like any bad case."""
-    for number, line in enumerate(stream, 1):
-        if not line.strip():
-            continue
-        try:
-            yield number, json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield number, UnreadableRow(f"line {number}: invalid JSON: {exc.msg} (column {exc.colno})")
+_LIMIT_NUMBER = re.compile(r"[0-9]{1,18}")
+
+
+class _TextBytes:
+    """Bytes written to a text stream that has no binary buffer (a test's StringIO)."""
+
+    def __init__(self, stream: Any):
+        self._stream = stream
+
+    def write(self, data: bytes | memoryview) -> int:
+        self._stream.write(bytes(data).decode("utf-8"))
+        return len(data)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def seekable(self) -> bool:
+        return False
+
+
+def _end_progress(progress: bool) -> None:
+    if progress:  # end the progress line so the next message starts on its own
+        print(file=sys.stderr)
 
 
 def _batch(args: argparse.Namespace) -> int:
@@ -223,36 +297,73 @@ def _batch(args: argparse.Namespace) -> int:
     except MtusRulesError as exc:
         print(f"mtus-rules: {exc}", file=sys.stderr)
         return EXIT_INVALID
+    where = str(args.output) if args.output else "standard output"
     with contextlib.ExitStack() as stack:
         try:
-            stream = sys.stdin if str(args.input) == "-" else stack.enter_context(args.input.open(encoding="utf-8"))
-            out = stack.enter_context(args.output.open("w", encoding="utf-8")) if args.output else sys.stdout
+            stream = sys.stdin.buffer if str(args.input) == "-" else stack.enter_context(args.input.open("rb"))
+            if args.output:
+                writer = JsonlWriter.create(args.output)
+                stack.callback(writer.close)
+            else:
+                writer = JsonlWriter(getattr(sys.stdout, "buffer", None) or _TextBytes(sys.stdout))
         except OSError as exc:
             print(f"mtus-rules: {exc.filename}: {exc.strerror}", file=sys.stderr)
             return EXIT_INVALID
         progress = sys.stderr.isatty()
         lines: deque[int] = deque()  # file lines of the rows in flight, oldest first
+        last_line = 0
 
         def rows() -> Iterator[Any]:
-            for number, data in _jsonl_rows(stream):
+            for number, data in read_jsonl(stream):
                 lines.append(number)
                 yield data
 
-        failed = total = 0
-        for result in engine.evaluate_many(rows(), workers=args.workers, what_if=args.what_if):
-            total += 1
-            record: dict[str, Any] = {"row": result.row, "line": lines.popleft()}
-            if result.decision is not None:
-                record["decision"] = result.decision.model_dump(mode="json")
-            else:
-                failed += 1
-                record["problems"] = [p.model_dump(mode="json", exclude_none=True) for p in result.problems or []]
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
-            if progress and total % 1000 == 0:
-                print(f"\rmtus-rules: {total:,} rows decided, {failed:,} bad", end="", file=sys.stderr, flush=True)
-    if progress and total >= 1000:
+        failed = 0
+        results = engine.evaluate_many(rows(), workers=args.workers, what_if=args.what_if)
+        stack.callback(getattr(results, "close", lambda: None))  # stop the workers on any way out
+
+        def summary(head: str) -> str:
+            through = f" (input lines 1-{last_line:,})" if writer.written else ""
+            return f"mtus-rules: {head}: {writer.written:,} rows written to {where}{through}, {failed:,} bad"
+
+        try:
+            for result in results:
+                line = lines.popleft()
+                record: dict[str, Any] = {"row": result.row, "line": line}
+                if result.decision is not None:
+                    record["decision"] = result.decision.model_dump(mode="json")
+                else:
+                    failed += 1
+                    record["problems"] = [p.model_dump(mode="json", exclude_none=True) for p in result.problems or []]
+                unwritable = {"row": result.row, "line": line, "problems": [{"message": "the result could not be written as JSON"}]}
+                if not writer.write(record, fallback=unwritable):
+                    failed += 1
+                last_line = line
+                if progress and writer.written % 1000 == 0:
+                    print(f"\rmtus-rules: {writer.written:,} rows decided, {failed:,} bad", end="", file=sys.stderr, flush=True)
+        except KeyboardInterrupt:
+            _end_progress(progress)
+            print(summary("interrupted; the rest were not decided"), file=sys.stderr)
+            return EXIT_INTERRUPTED
+        except Terminated:
+            _end_progress(progress)
+            print(summary("terminated (SIGTERM); the rest were not decided"), file=sys.stderr)
+            return EXIT_TERMINATED
+        except WriteError as exc:
+            if exc.errno == errno.EPIPE and not args.output:
+                raise BrokenPipeError(errno.EPIPE, "broken pipe") from None
+            _end_progress(progress)
+            print(f"mtus-rules: cannot write {where}: {exc.strerror}", file=sys.stderr)
+            print(summary("stopped; the rest were not decided"), file=sys.stderr)
+            return EXIT_OUTPUT
+        except OSError as exc:  # reading the input failed (a disk error, a vanished network file)
+            _end_progress(progress)
+            print(f"mtus-rules: cannot read {args.input}: {exc.strerror or exc}", file=sys.stderr)
+            print(summary("stopped; the rest were not decided"), file=sys.stderr)
+            return EXIT_INVALID
+    if progress and writer.written >= 1000:
         print(file=sys.stderr)
-    print(f"mtus-rules: {total:,} rows, {failed:,} bad", file=sys.stderr)
+    print(f"mtus-rules: {writer.written:,} rows, {failed:,} bad", file=sys.stderr)
     return EXIT_INVALID if failed else 0
 
 
@@ -270,8 +381,14 @@ def _compare(args: argparse.Namespace) -> int:
     def cases() -> Iterator[Any]:
         for path in args.cases:
             if path.suffix == ".jsonl":
-                with path.open(encoding="utf-8") as stream:
-                    for _, data in _jsonl_rows(stream):
+                try:
+                    stream = path.open("rb")
+                except OSError as exc:
+                    print(f"mtus-rules: {path}: {exc.strerror}", file=sys.stderr)
+                    yield {"__invalid__": str(path)}
+                    continue
+                with stream:
+                    for _, data in read_jsonl(stream):
                         yield data
             else:
                 try:
@@ -289,7 +406,9 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _each_case(args: argparse.Namespace, run: Callable, render: Callable) -> int:
-    """Load the engine, then each case file; print results for the valid ones."""
+    """Load the engine, then each case file; print results for the valid ones.
+    A file that cannot be read or decided is reported and the others are still
+    decided and printed."""
     try:
         engine = _engine(args)
     except MtusRulesError as exc:
@@ -300,19 +419,33 @@ def _each_case(args: argparse.Namespace, run: Callable, render: Callable) -> int
     failed = False
     for path in args.cases:
         try:
-            case = load_case(path)
+            results.append((path, run(engine, load_case(path))))
         except MtusRulesError as exc:
             # A case that does not read completely produces no output at all.
             print(f"mtus-rules: {exc}", file=sys.stderr)
             failed = True
-            continue
-        results.append((path, run(engine, case)))
+        except RecursionError:
+            print(f"mtus-rules: {path}: the case is nested too deeply to decide", file=sys.stderr)
+            failed = True
+        except OSError as exc:  # deciding does no I/O; recording in the decision log does
+            print(f"mtus-rules: cannot write the decision log: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_OUTPUT
+        except Exception as exc:  # a defect: name it, without the case's data, and go on with the others
+            print(f"mtus-rules: {path}: internal error ({type(exc).__name__}); the other files are still decided", file=sys.stderr)
+            failed = True
 
-    if args.format == "json":
-        out = [{"file": str(path), **result.model_dump(mode="json")} for path, result in results]
-        print(json.dumps(out, indent=2, ensure_ascii=False))
-    else:
-        print("\n\n".join(render(result, str(path)) for path, result in results))
+    try:
+        if args.format == "json":
+            out = [{"file": str(path), **result.model_dump(mode="json")} for path, result in results]
+            print(json.dumps(out, indent=2, ensure_ascii=False))
+        else:
+            print("\n\n".join(render(result, str(path)) for path, result in results))
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        print(f"mtus-rules: cannot write standard output: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_OUTPUT
     return EXIT_INVALID if failed else 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -71,8 +72,19 @@ def dotted(loc: Iterable[object]) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += f".{part}" if out else str(part)
+            part = shown_key(part)
+            out += f".{part}" if out else part
     return out
+
+
+def shown_key(key: object) -> str:
+    """A key of the input as an error message can show it: printable (control
+    characters and lone surrogates escaped, so the message can be printed and
+    cannot drive a terminal) and at most 40 characters."""
+    text = str(key)
+    if not text.isprintable():
+        text = ascii(text)[1:-1]
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def problems_from_validation(
@@ -118,11 +130,59 @@ def _message(err: Mapping) -> str:
         # Our own validators already say what they got.
         return msg.split(", ", 1)[1] if msg.startswith(("Value error, ", "Assertion failed, ")) else msg
     if "input" in err:
-        shown = repr(err["input"])
-        if len(shown) > 60:
-            shown = shown[:57] + "..."
-        msg = f"{msg} (got {shown})"
+        msg = f"{msg} (got {excerpt(err['input'])})"
     return msg
+
+
+# A lowercase word with underscores is a vocabulary value ('chiropractic', a
+# misspelt 'massge'): showing it is what makes the error useful, and it is not
+# a claimant's data. Anything else may be (names, dates of birth, notes).
+# So is a short number written as text ('8' for visits: 8): too short to be a
+# date of birth, a phone or a record number. A value that is a date and nothing
+# else is shown too, because which date is wrong (2013-02-30, 05/28/2013) is
+# the whole message; a date with anything else beside it is masked.
+_WORD = re.compile(
+    r"[a-z][a-z0-9_]{0,39}|[-+]?[0-9][0-9.]{0,5}|[0-9]{1,4}[-/.][0-9]{1,2}[-/.][0-9]{1,4}([ T][0-9:.]{1,15})?"
+)
+_EXCERPT = 20
+
+
+def excerpt(value: object) -> str:
+    """A short, masked rendering of an input value for an error message.
+
+    Error messages end up in logs and terminals, so claimant data is never
+    echoed: text is shown by its shape only (letters as x/X, digits as 9,
+    punctuation kept: '07/04/1952 Jane Doe' becomes '99/99/9999 Xxxx Xxx'),
+    cut to 20 characters with its length; vocabulary words, booleans and short
+    numbers (as numbers or as text) are shown as they are."""
+    if value is None or isinstance(value, bool):
+        return repr(value)
+    if isinstance(value, int):
+        if abs(value).bit_length() > 64:
+            return "a very long integer"
+        return repr(value) if len(str(value)) <= 12 else f"an integer of {len(str(abs(value)))} digits"
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, str):
+        if _WORD.fullmatch(value):
+            return repr(value)
+        shape = "".join(_mask(c) for c in value[:_EXCERPT])
+        more = f"... ({len(value):,} characters)" if len(value) > _EXCERPT else ""
+        return f"'{shape}'{more}"
+    if isinstance(value, (list, tuple, dict)):
+        kind = "a mapping" if isinstance(value, dict) else "a list"
+        return f"{kind} of {len(value)} value{'s' if len(value) != 1 else ''}"
+    return f"a value of type {type(value).__name__}"
+
+
+def _mask(char: str) -> str:
+    if char.isdigit():
+        return "9"
+    if char.isalpha():
+        return "X" if char.isupper() else "x"
+    if char in " -/.,:;()#+'_@":
+        return char
+    return "?"
 
 
 def nearest_line(lines: Mapping[tuple, int], loc: tuple) -> int | None:

@@ -67,6 +67,16 @@ def parse_rfa_case(data: dict, *, file: str | None = None, lines: dict | None = 
         rfa = RfaCase.model_validate(data)
     except ValidationError as exc:
         raise CaseError(problems_from_validation(exc, file=file, lines=lines)) from None
+    try:
+        return _read_lines(rfa, file, lines)
+    except ValidationError as exc:
+        # A line that validates as written can still make an invalid item or
+        # diagnosis once read (the models are stricter than the RFA line); that
+        # is the caller's input, so it is a CaseError, never a raw ValidationError.
+        raise CaseError(problems_from_validation(exc, file=file, lines=lines, prefix=("rfa_lines",))) from None
+
+
+def _read_lines(rfa: RfaCase, file: str | None, lines: dict | None) -> Case:
     tables = bundled_code_tables()
     problems: list[Problem] = []
     items: list[RequestedItem] = []

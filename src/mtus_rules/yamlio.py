@@ -9,24 +9,93 @@ Changes from plain `yaml.safe_load`, all to stop silent guesses:
 - A key given twice in one mapping is an error instead of "last one wins".
 - Any explicit tag other than the plain YAML ones is refused, and so is an
   alias that contains itself.
+
+Input limits (`InputLimits`) are applied while reading, so a hostile file is
+refused before it costs much time or memory. Each one, when exceeded, is a
+clean error naming the limit, the file and the line:
+
+- `max_bytes` (default 1 MiB): the size of a case file, or of one JSON Lines
+  row; checked before the file is read.
+- `max_depth` (default 32): how deeply lists and mappings may nest (a case
+  needs 4); checked while the document is composed, and again after aliases
+  are expanded.
+- `max_values` (default 100,000): values in one document, aliases expanded
+  (so a small file cannot expand into a huge one).
+- `max_string` (default 20,000 characters): the length of any text value or key.
+- `max_int_digits` (default 40): the digits of any integer (no field takes more
+  than 4; Python itself refuses to convert past 4,300).
+
+Data given to the API as Python objects is held to the same limits by
+`check_data` (which `case.parse_case` runs), and also has to be valid Unicode:
+a lone surrogate such as "\\udfff" cannot be written as UTF-8, so it is refused
+where it stands rather than failing when the decision is printed. The defaults
+are in `DEFAULT_LIMITS`; pass another `InputLimits` to `case.load_case`,
+`case.parse_case` or `parse` to change them.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import BaseModel, ConfigDict, Field
 
-from .errors import Problem, dotted
+from .errors import Problem, dotted, shown_key
 
 Lines = dict[tuple, int]
 
 
+class InputLimits(BaseModel):
+    """How much one input may hold; see the module docstring."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_bytes: int = Field(default=1 << 20, ge=1)
+    max_depth: int = Field(default=32, ge=1, le=500)
+    max_values: int = Field(default=100_000, ge=1)
+    max_string: int = Field(default=20_000, ge=1)
+    max_int_digits: int = Field(default=40, ge=1, le=4300)
+
+
+DEFAULT_LIMITS = InputLimits()
+#: Kept for callers of the old constant.
+MAX_VALUES = DEFAULT_LIMITS.max_values
+
+
 class _Loader(yaml.SafeLoader):
-    pass
+    """SafeLoader that counts depth and values as it composes, so a deep or
+    huge document stops early instead of filling memory or the stack."""
+
+    limits: InputLimits = DEFAULT_LIMITS
+    filename: str = ""
+    _depth = 0
+    _nodes = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        line = event.start_mark.line + 1 if event.start_mark else None
+        self._nodes += 1
+        if self._nodes > self.limits.max_values:
+            raise ParseError(_limit(self.filename, line, f"more than {self.limits.max_values:,} values", "max_values"))
+        if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            self._depth += 1
+            try:
+                if self._depth > self.limits.max_depth:
+                    raise ParseError(
+                        _limit(self.filename, line, f"nested more than {self.limits.max_depth} levels deep", "max_depth")
+                    )
+                return super().compose_node(parent, index)
+            finally:
+                self._depth -= 1
+        if isinstance(event, yaml.ScalarEvent) and len(event.value) > self.limits.max_string:
+            raise ParseError(
+                _limit(self.filename, line, f"a value longer than {self.limits.max_string:,} characters", "max_string")
+            )
+        return super().compose_node(parent, index)
 
 
 # Rebuild the implicit resolvers without YAML 1.1's yes/no/on/off booleans.
@@ -48,44 +117,80 @@ class ParseError(Exception):
         super().__init__(str(problem))
 
 
-def read_text(path: Path) -> str:
+def _limit(file: str | None, line: int | None, what: str, name: str) -> Problem:
+    return Problem(file=file, line=line, message=f"{what}; refusing to read further (input limit {name})")
+
+
+def read_text(path: Path, limits: InputLimits = DEFAULT_LIMITS) -> str:
     try:
-        return path.read_text(encoding="utf-8")
+        with open(path, "rb") as stream:
+            # Read one byte past the limit: a larger file is refused without reading it all.
+            raw = stream.read(limits.max_bytes + 1)
+        if len(raw) > limits.max_bytes:
+            raise ParseError(_limit(str(path), None, f"larger than {limits.max_bytes:,} bytes", "max_bytes"))
+        return raw.decode("utf-8")
     except FileNotFoundError:
         raise ParseError(Problem(file=str(path), message="file not found")) from None
     except UnicodeDecodeError as exc:
-        raise ParseError(Problem(file=str(path), message=f"not UTF-8 text ({exc.reason})")) from None
+        raise ParseError(Problem(file=str(path), line=raw.count(b"\n", 0, exc.start) + 1, message=f"not UTF-8 text ({exc.reason})")) from None
     except OSError as exc:
         raise ParseError(Problem(file=str(path), message=exc.strerror or str(exc))) from None
 
 
-def parse(text: str, filename: str) -> tuple[Any, Lines]:
+def _json_int(limits: InputLimits) -> Any:
+    def parse_int(text: str) -> int:
+        if len(text.lstrip("-")) > limits.max_int_digits:
+            raise _TooLong(text)
+        return int(text)
+
+    return parse_int
+
+
+class _TooLong(Exception):
+    pass
+
+
+def parse(text: str, filename: str, limits: InputLimits = DEFAULT_LIMITS) -> tuple[Any, Lines]:
     """Parse YAML (or JSON, which YAML reads too) into plain data plus a map
     from each value's path to its 1-based line."""
     if filename.endswith(".json"):
         try:
-            json.loads(text)  # JSON's own syntax errors are clearer for JSON files
+            json.loads(text, parse_int=_json_int(limits))  # JSON's own syntax errors are clearer for JSON files
         except json.JSONDecodeError as exc:
             raise ParseError(
                 Problem(file=filename, line=exc.lineno, message=f"invalid JSON: {exc.msg} (column {exc.colno})")
             ) from None
-    loader = _Loader(text)
+        except (_TooLong, RecursionError):
+            pass  # the YAML reader below finds it again, with its line
+    loader = None
     try:
+        loader = _Loader(text)
+        loader.limits, loader.filename = limits, filename
         node = loader.get_single_node()
         lines: Lines = {}
         data = _build(loader, node, (), lines, filename) if node is not None else None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1 if isinstance(exc.position, int) else None
+        raise ParseError(
+            Problem(file=filename, line=line, message=f"invalid YAML: control character U+{exc.character:04X} is not allowed")
+            if isinstance(exc.character, int)
+            else Problem(file=filename, line=line, message=f"invalid YAML: {exc.reason}")
+        ) from None
     except yaml.MarkedYAMLError as exc:
         raise ParseError(
             Problem(file=filename, line=_error_line(exc, text), message=f"invalid YAML: {exc.problem or exc.context}")
         ) from None
     except yaml.YAMLError as exc:
-        raise ParseError(Problem(file=filename, message=f"invalid YAML: {exc}")) from None
+        raise ParseError(Problem(file=filename, message=f"invalid YAML: {type(exc).__name__}")) from None
+    except RecursionError:
+        # Only reachable with limits above what the interpreter's stack allows.
+        raise ParseError(_limit(filename, None, "nested too deeply to read", "max_depth")) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return data, lines
 
 
-MAX_VALUES = 100_000
 def _error_line(exc: yaml.MarkedYAMLError, text: str) -> int | None:
     # An unclosed bracket or quote is noticed only at the end of the file; the
     # line that opened it is the one to point at.
@@ -100,7 +205,26 @@ def _error_line(exc: yaml.MarkedYAMLError, text: str) -> int | None:
 
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
+_INT = "tag:yaml.org,2002:int"
 _SCALARS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "null", "bool")}
+
+
+def _scalar(loader: _Loader, node: yaml.Node, path: tuple, filename: str) -> Any:
+    line = node.start_mark.line + 1
+    if node.tag == _INT and isinstance(node.value, str):
+        digits = sum(c.isalnum() for c in node.value)
+        if digits > loader.limits.max_int_digits:
+            raise ParseError(
+                Problem(
+                    file=filename, line=line, location=dotted(path),
+                    message=f"an integer longer than {loader.limits.max_int_digits} digits; refusing to read it "
+                    "(input limit max_int_digits)",
+                )
+            )
+    try:
+        return loader.construct_object(node, deep=True)
+    except (ValueError, OverflowError):
+        raise ParseError(Problem(file=filename, line=line, location=dotted(path), message="invalid YAML: a value that cannot be read")) from None
 
 
 def _build(
@@ -108,8 +232,11 @@ def _build(
 ) -> Any:
     lines.setdefault(path, node.start_mark.line + 1)
     line = node.start_mark.line + 1
-    if len(lines) > MAX_VALUES:  # aliases can multiply a small file into a huge one
-        raise ParseError(Problem(file=filename, line=line, message=f"more than {MAX_VALUES} values; refusing to read further"))
+    limits = loader.limits
+    if len(lines) > limits.max_values:  # aliases can multiply a small file into a huge one
+        raise ParseError(_limit(filename, line, f"more than {limits.max_values:,} values", "max_values"))
+    if len(path) > limits.max_depth:  # aliases inside aliases can nest deeper than the text does
+        raise ParseError(_limit(filename, line, f"nested more than {limits.max_depth} levels deep", "max_depth"))
     if id(node) in active:
         raise ParseError(Problem(file=filename, line=line, location=dotted(path), message="an alias refers to itself"))
     active = active | {id(node)}
@@ -122,7 +249,7 @@ def _build(
         loader.flatten_mapping(node)
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
+            key = _scalar(loader, key_node, path, filename) if isinstance(key_node, yaml.ScalarNode) else None
             if not isinstance(key, (str, int)):
                 raise ParseError(
                     Problem(file=filename, line=key_node.start_mark.line + 1, message="mapping keys must be plain text")
@@ -133,7 +260,7 @@ def _build(
                         file=filename,
                         line=key_node.start_mark.line + 1,
                         location=dotted(path + (key,)),
-                        message=f"key '{key}' appears twice in the same mapping",
+                        message=f"key '{shown_key(key)}' appears twice in the same mapping",
                     )
                 )
             # A field's line is the line of its key, where a reader looks for it.
@@ -142,5 +269,72 @@ def _build(
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_build(loader, child, path + (i,), lines, filename, active) for i, child in enumerate(node.value)]
-    return loader.construct_object(node, deep=True)
+    return _scalar(loader, node, path, filename)
 
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def check_data(
+    data: Any, limits: InputLimits = DEFAULT_LIMITS, *, file: str | None = None, lines: Mapping[tuple, int] | None = None
+) -> list[Problem]:
+    """The limit problems of plain data (dicts, lists, scalars) given to the API,
+    plus any text that is not valid Unicode (a lone surrogate). Walks without
+    recursion, so a structure nested thousands deep (or one that contains
+    itself) is reported, not a RecursionError. Stops at the first limit it meets."""
+    problems: list[Problem] = []
+    stack: list[tuple[Any, tuple]] = [(data, ())]
+    count = 0
+    max_bits = int(limits.max_int_digits * 3.3219280948873626) + 1  # digits -> bits, rounded up
+
+    def problem(path: tuple, message: str) -> Problem:
+        line = None
+        if lines:
+            for n in range(len(path), -1, -1):
+                line = lines.get(path[:n])
+                if line is not None:
+                    break
+        return Problem(file=file, line=line, location=dotted(path), message=message)
+
+    def text(value: str, path: tuple) -> bool:
+        if len(value) > limits.max_string:
+            problems.append(problem(path, f"text longer than {limits.max_string:,} characters (input limit max_string)"))
+            return False
+        found = _SURROGATE.search(value)
+        if found:
+            problems.append(
+                problem(path, f"not valid Unicode text: a lone surrogate U+{ord(found.group()):04X} at character {found.start() + 1}")
+            )
+        return True
+
+    while stack:
+        value, path = stack.pop()
+        count += 1
+        if count > limits.max_values:
+            problems.append(problem(path, f"more than {limits.max_values:,} values (input limit max_values)"))
+            break
+        if isinstance(value, str):
+            if not text(value, path):
+                break
+        elif isinstance(value, int) and not isinstance(value, bool):
+            if abs(value).bit_length() > max_bits or len(str(abs(value))) > limits.max_int_digits:
+                problems.append(
+                    problem(path, f"an integer longer than {limits.max_int_digits} digits (input limit max_int_digits)")
+                )
+        elif isinstance(value, (Mapping, list, tuple)):
+            if len(path) >= limits.max_depth:
+                problems.append(problem(path, f"nested more than {limits.max_depth} levels deep (input limit max_depth)"))
+                break
+            if isinstance(value, Mapping):
+                children = []
+                for key, child in value.items():
+                    if isinstance(key, str) and not text(key, path):
+                        return problems
+                    children.append((child, path + (key if isinstance(key, (str, int)) else "?",)))
+            else:
+                children = [(child, path + (i,)) for i, child in enumerate(value)]
+            if count + len(children) > limits.max_values:
+                problems.append(problem(path, f"more than {limits.max_values:,} values (input limit max_values)"))
+                break
+            stack.extend(reversed(children))
+    return problems
