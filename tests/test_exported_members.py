@@ -8,9 +8,9 @@ import types
 import mtus_rules
 
 PUBLIC = [
-    "Alternative", "BatchResult", "BodyRegion", "CareStage", "Case", "CaseError", "Change",
+    "Alternative", "BackendError", "BatchResult", "BodyRegion", "CareStage", "Case", "CaseError", "Change",
     "Citation", "Claimant", "Comparison", "Decision", "DecisionLog", "Diagnosis",
-    "DiagnosisGroup", "Documented", "Engine", "Finding", "Flip", "Frequency", "Hours",
+    "DiagnosisGroup", "Documented", "Engine", "Finding", "Flip", "Frequency", "Hours", "InputLimits",
     "ItemDecision", "MtusRulesError", "Outcome", "PackRef", "PainPhase", "PriorTreatment",
     "Problem", "Purpose", "Rationale", "RequestedItem", "Rule", "RulePack", "RulePackError",
     "Surgery", "SurgicalProcedure", "Treatment", "Visits", "WhatIf", "WorkStatus",

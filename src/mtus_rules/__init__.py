@@ -10,6 +10,7 @@ from .case import (
     Diagnosis,
     Frequency,
     Hours,
+    InputLimits,
     PriorTreatment,
     RequestedItem,
     Surgery,
@@ -23,7 +24,7 @@ from .batch import BatchResult
 from .whatif import Comparison, Flip, compare
 from .decision import Alternative, Change, Decision, Finding, ItemDecision, Outcome, PackRef, Rationale, WhatIf
 from .engine import Engine
-from .errors import CaseError, MtusRulesError, Problem, RulePackError
+from .errors import BackendError, CaseError, MtusRulesError, Problem, RulePackError
 from .pack import Citation, Rule, RulePack, bundled_pack_dirs, load_pack
 from .vocabulary import (
     BodyRegion,
@@ -39,6 +40,7 @@ from .vocabulary import (
 
 __all__ = [
     "Alternative",
+    "BackendError",
     "BatchResult",
     "BodyRegion",
     "CareStage",
@@ -58,6 +60,7 @@ __all__ = [
     "Flip",
     "Frequency",
     "Hours",
+    "InputLimits",
     "ItemDecision",
     "MtusRulesError",
     "Outcome",
