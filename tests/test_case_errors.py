@@ -204,7 +204,10 @@ def test_date_that_does_not_exist():
     (p,) = problems
     assert p.location == "date_of_injury"
     assert p.line == line_of(path, "2013-02-30")
-    assert "2013-02-30" in p.message
+    # The value is shown by its shape only (it could be a date of birth); the
+    # message says what is wrong with it.
+    assert "2013-02-30" not in p.message and "9999-99-99" in p.message
+    assert "out of range" in p.message
 
 
 def test_date_that_does_not_exist_quoted_is_rejected(tmp_path):
@@ -214,7 +217,7 @@ def test_date_that_does_not_exist_quoted_is_rejected(tmp_path):
         "requested_items: [{description: x, treatment: massage}]\n",
         encoding="utf-8",
     )
-    p = one_at(case_problems(path), "date_of_injury", "expected a date as YYYY-MM-DD")
+    p = one_at(case_problems(path), "date_of_injury", "no such date: the month or the day is out of range")
     assert p.line == 1
 
 
@@ -223,7 +226,7 @@ def test_date_in_us_format():
     problems = case_problems(path)
     assert len(problems) == 1
     p = one_at(problems, "date_of_injury", "expected a date as YYYY-MM-DD")
-    assert "05/28/2013" in p.message
+    assert "05/28/2013" not in p.message and "99/99/9999" in p.message
     assert p.line == line_of(path, "05/28/2013")
 
 

@@ -8,6 +8,7 @@ in a case file cannot quietly drop a fact.
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
@@ -55,6 +56,9 @@ def _iso_date(value: Any) -> Any:
             return _dt.date.fromisoformat(value)
         except ValueError:
             pass
+        if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+            # The value is masked in the message, so say what is wrong with it.
+            raise ValueError(f"no such date: the month or the day is out of range (got {excerpt(value)})")
         try:
             _dt.datetime.fromisoformat(value)
         except ValueError:

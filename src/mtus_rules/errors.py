@@ -138,12 +138,11 @@ def _message(err: Mapping) -> str:
 # misspelt 'massge'): showing it is what makes the error useful, and it is not
 # a claimant's data. Anything else may be (names, dates of birth, notes).
 # So is a short number written as text ('8' for visits: 8): too short to be a
-# date of birth, a phone or a record number. A value that is a date and nothing
-# else is shown too, because which date is wrong (2013-02-30, 05/28/2013) is
-# the whole message; a date with anything else beside it is masked.
-_WORD = re.compile(
-    r"[a-z][a-z0-9_]{0,39}|[-+]?[0-9][0-9.]{0,5}|[0-9]{1,4}[-/.][0-9]{1,2}[-/.][0-9]{1,4}([ T][0-9:.]{1,15})?"
-)
+# date of birth, a phone or a record number. A date is masked like any other
+# text: it may be a date of birth, and its shape ('99/99/9999') with the field,
+# the line and the reason ("expected a date as YYYY-MM-DD", "day is out of
+# range for month") already says what to fix.
+_WORD = re.compile(r"[a-z][a-z0-9_]{0,39}|[-+]?[0-9][0-9.]{0,5}")
 _EXCERPT = 20
 
 
