@@ -429,3 +429,21 @@ def test_an_unusable_decision_log_is_a_clean_error(tmp_path, capsys):
     if Path("/dev/full").exists():
         assert main(["evaluate", str(SEED), "--decision-log", "/dev/full", "--no-what-if"]) == 3
         assert "cannot write the decision log: No space left on device" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (a device whose writes fail with ENOSPC)")
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_batch_whose_decision_log_cannot_be_written_keeps_every_row_and_exits_3(tmp_path, capsys, workers):
+    """The documented status for a log that cannot be written is 3, in a batch
+    as in `evaluate`: the rows are all in the output, each flagged, and the
+    end says the audit trail has a gap."""
+    case = load_case(SEED).model_dump(mode="json")
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps({**case, "case_id": f"c{n}"}) + "\n" for n in range(5)), encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    status = main(["batch", str(source), "-o", str(out), "--decision-log", "/dev/full", "--workers", str(workers)])
+    assert status == 3
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["row"] for r in rows] == list(range(5))
+    assert all(r["problems"][0]["location"] == "decision log" for r in rows)
+    assert "the decision log could not record 5 decided rows" in capsys.readouterr().err

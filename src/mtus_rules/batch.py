@@ -70,8 +70,14 @@ class UnreadableRow(str):
     text says why, and the row is reported like any bad case."""
 
 
-def _failed(row: int, message: str) -> BatchResult:
-    return BatchResult(row=row, problems=[Problem(message=message)])
+def _failed(row: int, message: str, location: str | None = None) -> BatchResult:
+    return BatchResult(row=row, problems=[Problem(location=location, message=message)])
+
+
+#: The location of a row's problem when its decision was made but the decision
+#: log could not record it: the CLI ends such a batch with the status of an
+#: output that could not be written, since the audit trail has a gap.
+LOG_LOCATION = "decision log"
 
 
 def _internal(row: int, exc: BaseException) -> BatchResult:
@@ -91,7 +97,9 @@ def decide_row(engine: Engine, row: int, data: Any, what_if: bool) -> BatchResul
     except RecursionError:
         return _failed(row, "the case is nested too deeply to read")
     except OSError as exc:  # deciding does no I/O; recording the decision in the log does
-        return _failed(row, f"decided, but the decision log could not record it ({exc.strerror or type(exc).__name__})")
+        return _failed(
+            row, f"decided, but the decision log could not record it ({exc.strerror or type(exc).__name__})", LOG_LOCATION
+        )
     except Exception as exc:  # a defect in the library, or a hostile object: report it on the row, keep going
         return _internal(row, exc)
 
@@ -221,7 +229,9 @@ def _log(engine: Engine, chunk: _Chunk, results: list[BatchResult]) -> list[Batc
             try:
                 log.record(parse_case(data), result.decision)
             except Exception as exc:
-                result = _failed(result.row, f"decided, but the decision log could not record it ({type(exc).__name__})")
+                result = _failed(
+                    result.row, f"decided, but the decision log could not record it ({type(exc).__name__})", LOG_LOCATION
+                )
         out.append(result)
     return out
 

@@ -25,7 +25,7 @@ from typing import Any
 from . import ruletests
 from ._version import __version__
 from .audit import DecisionLog
-from .batch import JsonlWriter, WriteError, read_jsonl, stop
+from .batch import LOG_LOCATION, JsonlWriter, WriteError, read_jsonl, stop
 from .case import case_json_schema, load_case
 from .coverage import markdown as coverage_markdown
 from .display import comparison_text, render_text
@@ -318,7 +318,7 @@ def _batch(args: argparse.Namespace) -> int:
                 lines.append(number)
                 yield data
 
-        failed = 0
+        failed = unlogged = 0
         results = engine.evaluate_many(rows(), workers=args.workers, what_if=args.what_if)
         stack.callback(getattr(results, "close", lambda: None))  # stop the workers on any way out
 
@@ -334,6 +334,7 @@ def _batch(args: argparse.Namespace) -> int:
                     record["decision"] = result.decision.model_dump(mode="json")
                 else:
                     failed += 1
+                    unlogged += any(p.location == LOG_LOCATION for p in result.problems or [])
                     record["problems"] = [p.model_dump(mode="json", exclude_none=True) for p in result.problems or []]
                 unwritable = {"row": result.row, "line": line, "problems": [{"message": "the result could not be written as JSON"}]}
                 if not writer.write(record, fallback=unwritable):
@@ -364,6 +365,9 @@ def _batch(args: argparse.Namespace) -> int:
     if progress and writer.written >= 1000:
         print(file=sys.stderr)
     print(f"mtus-rules: {writer.written:,} rows, {failed:,} bad", file=sys.stderr)
+    if unlogged:
+        print(f"mtus-rules: the decision log could not record {unlogged:,} decided rows (flagged in the output)", file=sys.stderr)
+        return EXIT_OUTPUT
     return EXIT_INVALID if failed else 0
 
 
