@@ -70,7 +70,7 @@ class UnreadableRow(str):
     text says why, and the row is reported like any bad case."""
 
 
-def _failed(row: int, message: str, location: str | None = None) -> BatchResult:
+def _failed(row: int, message: str, location: str = "") -> BatchResult:
     return BatchResult(row=row, problems=[Problem(location=location, message=message)])
 
 
