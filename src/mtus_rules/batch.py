@@ -8,13 +8,13 @@ processes (the engine holds the GIL, so threads add nothing); rows are handed
 out through a bounded window, so memory does not grow with the size of the input.
 
 A worker process that dies (killed, out of memory, or a row whose unpickling
-ends the process) takes the rows in flight with it; they are decided again by a
-fresh pool, a chunk at a time, then row by row for a chunk that kills its worker
-again, so only the row that kills a worker is reported ("the worker process
-deciding this row died") and no row is lost. If workers die many times in a row
-without deciding anything (for example a pool that cannot start), the batch
-stops with a `RuntimeError` rather than retrying for ever; the rows already
-yielded stand.
+ends the process) takes only its own chunk with it (`_pool` says why each
+worker has a pipe of its own): that chunk is decided again row by row on a
+fresh worker, and a row whose worker dies twice is reported ("the worker
+process deciding this row died"), so no row is lost and the other workers go
+on. If workers die many times in a row without deciding anything (for example
+a pool that cannot start), the batch stops with a `PoolError` (a
+`RuntimeError`) rather than retrying for ever; the rows already yielded stand.
 
 JSON Lines are read here as bytes, one line at a time, and each line is
 decoded on its own (`read_jsonl`), so an invalid UTF-8 byte, a line that is not
@@ -27,20 +27,19 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import itertools
 import json
 import os
 import pickle
 import signal
-from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
+from ._pool import Lost, Pool
 from .case import Case, parse_case
 from .decision import Decision
 from .errors import MtusRulesError, Problem
@@ -118,7 +117,7 @@ def _start_worker(packs: list[RulePack], cache_size: int, backend: str) -> None:
     _worker_engine = Engine(packs, cache_size=cache_size, backend=backend)
 
 
-def _decide_chunk(rows: list[tuple[int, bytes]], what_if: bool) -> list[BatchResult]:
+def _decide_chunk(rows: list[tuple[int, bytes]], *, what_if: bool) -> list[BatchResult]:
     assert _worker_engine is not None
     out = []
     for row, payload in rows:
@@ -138,9 +137,6 @@ def _decide_chunk(rows: list[tuple[int, bytes]], what_if: bool) -> list[BatchRes
 # that already says why it could not be pickled).
 _Chunk = list[tuple[int, Any, "bytes | BatchResult"]]
 
-#: Pool deaths in a row, with no task decided in between, before giving up.
-MAX_BREAKS_IN_A_ROW = 20
-
 
 def _pickled(row: int, data: Any) -> bytes | BatchResult:
     try:
@@ -151,72 +147,23 @@ def _pickled(row: int, data: Any) -> bytes | BatchResult:
         return _failed(row, f"the row cannot be passed to a worker process ({type(exc).__name__})")
 
 
-class _Workers:
-    """A process pool that is replaced when it breaks, and the bookkeeping to
-    decide each chunk exactly once, in order."""
+def _to_send(chunk: _Chunk) -> list[tuple[int, bytes]]:
+    return [(row, payload) for row, _, payload in chunk if isinstance(payload, bytes)]
 
-    def __init__(self, engine: Engine, workers: int, what_if: bool):
-        self.engine, self.workers, self.what_if = engine, workers, what_if
-        self.breaks_in_a_row = 0
-        self.pool = self._new_pool()
 
-    def _new_pool(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(
-            max_workers=self.workers, initializer=_start_worker, initargs=(self.engine.packs, self.engine.cache_size, self.engine.backend)
-        )
+def _rows_of(chunk: _Chunk) -> list[_Chunk]:
+    # A chunk whose worker died is decided again row by row, so that only a
+    # row that kills its worker is reported, and every other row is decided.
+    return [[item] for item in chunk]
 
-    def restart(self) -> None:
-        self.breaks_in_a_row += 1
-        if self.breaks_in_a_row > MAX_BREAKS_IN_A_ROW:
-            raise RuntimeError(f"worker processes died {MAX_BREAKS_IN_A_ROW} times in a row without deciding a row")
-        self.pool.shutdown(wait=False, cancel_futures=True)
-        self.pool = self._new_pool()
 
-    def close(self, wait: bool) -> None:
-        self.pool.shutdown(wait=wait, cancel_futures=not wait)
-
-    def submit(self, chunk: _Chunk) -> Future | None:
-        rows = [(row, payload) for row, _, payload in chunk if isinstance(payload, bytes)]
-        if not rows:
-            return None
-        try:
-            return self.pool.submit(_decide_chunk, rows, self.what_if)
-        except BrokenProcessPool as exc:
-            # The pool broke since the last result was read: this chunk is lost
-            # with the others in flight, and is recovered with them.
-            future: Future = Future()
-            future.set_exception(exc)
-            return future
-
-    def results(self, chunk: _Chunk, worked: list[BatchResult]) -> list[BatchResult]:
-        """The chunk's results in row order: the workers' and the ones made here."""
-        self.breaks_in_a_row = 0
-        made = {row: payload for row, _, payload in chunk if isinstance(payload, BatchResult)}
-        by_row = {r.row: r for r in worked}
-        return [made.get(row) or by_row[row] for row, _, _ in chunk]
-
-    def alone(self, chunk: _Chunk) -> list[BatchResult] | str:
-        """Decide one chunk with nothing else in flight, so a death is its own;
-        the results, or why there are none."""
-        try:
-            future = self.submit(chunk)
-            return self.results(chunk, future.result() if future else [])
-        except BrokenProcessPool:
-            self.restart()
-            return "the worker process deciding this row died; the row was not decided"
-        except Exception as exc:  # e.g. a result that cannot be sent back
-            return f"internal error ({type(exc).__name__}) passing this row to or from a worker process"
-
-    def recover(self, chunk: _Chunk) -> list[BatchResult]:
-        """Decide a chunk whose first attempt failed: whole, then row by row."""
-        results = self.alone(chunk)
-        if not isinstance(results, str):
-            return results
-        out = []
-        for item in chunk:
-            one = self.alone([item])
-            out.extend(one if not isinstance(one, str) else [_failed(item[0], one)])
-        return out
+def _results(chunk: _Chunk, outcome: Any) -> list[BatchResult]:
+    """The chunk's results in row order: the workers' and the ones made here."""
+    made = {row: payload for row, _, payload in chunk if isinstance(payload, BatchResult)}
+    if isinstance(outcome, Lost):
+        return [made.get(row) or _failed(row, outcome.reason) for row, _, _ in chunk]
+    by_row = {r.row: r for r in outcome}
+    return [made.get(row) or by_row[row] for row, _, _ in chunk]
 
 
 def _log(engine: Engine, chunk: _Chunk, results: list[BatchResult]) -> list[BatchResult]:
@@ -257,44 +204,28 @@ def evaluate_many(
         for row, data in enumerate(cases):
             yield decide_row(engine, row, data, what_if)
         return
-    rows = enumerate(cases)
     keep_data = engine.decision_log is not None
-    window = workers * 4  # chunks in flight: enough to keep workers busy, bounded
-    pool = _Workers(engine, workers, what_if)
-    pending: deque[tuple[Future | None, _Chunk]] = deque()
-
-    def submit() -> bool:
-        chunk = [(row, data if keep_data else None, _pickled(row, data)) for row, data in itertools.islice(rows, chunk_size)]
-        if chunk:
-            pending.append((pool.submit(chunk), chunk))
-        return bool(chunk)
-
-    finished = False
+    chunks = (
+        [(row, data if keep_data else None, _pickled(row, data)) for row, data in batch]
+        for batch in _batched(enumerate(cases), chunk_size)
+    )
+    pool = Pool(workers, _start_worker, (engine.packs, engine.cache_size, engine.backend))
+    # Chunks in flight or waiting to be yielded: enough to keep workers busy, bounded.
+    outcomes = pool.imap(
+        functools.partial(_decide_chunk, what_if=what_if), chunks, payload=_to_send, split=_rows_of, window=workers * 4
+    )
     try:
-        while len(pending) < window and submit():
-            pass
-        while pending:
-            future, chunk = pending.popleft()
-            try:
-                results = pool.results(chunk, future.result() if future else [])
-            except BrokenProcessPool:
-                # The pool took every chunk in flight with it: decide them again, in order.
-                lost = [chunk, *(c for _, c in pending)]
-                pending.clear()
-                pool.restart()
-                for again in lost:
-                    yield from _log(engine, again, pool.recover(again))
-                while len(pending) < window and submit():
-                    pass
-                continue
-            except Exception:
-                results = pool.recover(chunk)
-            submit()
-            yield from _log(engine, chunk, results)
-        finished = True
+        for chunk, outcome in outcomes:
+            yield from _log(engine, chunk, _results(chunk, outcome))
     finally:
-        # Interrupted (Ctrl-C, the caller stopped reading): do not wait for work nobody will read.
-        pool.close(wait=finished)
+        # Interrupted (Ctrl-C, the caller stopped reading): the pool lets its
+        # workers go at once, without waiting for work nobody will read.
+        outcomes.close()
+
+
+def _batched(items: Iterator[tuple[int, Any]], size: int) -> Iterator[list[tuple[int, Any]]]:
+    while batch := list(itertools.islice(items, size)):
+        yield batch
 
 
 # -- JSON Lines in and out ---------------------------------------------------------
