@@ -25,6 +25,7 @@ from typing import Any
 from . import ruletests
 from ._version import __version__
 from .audit import DecisionLog
+from ._pool import PoolError
 from .batch import LOG_LOCATION, JsonlWriter, WriteError, read_jsonl, stop
 from .case import case_json_schema, load_case
 from .coverage import markdown as coverage_markdown
@@ -38,6 +39,7 @@ from .whatif import compare
 
 EXIT_INVALID = 2
 EXIT_OUTPUT = 3
+EXIT_WORKERS = 4
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 EXIT_TERMINATED = 143  # 128 + SIGTERM
 
@@ -48,6 +50,8 @@ EPILOG = """exit status:
        other inputs are still decided, and batch writes a result line per row
   3    the output or the decision log could not be written (e.g. a full disk);
        the output holds only whole lines
+  4    batch: worker processes could not start or kept dying (e.g. out of
+       memory); the output holds the rows decided before, as whole lines
   130  interrupted (Ctrl-C)
   143  terminated (SIGTERM)
 """
@@ -357,6 +361,11 @@ def _batch(args: argparse.Namespace) -> int:
             print(f"mtus-rules: cannot write {where}: {exc.strerror}", file=sys.stderr)
             print(summary("stopped; the rest were not decided"), file=sys.stderr)
             return EXIT_OUTPUT
+        except PoolError as exc:
+            _end_progress(progress)
+            print(f"mtus-rules: {exc}", file=sys.stderr)
+            print(summary("stopped; the rest were not decided"), file=sys.stderr)
+            return EXIT_WORKERS
         except OSError as exc:  # reading the input failed (a disk error, a vanished network file)
             _end_progress(progress)
             print(f"mtus-rules: cannot read {args.input}: {exc.strerror or exc}", file=sys.stderr)
