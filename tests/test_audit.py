@@ -70,3 +70,60 @@ def test_cli_writes_the_log(tmp_path, capsys):
     capsys.readouterr()
     (record,) = [json.loads(line) for line in log.read_text().splitlines()]
     assert record["items"][0]["outcome"] == "upheld" and record["case_id"].startswith("masked:")
+
+
+def _failing_half_way(real_write, before_failing=None):
+    """An os.write that takes half of the first line it is given (as a nearly
+    full disk does, returning the count), then fails with ENOSPC."""
+    calls = []
+
+    def write(fd, data):
+        calls.append(fd)
+        if len(calls) == 1:
+            return real_write(fd, bytes(data[: len(data) // 2]))
+        if before_failing:
+            before_failing()
+        raise OSError(28, "No space left on device")
+
+    return write
+
+
+def test_a_full_disk_leaves_the_log_with_whole_lines_only(tmp_path, monkeypatch):
+    import mtus_rules.batch
+
+    path = tmp_path / "log.jsonl"
+    path.write_text('{"earlier": "record"}\n', encoding="utf-8")
+    log = DecisionLog(path)
+    case = load_case(SEED)
+    Engine(decision_log=log).evaluate(case)
+    before = path.read_bytes()
+    monkeypatch.setattr(mtus_rules.batch.os, "write", _failing_half_way(mtus_rules.batch.os.write))
+    try:
+        Engine(decision_log=log).evaluate(case)
+    except OSError as exc:
+        assert exc.errno == 28
+    else:
+        raise AssertionError("the failed write was not reported")
+    assert path.read_bytes() == before  # the half line is gone, the earlier records stay
+    assert all(json.loads(line) for line in before.decode().splitlines())
+
+
+def test_a_failed_write_never_removes_lines_another_process_appended(tmp_path, monkeypatch):
+    import os
+
+    import mtus_rules.batch
+
+    path = tmp_path / "log.jsonl"
+    log = DecisionLog(path)
+    other = '{"from": "another process"}\n'
+
+    def another_process_appends():
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(other)
+
+    monkeypatch.setattr(mtus_rules.batch.os, "write", _failing_half_way(os.write, another_process_appends))
+    try:
+        Engine(decision_log=log).evaluate(load_case(SEED))
+    except OSError:
+        pass
+    assert path.read_text(encoding="utf-8").endswith(other)

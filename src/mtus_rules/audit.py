@@ -29,7 +29,7 @@ import uuid
 from pathlib import Path
 from typing import IO, Any
 
-from .batch import create_private
+from .batch import JsonlWriter, encode_line
 from .case import Case
 from .decision import Decision
 
@@ -48,11 +48,12 @@ class DecisionLog:
 
     def __init__(self, target: str | Path | IO[str], *, include_identifying: bool = False, mask_key: bytes | None = None):
         if isinstance(target, (str, Path)):
-            fd = create_private(Path(target), append=True)
-            self._stream: IO[str] = open(fd, "a", encoding="utf-8")  # noqa: SIM115 - closed by close()
-            self._owned = True
+            # Whole lines written straight to the file: a full disk leaves no
+            # partial last line and no buffered text to fail again at exit.
+            self._file: JsonlWriter | None = JsonlWriter.create_appending(Path(target))
+            self._stream: IO[str] | None = None
         else:
-            self._stream, self._owned = target, False
+            self._file, self._stream = None, target
         self.include_identifying = include_identifying
         # The key makes masked ids unguessable from a list of claim numbers; keep it
         # to link records across logs, or let each log have its own.
@@ -85,10 +86,13 @@ class DecisionLog:
         if self.include_identifying:
             entry["claimant"] = case.claimant.model_dump(mode="json") if case.claimant else None
             entry["date_of_injury"] = case.date_of_injury.isoformat()
-        line = json.dumps(entry, ensure_ascii=False)
         with self._lock:
-            self._stream.write(line + "\n")
-            self._stream.flush()
+            if self._file is not None:
+                self._file.write_line(encode_line(entry))
+            else:
+                assert self._stream is not None
+                self._stream.write(json.dumps(entry, ensure_ascii=False) + "\n")
+                self._stream.flush()
         return entry
 
     def input_hash(self, case: Case) -> str:
@@ -101,8 +105,8 @@ class DecisionLog:
         return "masked:" + hmac.new(self._key, case_id.encode(), hashlib.sha256).hexdigest()[:16]
 
     def close(self) -> None:
-        if self._owned:
-            self._stream.close()
+        if self._file is not None:
+            self._file.close()
 
     def __enter__(self) -> DecisionLog:
         return self

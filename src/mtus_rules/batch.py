@@ -334,11 +334,16 @@ class JsonlWriter:
     as an error record for its row instead. When a write fails, a file is cut
     back to the end of the last whole line and WriteError is raised. `written`
     counts the lines written; the output always holds exactly those.
+
+    A file opened for appending (a decision log several processes may share)
+    is cut back only when nobody else wrote to it meanwhile: another writer's
+    lines are never removed.
     """
 
-    def __init__(self, target: IO[bytes] | int):
+    def __init__(self, target: IO[bytes] | int, *, append: bool = False):
         self._fd = target if isinstance(target, int) else None
         self._stream = None if isinstance(target, int) else target
+        self._append = append and self._fd is not None
         self.written = 0
         self._end = self._tell()
 
@@ -346,10 +351,14 @@ class JsonlWriter:
     def create(cls, path: Path) -> JsonlWriter:
         return cls(create_private(path))
 
+    @classmethod
+    def create_appending(cls, path: Path) -> JsonlWriter:
+        return cls(create_private(path, append=True), append=True)
+
     def _tell(self) -> int | None:
         try:
             if self._fd is not None:
-                return os.lseek(self._fd, 0, os.SEEK_CUR)
+                return os.fstat(self._fd).st_size if self._append else os.lseek(self._fd, 0, os.SEEK_CUR)
             return self._stream.tell() if self._stream.seekable() else None
         except (OSError, ValueError):
             return None
@@ -358,44 +367,51 @@ class JsonlWriter:
         """Write `record` as one line; False when `fallback` was written instead."""
         as_given = True
         try:
-            data = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+            data = encode_line(record)
         except (UnicodeEncodeError, ValueError, TypeError, RecursionError):
             as_given = False
             data = (json.dumps(fallback or {"problems": [{"message": "the result could not be written as JSON"}]}) + "\n").encode()
+        self.write_line(data)
+        return as_given
+
+    def write_line(self, data: bytes) -> None:
+        """Write one encoded line (ending in a newline), whole or not at all."""
         # Signal handlers that go through `stop` wait until the line and its count
         # are both done, so the count reported on an interrupt is exact.
         with _interrupts_held():
+            start = self._tell() if self._append else self._end
+            done = 0
             try:
-                self._write_all(data)
+                view = memoryview(data)
+                while view:
+                    n = os.write(self._fd, view) if self._fd is not None else self._stream.write(view)
+                    if n is None:  # a non-blocking stream took nothing
+                        raise OSError(errno.EAGAIN, "the output would block")
+                    done += n
+                    view = view[n:]
+                if self._stream is not None:
+                    self._stream.flush()
             except OSError as exc:
-                self._cut_back()
+                self._cut_back(start, done)
                 raise WriteError(exc.errno or errno.EIO, exc.strerror or str(exc)) from exc
             self.written += 1
             if self._end is not None:
                 self._end += len(data)
-        return as_given
 
-    def _write_all(self, data: bytes) -> None:
-        view = memoryview(data)
-        while view:
-            n = os.write(self._fd, view) if self._fd is not None else self._stream.write(view)
-            if n is None:  # a non-blocking stream took nothing
-                raise OSError(errno.EAGAIN, "the output would block")
-            view = view[n:]
-        if self._stream is not None:
-            self._stream.flush()
-
-    def _cut_back(self) -> None:
+    def _cut_back(self, start: int | None, done: int) -> None:
         # A partial line would be read as a corrupt row (or silently as a short one).
-        if self._end is None:
+        if start is None:
             return
         try:
             if self._fd is not None:
-                os.ftruncate(self._fd, self._end)
-                os.lseek(self._fd, self._end, os.SEEK_SET)
+                if self._append and os.fstat(self._fd).st_size != start + done:
+                    return  # another process appended meanwhile: its lines stay
+                os.ftruncate(self._fd, start)
+                if not self._append:
+                    os.lseek(self._fd, start, os.SEEK_SET)
             else:
-                self._stream.truncate(self._end)
-                self._stream.seek(self._end)
+                self._stream.truncate(start)
+                self._stream.seek(start)
         except (OSError, ValueError):
             pass
 
@@ -403,3 +419,9 @@ class JsonlWriter:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+
+
+def encode_line(record: dict[str, Any]) -> bytes:
+    """`record` as one line of JSON Lines; raises UnicodeEncodeError, ValueError,
+    TypeError or RecursionError when it cannot be written as JSON."""
+    return (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
