@@ -19,8 +19,18 @@ from hypothesis import strategies as st
 from mtus_rules import Engine, load_case
 from mtus_rules.testing import case_dicts
 
-from .conftest import EXAMPLES
-from .fuzzing import case_file_bytes, check_batch, check_case, check_file, cli_engine, jsonl_row, mutate_case
+from .conftest import EXAMPLES, ROOT
+from .fuzzing import (
+    case_file_bytes,
+    check_batch,
+    check_case,
+    check_file,
+    check_pack,
+    cli_engine,
+    jsonl_row,
+    mutate_case,
+    write_mutated_pack,
+)
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
@@ -62,3 +72,11 @@ def test_mutated_jsonl_rows_through_two_workers(shared, tmp_path):
     with cli_engine(shared):
         rows, bad = check_batch(source, tmp_path / "out.jsonl", workers=2)
     assert rows >= 250 and 0 < bad < rows
+
+
+@settings(FUZZ, max_examples=60)
+@given(rng=st.randoms(use_true_random=False))
+def test_mutated_rule_packs_load_or_raise_rule_pack_error_and_lint_never_tracebacks(rng, tmp_path_factory):
+    pack = tmp_path_factory.mktemp("pack")
+    write_mutated_pack(rng, ROOT / "rules" / "mtus-2009", pack)
+    check_pack(pack, load_case(next(EXAMPLES.glob("seed-004-*.yaml"))))
