@@ -6,7 +6,7 @@ import io
 import json
 
 from mtus_rules import CareStage, DecisionLog, Engine, load_case
-from mtus_rules.audit import input_hash
+from mtus_rules.integration.audit import input_hash
 from mtus_rules.cli import main
 
 from .conftest import EXAMPLES

@@ -6,10 +6,11 @@ import json
 
 import pytest
 
-from mtus_rules import Engine, Outcome, load_case, ruletests
+from mtus_rules import Engine, Outcome, load_case
+from mtus_rules.authoring import ruletests
 from mtus_rules.cli import main
-from mtus_rules.lint import lint_paths
-from mtus_rules.pack import bundled_rules_dir
+from mtus_rules.authoring.lint import lint_paths
+from mtus_rules.packs.model import bundled_rules_dir
 
 from .conftest import EXAMPLES, ROOT, line_of, write_precedence_pack
 

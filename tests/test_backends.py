@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from mtus_rules import Engine, load_case
-from mtus_rules import _backends
+from mtus_rules.evaluation import _backends
 from mtus_rules.errors import BackendError, MtusRulesError
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from mtus_rules._backends import resolve
+from mtus_rules.evaluation._backends import resolve
 from mtus_rules.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from mtus_rules import codes
-from mtus_rules.codes import (
+from mtus_rules.case import codes
+from mtus_rules.case.codes import (
     AmbiguousCodeError,
     InvalidCodeError,
     UnmappedCodeError,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from html.parser import HTMLParser
 
 from mtus_rules import Engine, compare, load_case
-from mtus_rules.display import OUTCOME_WORDS
+from mtus_rules.explanation.render import OUTCOME_WORDS
 
 from .conftest import EXAMPLES, make_case
 

@@ -13,7 +13,7 @@ import pytest
 # durable-rules is installed only where it imports (before Python 3.13).
 dre = pytest.importorskip("durable_rules_engine", reason="durable-rules is not installed on this Python")
 
-from mtus_rules._durable import Matcher
+from mtus_rules.evaluation._durable import Matcher
 
 
 @pytest.fixture

@@ -29,10 +29,10 @@ import pytest
 dre = pytest.importorskip("durable_rules_engine", reason="durable-rules is not installed on this Python")
 
 from mtus_rules import Engine, RulePackError
-from mtus_rules._capacity import MAX_STACK, split_conditions
-from mtus_rules._durable import _Ruleset, definition
-from mtus_rules.case import parse_case
-from mtus_rules.pack import bundled_pack_dirs, load_pack
+from mtus_rules.evaluation._capacity import MAX_STACK, split_conditions
+from mtus_rules.evaluation._durable import _Ruleset, definition
+from mtus_rules.case.model import parse_case
+from mtus_rules.packs.model import bundled_pack_dirs, load_pack
 
 ROOT = Path(__file__).resolve().parents[1]
 PACK_YAML = ROOT / "rules" / "mtus-2009" / "pack.yaml"

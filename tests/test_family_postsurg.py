@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from mtus_rules import Engine, Outcome, apply_alternative, bundled_pack_dirs, load_case, load_pack
-from mtus_rules.derived import add_months
+from mtus_rules.case.derived import add_months
 from mtus_rules.vocabulary import POSTSURGICAL_PERIOD_MONTHS, SurgicalProcedure
 
 from .conftest import EXAMPLES, make_case

@@ -10,14 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mtus_rules import _pymatch
-from mtus_rules.compile import compile_pack, fields_used
-from mtus_rules.conditions import FACTS, KNOWN_SUFFIX
-from mtus_rules.pack import bundled_pack_dirs, load_pack
+from mtus_rules.evaluation import _pymatch
+from mtus_rules.evaluation.compile import compile_pack, fields_used
+from mtus_rules.packs.conditions import FACTS, KNOWN_SUFFIX
+from mtus_rules.packs.model import bundled_pack_dirs, load_pack
 from mtus_rules.vocabulary import Treatment
 
 try:
-    from mtus_rules import _durable as durable
+    from mtus_rules.evaluation import _durable as durable
 except ImportError:  # durable-rules is installed only before Python 3.13
     durable = None
 

@@ -20,8 +20,8 @@ import pytest
 
 from mtus_rules import Case, Engine, load_case
 from mtus_rules import engine as engine_module
-from mtus_rules.compile import OTHER_CHOICE, choice_sets, compile_pack, cut_points, fact_key, fact_values
-from mtus_rules.facets import facets
+from mtus_rules.evaluation.compile import OTHER_CHOICE, choice_sets, compile_pack, cut_points, fact_key, fact_values
+from mtus_rules.evaluation.facets import facets
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 from generate import generate_dicts  # noqa: E402
@@ -126,7 +126,7 @@ def test_counts_that_fall_alike_get_one_key_and_counts_that_do_not_two(treatment
 
 
 def test_decisions_the_engine_assembles_are_the_models_validation_makes() -> None:
-    from mtus_rules.decision import Decision, ItemDecision, Rationale
+    from mtus_rules.explanation.decision import Decision, ItemDecision, Rationale
 
     # assembled() sets no private attributes, extras or post-init: these have none.
     for model in (Decision, ItemDecision, Rationale):

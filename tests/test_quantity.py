@@ -1,4 +1,4 @@
-"""The free-text quantity parser (mtus_rules.quantity).
+"""The free-text quantity parser (mtus_rules.case.quantity).
 
 Every valid case asserts the parsed value; every malformed case asserts the
 exact reason and that the message quotes the input and lists the forms that
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from mtus_rules.case import Frequency, Hours, Visits
-from mtus_rules.quantity import UNDERSTOOD, UNDERSTOOD_FIELDS, QuantityError, parse_quantity, parse_quantity_field
+from mtus_rules.case.model import Frequency, Hours, Visits
+from mtus_rules.case.quantity import UNDERSTOOD, UNDERSTOOD_FIELDS, QuantityError, parse_quantity, parse_quantity_field
 
 # The notations written in the five seed determinations.
 SEED_NOTATIONS = [

@@ -22,9 +22,9 @@ from pathlib import Path
 import pytest
 
 from mtus_rules import CaseError, DecisionLog, Engine, load_case
-from mtus_rules.audit import input_hash
-from mtus_rules.batch import JsonlWriter, evaluate_many
-from mtus_rules.case import InputLimits, parse_case
+from mtus_rules.integration.audit import input_hash
+from mtus_rules.integration.batch import JsonlWriter, evaluate_many
+from mtus_rules.case.model import InputLimits, parse_case
 from mtus_rules.cli import main
 
 from .conftest import EXAMPLES, ROOT

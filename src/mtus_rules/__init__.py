@@ -4,7 +4,7 @@ The public surface is what this module exports; everything else may change.
 """
 
 from ._version import __version__
-from .case import (
+from .case.model import (
     Case,
     Claimant,
     Diagnosis,
@@ -18,14 +18,14 @@ from .case import (
     case_json_schema,
     load_case,
 )
-from .alternatives import apply_alternative
-from .audit import DecisionLog
-from .batch import BatchResult
-from .whatif import Comparison, Flip, compare
-from .decision import Alternative, Change, Decision, Finding, ItemDecision, Outcome, PackRef, Rationale, WhatIf
+from .explanation.alternatives import apply_alternative
+from .integration.audit import DecisionLog
+from .integration.batch import BatchResult
+from .integration.compare import Comparison, Flip, compare
+from .explanation.decision import Alternative, Change, Decision, Finding, ItemDecision, Outcome, PackRef, Rationale, WhatIf
 from .engine import Engine
 from .errors import BackendError, CaseError, MtusRulesError, Problem, RulePackError
-from .pack import Citation, Rule, RulePack, bundled_pack_dirs, load_pack
+from .packs.model import Citation, Rule, RulePack, bundled_pack_dirs, load_pack
 from .vocabulary import (
     BodyRegion,
     CareStage,

@@ -22,19 +22,19 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import ruletests
+from .authoring import ruletests
 from ._version import __version__
-from .audit import DecisionLog
-from .batch import LOG_LOCATION, JsonlWriter, WriteError, read_jsonl, stop
-from .case import case_json_schema, load_case
-from .coverage import markdown as coverage_markdown
-from .display import comparison_text, render_text
+from .integration.audit import DecisionLog
+from .integration.batch import LOG_LOCATION, JsonlWriter, WriteError, read_jsonl, stop
+from .case.model import case_json_schema, load_case
+from .authoring.coverage import markdown as coverage_markdown
+from .explanation.render import comparison_text, render_text
 from .engine import Engine
 from .errors import MtusRulesError, Problem
-from .lint import lint_paths, pack_folders
-from .pack import bundled_rules_dir, load_pack
-from .trace import render as render_trace
-from .whatif import compare
+from .authoring.lint import lint_paths, pack_folders
+from .packs.model import bundled_rules_dir, load_pack
+from .explanation.trace import render as render_trace
+from .integration.compare import compare
 
 EXIT_INVALID = 2
 EXIT_OUTPUT = 3

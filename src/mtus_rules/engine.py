@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from ._version import __version__
-from ._capacity import CapacityError
-from . import _backends
-from ._backends import Matcher, MatcherFactory
+from .evaluation._capacity import CapacityError
+from .evaluation import _backends
+from .evaluation._backends import Matcher, MatcherFactory
 from ._forksafe import renew_after_fork
-from .case import Case, parse_case
-from .alternatives import alternatives, case_key, supported_visits
-from .compile import (
+from .case.model import Case, parse_case
+from .explanation.alternatives import alternatives, case_key, supported_visits
+from .evaluation.compile import (
     SEPARATOR,
     Branch,
     choice_sets,
@@ -33,8 +33,8 @@ from .compile import (
     rule_of,
     thresholds,
 )
-from .conditions import AT_LEAST_SUFFIX, FACTS, KNOWN_SUFFIX
-from .decision import (
+from .packs.conditions import AT_LEAST_SUFFIX, FACTS, KNOWN_SUFFIX
+from .explanation.decision import (
     FAILING,
     SUPPORTING,
     Decision,
@@ -47,13 +47,13 @@ from .decision import (
     assembled,
 )
 from .errors import Problem, RulePackError
-from .derived import months_words
-from .facets import Facet, documented_prior_visits, facets, prior_courses
-from .pack import Citation, RulePack, bundled_pack_dirs, load_pack
-from .audit import DecisionLog
-from .batch import BatchResult, evaluate_many
-from .trace import Trace, explain
-from .whatif import override_pack
+from .case.derived import months_words
+from .evaluation.facets import Facet, documented_prior_visits, facets, prior_courses
+from .packs.model import Citation, RulePack, bundled_pack_dirs, load_pack
+from .integration.audit import DecisionLog
+from .integration.batch import BatchResult, evaluate_many
+from .explanation.trace import Trace, explain
+from .integration.compare import override_pack
 from .vocabulary import NOT_SPECIFIED, BodyRegion, Treatment, label
 
 

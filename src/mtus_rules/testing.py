@@ -57,7 +57,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
         "pip install 'mtus-rules[test]'"
     ) from exc
 
-from .case import (
+from .case.model import (
     Case,
     Claimant,
     Diagnosis,

@@ -28,13 +28,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
 
-from .case import parse_case
-from .decision import Outcome
-from .engine import Engine
-from .errors import CaseError, MtusRulesError, Problem, RulePackError, problems_from_validation
+from ..case.model import parse_case
+from ..explanation.decision import Outcome
+from ..engine import Engine
+from ..errors import CaseError, MtusRulesError, Problem, RulePackError, problems_from_validation
 from .lint import pack_folders
-from .pack import PACK_FILE, RulePack, load_pack
-from .yamlio import ParseError, parse, read_text
+from ..packs.model import PACK_FILE, RulePack, load_pack
+from ..yamlio import ParseError, parse, read_text
 
 TESTS_DIR = "tests"
 

@@ -12,13 +12,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from .case import Case
-from .compile import effect_test, rule_conditions, statute_bars_only_what_is_shown, verdict
-from .conditions import FACTS, Test, all_of
+from ..case.model import Case
+from ..evaluation.compile import effect_test, rule_conditions, statute_bars_only_what_is_shown, verdict
+from ..packs.conditions import FACTS, Test, all_of
 from .decision import Outcome, PackRef
-from .display import pack_words
-from .facets import Facet, facets
-from .pack import Rule, RulePack
+from .render import pack_words
+from ..evaluation.facets import Facet, facets
+from ..packs.model import Rule, RulePack
 
 Truth = Literal["true", "false", "unknown"]
 _TRUTH: dict[Any, Truth] = {True: "true", False: "false", None: "unknown"}

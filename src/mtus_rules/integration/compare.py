@@ -18,10 +18,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .batch import decide_row
-from .conditions import FACTS
-from .decision import PackRef
-from .errors import Problem, RulePackError, problems_from_validation
-from .pack import Rule, RulePack
+from ..packs.conditions import FACTS
+from ..explanation.decision import PackRef
+from ..errors import Problem, RulePackError, problems_from_validation
+from ..packs.model import Rule, RulePack
 
 
 def override_pack(pack: RulePack, limits: Mapping[str, int] | None = None, disabled: Iterable[str] = ()) -> RulePack:
@@ -114,7 +114,7 @@ class Comparison(BaseModel):
     by_rule: dict[str, int] = Field(default_factory=dict)
 
     def _repr_html_(self) -> str:  # Jupyter's rich display
-        from .display import comparison_html
+        from ..explanation.render import comparison_html
 
         return comparison_html(self)
 

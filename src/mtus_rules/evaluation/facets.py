@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from . import derived
-from .case import Case, Frequency, Hours, PriorTreatment, RequestedItem
-from .conditions import AT_LEAST_SUFFIX
-from .vocabulary import (
+from ..case import derived
+from ..case.model import Case, Frequency, Hours, PriorTreatment, RequestedItem
+from ..packs.conditions import AT_LEAST_SUFFIX
+from ..vocabulary import (
     NO_PRIOR_VISITS,
     NOT_DOCUMENTED,
     NOT_SPECIFIED,

@@ -30,8 +30,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from .batch import create_private
-from .case import Case
-from .decision import Decision
+from ..case.model import Case
+from ..explanation.decision import Decision
 
 
 def input_hash(case: Case, key: bytes | None = None) -> str:

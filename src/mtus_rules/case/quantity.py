@@ -74,7 +74,7 @@ from __future__ import annotations
 
 import re
 
-from .case import Frequency, Hours, Visits
+from .model import Frequency, Hours, Visits
 
 __all__ = ["QuantityError", "parse_quantity", "parse_quantity_field"]
 

@@ -26,12 +26,12 @@ from pydantic import (
     model_validator,
 )
 
-from ._resources import bundled_rules_dir
-from .case import IsoDate
+from .._resources import bundled_rules_dir
+from ..case.model import IsoDate
 from .conditions import SCOPE_ONLY, Test, parse_tests
-from .errors import KeyedValueError, Problem, RulePackError, problems_from_validation
-from .vocabulary import BodyRegion, DiagnosisGroup, Treatment
-from .yamlio import ParseError, parse, read_text
+from ..errors import KeyedValueError, Problem, RulePackError, problems_from_validation
+from ..vocabulary import BodyRegion, DiagnosisGroup, Treatment
+from ..yamlio import ParseError, parse, read_text
 
 PACK_FILE = "pack.yaml"
 

@@ -14,8 +14,8 @@ import datetime as _dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .case import Case, PriorTreatment
-from .vocabulary import (
+from .model import Case, PriorTreatment
+from ..vocabulary import (
     NOT_DOCUMENTED,
     POSTSURGICAL_PERIOD_MONTHS,
     CareStage,

@@ -27,8 +27,8 @@ from pydantic import (
     model_validator,
 )
 
-from .errors import CaseError, Problem, excerpt, problems_from_validation
-from .vocabulary import (
+from ..errors import CaseError, Problem, excerpt, problems_from_validation
+from ..vocabulary import (
     ICD10_PATTERN,
     NOT_DOCUMENTED,
     NOT_SPECIFIED,
@@ -42,7 +42,7 @@ from .vocabulary import (
     Treatment,
     WorkStatus,
 )
-from .yamlio import DEFAULT_LIMITS, InputLimits, ParseError, check_data, parse, read_text
+from ..yamlio import DEFAULT_LIMITS, InputLimits, ParseError, check_data, parse, read_text
 
 
 def _iso_date(value: Any) -> Any:

@@ -7,8 +7,8 @@ and a test fails when the file and the rules disagree.
 from __future__ import annotations
 
 from .lint import decided_combinations
-from .pack import Rule, RulePack
-from .vocabulary import BodyRegion, label
+from ..packs.model import Rule, RulePack
+from ..vocabulary import BodyRegion, label
 
 _CONFIRMED = {
     "guideline_text": "guideline text",

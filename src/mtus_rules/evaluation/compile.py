@@ -18,8 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .conditions import AT_LEAST_SUFFIX, FACTS, KNOWN_SUFFIX, Test, engine_all_of, join_all, join_any
-from .pack import Rule, RulePack
+from ..packs.conditions import AT_LEAST_SUFFIX, FACTS, KNOWN_SUFFIX, Test, engine_all_of, join_all, join_any
+from ..packs.model import Rule, RulePack
 
 BRANCHES = ("applies", "pass", "fail", "unknown", "undetermined")
 SEPARATOR = "#"

@@ -13,11 +13,11 @@ from html import escape
 from typing import TYPE_CHECKING
 
 from .decision import Decision, ItemDecision, Outcome, PackRef
-from .pack import Citation
-from .vocabulary import label
+from ..packs.model import Citation
+from ..vocabulary import label
 
 if TYPE_CHECKING:
-    from .whatif import Comparison
+    from ..integration.compare import Comparison
 
 OUTCOME_WORDS = {
     Outcome.UPHELD: "UPHELD (not medically necessary)",

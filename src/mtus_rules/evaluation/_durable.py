@@ -51,7 +51,7 @@ from collections.abc import Mapping
 import durable_rules_engine as _engine
 
 from ._capacity import split_conditions
-from ._forksafe import renew_after_fork
+from .._forksafe import renew_after_fork
 
 _SID = "0"
 _names = itertools.count(1)

@@ -41,14 +41,14 @@ from typing import IO, TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
-from .case import Case, parse_case
-from .decision import Decision
-from .errors import MtusRulesError, Problem
-from .yamlio import DEFAULT_LIMITS, InputLimits
+from ..case.model import Case, parse_case
+from ..explanation.decision import Decision
+from ..errors import MtusRulesError, Problem
+from ..yamlio import DEFAULT_LIMITS, InputLimits
 
 if TYPE_CHECKING:
-    from .engine import Engine
-    from .pack import RulePack
+    from ..engine import Engine
+    from ..packs.model import RulePack
 
 
 class BatchResult(BaseModel):
@@ -111,7 +111,7 @@ _worker_engine: Engine | None = None
 
 def _start_worker(packs: list[RulePack], cache_size: int, backend: str) -> None:
     global _worker_engine
-    from .engine import Engine
+    from ..engine import Engine
 
     # Ctrl-C reaches the whole process group; the parent decides what it means.
     signal.signal(signal.SIGINT, signal.SIG_IGN)

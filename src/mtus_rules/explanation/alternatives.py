@@ -14,11 +14,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from .case import Case, parse_case
-from .compile import Branch, effect_test
-from .conditions import AT_LEAST_SUFFIX, FACTS, Test
+from ..case.model import Case, parse_case
+from ..evaluation.compile import Branch, effect_test
+from ..packs.conditions import AT_LEAST_SUFFIX, FACTS, Test
 from .decision import Alternative, Change, Outcome
-from .facets import (
+from ..evaluation.facets import (
     CAPPED,
     POSTSURGICAL_TREATMENTS,
     Facet,
@@ -27,7 +27,7 @@ from .facets import (
     prior_courses,
     visit_counts,
 )
-from .vocabulary import NO_PRIOR_VISITS, NOT_DOCUMENTED, NOT_SPECIFIED, counted_with, label
+from ..vocabulary import NO_PRIOR_VISITS, NOT_DOCUMENTED, NOT_SPECIFIED, counted_with, label
 
 MAX_VISITS = 1000
 MAX_ROUNDS = 4

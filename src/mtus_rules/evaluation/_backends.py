@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Protocol, runtime_checkable
 
-from .errors import BackendError, Problem
+from ..errors import BackendError, Problem
 
 DURABLE = "durable_rules"
 PYTHON = "python"

@@ -8,9 +8,9 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .case import RfaMapping
-from .pack import Citation
-from .vocabulary import BodyRegion, Treatment
+from ..case.model import RfaMapping
+from ..packs.model import Citation
+from ..vocabulary import BodyRegion, Treatment
 
 
 class Outcome(str, Enum):
@@ -146,7 +146,7 @@ class ItemDecision(_Model):
     )
 
     def _repr_html_(self) -> str:  # Jupyter's rich display
-        from .display import item_html
+        from .render import item_html
 
         return item_html(self)
 
@@ -175,6 +175,6 @@ class Decision(_Model):
     items: list[ItemDecision]
 
     def _repr_html_(self) -> str:  # Jupyter's rich display
-        from .display import decision_html
+        from .render import decision_html
 
         return decision_html(self)

@@ -26,8 +26,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .errors import KeyedValueError
-from .vocabulary import (
+from ..errors import KeyedValueError
+from ..vocabulary import (
     NO_PRIOR_VISITS,
     NOT_DOCUMENTED,
     NOT_SPECIFIED,

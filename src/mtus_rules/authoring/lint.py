@@ -19,10 +19,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .conditions import FACTS, Test, all_of
-from .errors import RulePackError
-from .pack import PACK_FILE, Rule, RulePack, load_pack
-from .vocabulary import BodyRegion
+from ..packs.conditions import FACTS, Test, all_of
+from ..errors import RulePackError
+from ..packs.model import PACK_FILE, Rule, RulePack, load_pack
+from ..vocabulary import BodyRegion
 
 Severity = Literal["error", "warning"]
 

@@ -16,11 +16,11 @@ from typing import Annotated, Any
 
 from pydantic import Field, StrictInt, StrictStr, ValidationError
 
-from .case import Case, CaseFacts, Diagnosis, RequestedItem, RfaMapping, Visits, _Model
+from .model import Case, CaseFacts, Diagnosis, RequestedItem, RfaMapping, Visits, _Model
 from .codes import CodeError, UnmappedCodeError, bundled_code_tables, normalize_icd10
-from .errors import CaseError, Problem, dotted, nearest_line, problems_from_validation
+from ..errors import CaseError, Problem, dotted, nearest_line, problems_from_validation
 from .quantity import QuantityError, parse_quantity, parse_quantity_field
-from .vocabulary import NOT_SPECIFIED, BodyRegion, DiagnosisGroup, Purpose
+from ..vocabulary import NOT_SPECIFIED, BodyRegion, DiagnosisGroup, Purpose
 
 
 #: Words that make a count one of sessions (or give the hours beside them).

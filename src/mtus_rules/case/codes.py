@@ -30,10 +30,10 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, field_validator, model_validator
 
-from ._resources import bundled_rules_dir
-from .errors import MtusRulesError, Problem, RulePackError, problems_from_validation
-from .vocabulary import ICD10_PATTERN, BodyRegion, DiagnosisGroup, Treatment
-from .yamlio import Lines, ParseError, parse, read_text
+from .._resources import bundled_rules_dir
+from ..errors import MtusRulesError, Problem, RulePackError, problems_from_validation
+from ..vocabulary import ICD10_PATTERN, BodyRegion, DiagnosisGroup, Treatment
+from ..yamlio import Lines, ParseError, parse, read_text
 
 CODES_DIR = "codes"
 PROCEDURES_FILE = "procedures.yaml"
