@@ -4,7 +4,7 @@ mapped onto the vocabulary, as data (`rules/codes/*.yaml`).
 Claims systems send codes, not our treatment names. These tables translate
 them, and never guess:
 
-- `treatments_for(code, wording)` gives the one treatment a procedure code
+- `treatment_for(code, wording)` gives the one treatment a procedure code
   stands for. A code that can mean several (97140 manual therapy, 97014
   electrical stimulation) is settled only by the item's own wording, using the
   words the table lists for the code (`resolve_by_wording`); otherwise it raises
@@ -23,17 +23,27 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, field_validator, model_validator
+from pydantic import Field, StrictInt, StrictStr, ValidationError, field_validator, model_validator
 
 from .._resources import bundled_rules_dir
-from ..errors import MtusRulesError, Problem, RulePackError, problems_from_validation
+from ..errors import (  # the code errors are raised here; importable from here as before
+    AmbiguousCodeError,
+    CodeError,
+    InvalidCodeError,
+    MtusRulesError,
+    Problem,
+    RulePackError,
+    UnmappedCodeError,
+    problems_from_validation,
+)
 from ..vocabulary import ICD10_PATTERN, BodyRegion, DiagnosisGroup, Treatment
-from ..yamlio import Lines, ParseError, parse, read_text
+from ..yamlio import Lines, ParseError, read_file
+from .._model import StrictModel
 
 CODES_DIR = "codes"
 PROCEDURES_FILE = "procedures.yaml"
@@ -47,46 +57,6 @@ _ICD10_CODE = re.compile(ICD10_PATTERN)
 
 
 # --------------------------------------------------------------------------- errors
-
-
-class CodeError(MtusRulesError):
-    """A code could not be translated into the vocabulary."""
-
-    kind = "code"
-
-    def __init__(self, code: str, message: str):
-        self.code = code
-        super().__init__([Problem(location="code", message=message)])
-
-    def _summary(self) -> str:
-        return self.problems[0].message
-
-
-class InvalidCodeError(CodeError):
-    """The code is malformed, or does not exist in its code set."""
-
-
-class UnmappedCodeError(CodeError):
-    """The code is valid but the code tables do not map it."""
-
-
-class AmbiguousCodeError(CodeError):
-    """A procedure code stands for several treatments and the wording does not
-    pick exactly one. `candidates` are the treatments the code can mean;
-    `named` those the wording named (empty when it named none)."""
-
-    def __init__(self, code: str, candidates: Sequence[Treatment], wording: str | None, named: Sequence[Treatment] = ()):
-        self.candidates: tuple[Treatment, ...] = tuple(candidates)
-        self.named: tuple[Treatment, ...] = tuple(named)
-        self.wording = wording
-        options = ", ".join(str(t) for t in self.candidates)
-        if wording is None:
-            why = "no wording was given to choose between them"
-        elif named:
-            why = f"the wording {wording!r} names more than one of them ({', '.join(str(t) for t in self.named)})"
-        else:
-            why = f"the wording {wording!r} names none of them"
-        super().__init__(code, f"procedure code {code} may mean any of: {options}; {why}. Give the treatment explicitly.")
 
 
 # --------------------------------------------------------------------------- code formats
@@ -169,17 +139,13 @@ def _named_treatments(wording: str, words: dict[Treatment, list[str]]) -> list[T
 # --------------------------------------------------------------------------- models
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
 def _quoted(value: Any) -> Any:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         raise ValueError(f"write the code in quotes ('{value}'): unquoted, YAML reads it as a number")
     return value
 
 
-class ProcedureEntry(_Model):
+class ProcedureEntry(StrictModel):
     code: StrictStr
     treatments: Annotated[list[Treatment], Field(min_length=1)]
     description: StrictStr = Field(min_length=1)
@@ -246,7 +212,7 @@ class ProcedureEntry(_Model):
         return self
 
 
-class DiagnosisEntry(_Model):
+class DiagnosisEntry(StrictModel):
     prefix: StrictStr
     body_regions: list[BodyRegion]
     group: DiagnosisGroup | None = None
@@ -270,12 +236,12 @@ class DiagnosisEntry(_Model):
 _VERSION = Annotated[StrictStr, Field(pattern=r"^\d+\.\d+\.\d+$")]
 
 
-class ProcedureTable(_Model):
+class ProcedureTable(StrictModel):
     version: _VERSION
     procedures: Annotated[list[ProcedureEntry], Field(min_length=1)]
 
 
-class DiagnosisTable(_Model):
+class DiagnosisTable(StrictModel):
     version: _VERSION
     diagnoses: Annotated[list[DiagnosisEntry], Field(min_length=1)]
 
@@ -316,6 +282,11 @@ class CodeTables:
         return tuple(self.procedure(code).treatments)
 
     def treatments_for(self, code: str, wording: str | None = None) -> Treatment:
+        """Deprecated: `treatment_for` (it always returned one treatment)."""
+        warnings.warn("CodeTables.treatments_for is deprecated; use treatment_for", DeprecationWarning, stacklevel=2)
+        return self.treatment_for(code, wording)
+
+    def treatment_for(self, code: str, wording: str | None = None) -> Treatment:
         """The one treatment a procedure code stands for, using the item's
         wording when the code alone can mean several."""
         entry = self.procedure(code)
@@ -367,10 +338,10 @@ def load_code_tables(folder: str | Path | None = None) -> CodeTables:
     return CodeTables(procedures, diagnoses)
 
 
-def _load(path: Path, model: type[_Model], key: str, field: str, problems: list[Problem]) -> Any:
+def _load(path: Path, model: type[StrictModel], key: str, field: str, problems: list[Problem]) -> Any:
     file = str(path)
     try:
-        data, lines = parse(read_text(path), file)
+        data, lines = read_file(path)
     except ParseError as exc:
         problems.append(exc.problem)
         return None
@@ -414,9 +385,17 @@ def bundled_code_tables() -> CodeTables:
     return load_code_tables()
 
 
+def treatment_for(code: str, wording: str | None = None) -> Treatment:
+    """`CodeTables.treatment_for` on the bundled tables."""
+    return bundled_code_tables().treatment_for(code, wording)
+
+
 def treatments_for(code: str, wording: str | None = None) -> Treatment:
-    """`CodeTables.treatments_for` on the bundled tables."""
-    return bundled_code_tables().treatments_for(code, wording)
+    """Deprecated: `treatment_for` (it always returned one treatment)."""
+    warnings.warn(
+        "mtus_rules.case.codes.treatments_for is deprecated; use treatment_for", DeprecationWarning, stacklevel=2
+    )
+    return treatment_for(code, wording)
 
 
 def diagnosis_for(icd10: str) -> tuple[list[BodyRegion], DiagnosisGroup | None]:

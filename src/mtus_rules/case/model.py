@@ -9,25 +9,23 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import (
     BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     StrictInt,
     Discriminator,
     StrictStr,
     Tag,
-    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
 )
 
-from ..errors import CaseError, Problem, excerpt, problems_from_validation
+from ..errors import excerpt
+from .._model import StrictModel
 from ..vocabulary import (
     ICD10_PATTERN,
     NOT_DOCUMENTED,
@@ -42,7 +40,6 @@ from ..vocabulary import (
     Treatment,
     WorkStatus,
 )
-from ..yamlio import DEFAULT_LIMITS, InputLimits, ParseError, check_data, parse, read_text
 
 
 def _iso_date(value: Any) -> Any:
@@ -68,7 +65,6 @@ def _iso_date(value: Any) -> Any:
 
 
 IsoDate = Annotated[_dt.date, BeforeValidator(_iso_date)]
-VisitCount = Annotated[StrictInt, Field(ge=0, le=1000)]
 NotDocumented = Literal["not_documented"]
 NotSpecified = Literal["not_specified"]
 
@@ -98,23 +94,19 @@ def _regions_or_not_specified(value: Any) -> Any:
     raise ValueError(f"expected a list of body regions or 'not_specified', got {excerpt(value)}")
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Claimant(_Model):
+class Claimant(StrictModel):
     age: Annotated[StrictInt, Field(ge=0, le=120)] | None = None
     sex: Literal["female", "male", "other"] | None = None
 
 
-class Diagnosis(_Model):
+class Diagnosis(StrictModel):
     description: StrictStr = Field(min_length=1)
     icd10: Annotated[StrictStr, Field(pattern=ICD10_PATTERN)] | None = None
     body_regions: list[BodyRegion] = Field(default_factory=list)
     group: DiagnosisGroup | None = None
 
 
-class PriorTreatment(_Model):
+class PriorTreatment(StrictModel):
     """A course of treatment already given. `visits` may be not documented."""
 
     treatment: Treatment
@@ -134,7 +126,7 @@ class PriorTreatment(_Model):
         return value
 
 
-class Surgery(_Model):
+class Surgery(StrictModel):
     """The surgery whose aftercare the request may be, for the postsurgical schedule."""
 
     procedure: SurgicalProcedure = Field(
@@ -149,7 +141,7 @@ class Surgery(_Model):
     )
 
 
-class Visits(_Model):
+class Visits(StrictModel):
     """A quantity written as a number of visits ("x 8")."""
 
     visits: Annotated[StrictInt, Field(ge=1, le=1000)]
@@ -159,7 +151,7 @@ class Visits(_Model):
         return self.visits
 
 
-class Frequency(_Model):
+class Frequency(StrictModel):
     """A quantity written as frequency and duration ("2x/week for 6 weeks")."""
 
     per_week: Annotated[StrictInt, Field(ge=1, le=14)]
@@ -180,7 +172,7 @@ def _n(count: int | None, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
-class Hours(_Model):
+class Hours(StrictModel):
     """A program quantity written in hours ("80 hours of work hardening",
     "10 sessions x 6 hours"), as work conditioning and hardening are requested
     and billed (97545 / 97546). Each session counts as one visit."""
@@ -245,7 +237,7 @@ Quantity = Annotated[
 ]
 
 
-class RfaMapping(_Model):
+class RfaMapping(StrictModel):
     """How an item was read from an RFA line: codes and text to treatment, regions and visits."""
 
     line: int = Field(description="Position of the RFA line, from 0.")
@@ -271,7 +263,7 @@ class RfaMapping(_Model):
                 f"ICD-10 {self.icd10} -> {regions}{group}{quantity}{leads}.")
 
 
-class RequestedItem(_Model):
+class RequestedItem(StrictModel):
     """One disputed line of the request."""
 
     description: StrictStr = Field(min_length=1, description="The item as worded in the request.")
@@ -305,7 +297,7 @@ def _yes_no(description: str) -> Any:
     return Field(default=Documented.NOT_DOCUMENTED, description=description)
 
 
-class CaseFacts(_Model):
+class CaseFacts(StrictModel):
     """The clinical facts of a case, whichever way its items are given."""
 
     case_id: StrictStr | None = None
@@ -403,73 +395,3 @@ class Case(CaseFacts):
     """One review case: the clinical facts and the disputed items."""
 
     requested_items: Annotated[list[RequestedItem], Field(min_length=1)]
-
-
-def case_json_schema() -> dict[str, Any]:
-    """JSON Schema of the case format (requested items, or RFA lines), for integrators."""
-    from pydantic.json_schema import models_json_schema
-
-    from .rfa import RfaCase
-
-    _, defs = models_json_schema([(Case, "validation"), (RfaCase, "validation")], ref_template="#/$defs/{model}")
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": "mtus-rules case",
-        "description": "A case gives its disputed items as requested_items, or as rfa_lines read through the code tables.",
-        "anyOf": [{"$ref": "#/$defs/Case"}, {"$ref": "#/$defs/RfaCase"}],
-        "$defs": defs["$defs"],
-    }
-
-
-def parse_case(
-    data: Any, *, file: str | None = None, lines: dict | None = None, limits: InputLimits = DEFAULT_LIMITS
-) -> Case:
-    """Validate plain data (a dict) into a Case, or raise CaseError with every problem.
-
-    The data is first held to `limits` (see `yamlio`): nesting, number of values,
-    text and integer length, and valid Unicode, so a hostile dict is a CaseError
-    naming the limit, never a RecursionError or a value that fails on output."""
-    if isinstance(data, Case):
-        return data
-    if not isinstance(data, dict):
-        raise CaseError([Problem(file=file, line=1 if file else None, message="a case must be a mapping of fields")])
-    problems = check_data(data, limits, file=file, lines=lines)
-    if problems:
-        raise CaseError(problems)
-    if "rfa_lines" in data:
-        from .rfa import parse_rfa_case
-
-        return parse_rfa_case(data, file=file, lines=lines)
-    try:
-        return Case.model_validate(data)
-    except ValidationError as exc:
-        raise CaseError(problems_from_validation(exc, file=file, lines=lines)) from None
-
-
-def load_case(path: str | Path, *, limits: InputLimits = DEFAULT_LIMITS) -> Case:
-    """Read one case file (YAML or JSON), held to `limits` while it is read."""
-    path = Path(path)
-    try:
-        data, lines = parse(read_text(path, limits), str(path), limits)
-    except ParseError as exc:
-        raise CaseError([exc.problem]) from None
-    return parse_case(data, file=str(path), lines=lines, limits=limits)
-
-
-__all__ = [
-    "NOT_DOCUMENTED",
-    "Case",
-    "Claimant",
-    "Diagnosis",
-    "Frequency",
-    "Hours",
-    "PriorTreatment",
-    "RequestedItem",
-    "Surgery",
-    "Visits",
-    "DEFAULT_LIMITS",
-    "InputLimits",
-    "case_json_schema",
-    "load_case",
-    "parse_case",
-]

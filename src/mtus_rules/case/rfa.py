@@ -16,10 +16,12 @@ from typing import Annotated, Any
 
 from pydantic import Field, StrictInt, StrictStr, ValidationError
 
-from .model import Case, CaseFacts, Diagnosis, RequestedItem, RfaMapping, Visits, _Model
+from .._model import StrictModel
+from .model import Case, CaseFacts, Diagnosis, RequestedItem, RfaMapping, Visits
 from .codes import CodeError, UnmappedCodeError, bundled_code_tables, normalize_icd10
 from ..errors import CaseError, Problem, dotted, nearest_line, problems_from_validation
-from .quantity import QuantityError, parse_quantity, parse_quantity_field
+from .quantity import QuantityError, parse_quantity
+from .quantity_fields import parse_quantity_field
 from ..vocabulary import NOT_SPECIFIED, BodyRegion, DiagnosisGroup, Purpose
 
 
@@ -27,7 +29,7 @@ from ..vocabulary import NOT_SPECIFIED, BodyRegion, DiagnosisGroup, Purpose
 _SESSIONS_NAMED = re.compile(r"\b(?:sessions?|visits?|days?|treatments?|hours?|hrs?)\b", re.IGNORECASE)
 
 
-class RfaLine(_Model):
+class RfaLine(StrictModel):
     """One line of a Request for Authorization."""
 
     diagnosis: StrictStr | None = Field(default=None, description="The diagnosis as written.")
@@ -55,10 +57,6 @@ class RfaCase(CaseFacts):
     """A case whose disputed items are RFA lines."""
 
     rfa_lines: Annotated[list[RfaLine], Field(min_length=1)]
-
-
-def is_rfa(data: Any) -> bool:
-    return isinstance(data, dict) and "rfa_lines" in data
 
 
 def parse_rfa_case(data: dict, *, file: str | None = None, lines: dict | None = None) -> Case:
@@ -93,7 +91,7 @@ def _read_lines(rfa: RfaCase, file: str | None, lines: dict | None) -> Case:
         leads = line.device_leads
         try:
             entry = tables.procedure(line.code)
-            treatment = tables.treatments_for(line.code, line.service)
+            treatment = tables.treatment_for(line.code, line.service)
             resolved_by = "code" if len(entry.treatments) == 1 else "wording"
             if leads is None:
                 leads = entry.device_leads

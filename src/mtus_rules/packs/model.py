@@ -9,38 +9,28 @@ file and line, and a pack with any problem is not returned at all.
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import re
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     PrivateAttr,
     StrictInt,
     StrictStr,
-    ValidationError,
     field_validator,
     model_validator,
 )
 
-from .._resources import bundled_rules_dir
 from ..case.model import IsoDate
 from .conditions import SCOPE_ONLY, Test, parse_tests
-from ..errors import KeyedValueError, Problem, RulePackError, problems_from_validation
+from ..errors import KeyedValueError
 from ..vocabulary import BodyRegion, DiagnosisGroup, Treatment
-from ..yamlio import ParseError, parse, read_text
+from .._model import FrozenModel, StrictModel
 
 PACK_FILE = "pack.yaml"
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Period(_Model):
+class Period(StrictModel):
     """When a rule or pack is in force: from `start` through `end` (inclusive)."""
 
     start: IsoDate
@@ -75,7 +65,7 @@ _PAGES = re.compile(r"^\d+(-\d+)?$")
 ConfirmedBy = Literal["guideline_text", "secondary_summary", "reviewer_quotation", "attested"]
 
 
-class Citation(_Model):
+class Citation(StrictModel):
     """Where a rule's fact comes from, and how that was confirmed."""
 
     source: Literal["MTUS", "ODG", "statute"] = Field(
@@ -117,7 +107,7 @@ class Citation(_Model):
         return f"{self.guideline}, {self.section}{pages}"
 
 
-class AppliesTo(_Model):
+class AppliesTo(StrictModel):
     """What a rule is about. A list means "any of these"; an absent key means "any"."""
 
     treatment: Annotated[list[Treatment], Field(min_length=1)]
@@ -130,17 +120,14 @@ class AppliesTo(_Model):
     )
 
 
-class Limit(_Model):
+class Limit(StrictModel):
     visits: Annotated[StrictInt, Field(ge=0, le=1000)]
     counts: Literal["total_visits", "visits_requested"] = "total_visits"
 
 
 Effect = Literal["not_recommended", "limit", "requires", "supports"]
 
-LINT_WARNINGS = ("conflict", "never-applies", "shadowed", "odg-covered", "reviewer-quotation", "attested", "gap")
-
-
-class LintSettings(_Model):
+class LintSettings(StrictModel):
     """Lint warnings the author has looked at and accepts, each with the reason."""
 
     accept: dict[
@@ -150,7 +137,7 @@ class LintSettings(_Model):
     )
 
 
-class Rule(_Model):
+class Rule(StrictModel):
     """One guideline statement, as data."""
 
     id: Annotated[StrictStr, Field(pattern=r"^[a-z0-9]+(\.[a-z0-9_]+)+$")]
@@ -232,11 +219,11 @@ def _keyed(block: str, fn: Any, *args: Any) -> Any:
         raise KeyedValueError((block, *exc.key), str(exc)) from None
 
 
-class RuleFile(_Model):
+class RuleFile(StrictModel):
     rules: Annotated[list[Rule], Field(min_length=1)]
 
 
-class KnownGap(_Model):
+class KnownGap(StrictModel):
     """Treatment and regions the pack knowingly leaves undecided, and why."""
 
     treatment: Treatment
@@ -244,7 +231,7 @@ class KnownGap(_Model):
     reason: StrictStr = Field(min_length=1)
 
 
-class PackLintSettings(_Model):
+class PackLintSettings(StrictModel):
     """Warnings the pack's author accepts for the whole pack, each with the reason.
 
     Only `attested` is accepted pack-wide: it is a decision about the pack's
@@ -254,7 +241,7 @@ class PackLintSettings(_Model):
     accept: dict[Literal["attested"], StrictStr] = Field(default_factory=dict)
 
 
-class PackHeader(_Model):
+class PackHeader(StrictModel):
     name: Annotated[StrictStr, Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")]
     version: Annotated[StrictStr, Field(pattern=r"^\d+\.\d+\.\d+$")]
     title: StrictStr = Field(min_length=1)
@@ -264,10 +251,8 @@ class PackHeader(_Model):
     lint: PackLintSettings = Field(default_factory=PackLintSettings)
 
 
-class RulePack(BaseModel):
+class RulePack(FrozenModel):
     """A loaded, validated rule pack. Immutable."""
-
-    model_config = ConfigDict(frozen=True)
 
     name: str
     version: str
@@ -293,105 +278,13 @@ class RulePack(BaseModel):
     def effective_period(self, rule: Rule) -> Period:
         return rule.effective or self.effective
 
-    @property
-    def ref(self) -> str:
-        return f"{self.name} {self.version} (sha256:{self.content_hash[:12]})"
 
+class PackRef(FrozenModel):
+    """The pack that decided, as a decision cites it: what-if overrides included."""
 
-def _rule_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.glob("*.yaml") if p.name != PACK_FILE)
-
-
-def content_hash(folder: Path) -> str:
-    digest = hashlib.sha256()
-    for path in [folder / PACK_FILE, *_rule_files(folder)]:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
-
-
-def load_pack(folder: str | Path) -> RulePack:
-    """Load and validate the pack in `folder`, or raise RulePackError listing every problem."""
-    folder = Path(folder)
-    problems: list[Problem] = []
-    header_file = folder / PACK_FILE
-    if not folder.is_dir():
-        raise RulePackError([Problem(file=str(folder), message="not a folder (a rule pack is a folder with pack.yaml)")])
-    header = None
-    try:
-        data, lines = parse(read_text(header_file), str(header_file))
-        header = PackHeader.model_validate(data if data is not None else {})
-    except ParseError as exc:
-        problems.append(exc.problem)
-    except ValidationError as exc:
-        problems.extend(problems_from_validation(exc, file=str(header_file), lines=lines))
-
-    rules: list[Rule] = []
-    origin: dict[str, tuple[str, int | None]] = {}
-    files = _rule_files(folder)
-    if not files:
-        problems.append(Problem(file=str(folder), message="the pack has no rule files (*.yaml besides pack.yaml)"))
-    for path in files:
-        try:
-            data, lines = parse(read_text(path), str(path))
-        except ParseError as exc:
-            problems.append(exc.problem)
-            continue
-        if not isinstance(data, dict) or "rules" not in data:
-            problems.append(Problem(file=str(path), line=1, message="a rule file is a mapping with a `rules:` list"))
-            continue
-        try:
-            parsed = RuleFile.model_validate(data)
-        except ValidationError as exc:
-            problems.extend(problems_from_validation(exc, file=str(path), lines=lines))
-            continue
-        for index, rule in enumerate(parsed.rules):
-            line = lines.get(("rules", index, "id"))
-            if rule.id in origin:
-                first_file, first_line = origin[rule.id]
-                problems.append(
-                    Problem(
-                        file=str(path),
-                        line=line,
-                        location=f"rules[{index}].id",
-                        message=f"duplicate rule id '{rule.id}' (first defined at {first_file}:{first_line})",
-                    )
-                )
-                continue
-            origin[rule.id] = (str(path), line)
-            if header is not None and rule.effective is not None and not rule.effective.within(header.effective):
-                problems.append(
-                    Problem(
-                        file=str(path),
-                        line=lines.get(("rules", index, "effective"), line),
-                        location=f"rules[{index}].effective",
-                        message=f"rule period {rule.effective} lies outside the pack period {header.effective}",
-                    )
-                )
-            rules.append(rule)
-    for rule in rules:
-        for target in rule.overrides:
-            if target not in origin:
-                file, line = origin[rule.id]
-                problems.append(
-                    Problem(file=file, line=line, location="overrides", message=f"rule {rule.id} overrides unknown rule '{target}'")
-                )
-    if problems or header is None:
-        raise RulePackError(problems)
-    return RulePack(
-        name=header.name,
-        version=header.version,
-        title=header.title,
-        effective=header.effective,
-        content_hash=content_hash(folder),
-        rules=tuple(rules),
-        files={rule_id: file for rule_id, (file, _) in origin.items()},
-        lines={rule_id: line for rule_id, (_, line) in origin.items() if line is not None},
-        folder=str(folder),
-        known_gaps=tuple(header.known_gaps),
-        lint_accept=dict(header.lint.accept),
+    name: str
+    version: str
+    content_hash: str
+    overrides: dict[str, Any] | None = Field(
+        default=None, description="What-if changes to the pack as loaded, when there are any."
     )
-
-
-def bundled_pack_dirs() -> list[Path]:
-    return sorted(p.parent for p in bundled_rules_dir().glob(f"*/{PACK_FILE}"))
-
