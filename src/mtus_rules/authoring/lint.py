@@ -21,7 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..packs.conditions import FACTS, Test, all_of
 from ..errors import RulePackError
-from ..packs.model import PACK_FILE, Rule, RulePack, load_pack
+from ..packs.loading import load_pack
+from ..packs.model import PACK_FILE, Rule, RulePack
 from ..vocabulary import BodyRegion
 
 Severity = Literal["error", "warning"]

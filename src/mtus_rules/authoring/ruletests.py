@@ -26,30 +26,28 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
+from pydantic import BaseModel, Field, StrictInt, StrictStr
 
-from ..case.model import parse_case
-from ..explanation.decision import Outcome
+from ..case.reading import parse_case
+from ..evaluation.outcome import Outcome
 from ..engine import Engine
-from ..errors import CaseError, MtusRulesError, Problem, RulePackError, problems_from_validation
+from ..errors import CaseError, MtusRulesError, Problem, RulePackError
 from .lint import pack_folders
-from ..packs.model import PACK_FILE, RulePack, load_pack
-from ..yamlio import ParseError, parse, read_text
+from ..packs.loading import load_pack
+from ..packs.model import PACK_FILE, RulePack
+from ..yamlio import read_model
+from .._model import StrictModel
 
 TESTS_DIR = "tests"
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class CitationExpectation(_Model):
+class CitationExpectation(StrictModel):
     source: Literal["MTUS", "ODG"] | None = None
     section: StrictStr | None = None
     pages: StrictStr | None = None
 
 
-class ItemExpectation(_Model):
+class ItemExpectation(StrictModel):
     item: Annotated[StrictInt, Field(ge=0)] = 0
     outcome: Outcome
     rules: list[StrictStr] | None = None
@@ -57,17 +55,17 @@ class ItemExpectation(_Model):
     not_applied: list[StrictStr] = Field(default_factory=list)
 
 
-class RuleTest(_Model):
+class RuleTest(StrictModel):
     name: StrictStr = Field(min_length=1)
     case: dict[str, Any]
     expect: Annotated[list[ItemExpectation], Field(min_length=1)]
 
 
-class _Defaults(_Model):
+class _Defaults(StrictModel):
     case: dict[str, Any] = Field(default_factory=dict)
 
 
-class RuleTestFile(_Model):
+class RuleTestFile(StrictModel):
     defaults: _Defaults = Field(default_factory=_Defaults)
     tests: Annotated[list[RuleTest], Field(min_length=1)]
 
@@ -124,14 +122,7 @@ def _merge(base: Any, override: Any) -> Any:
 
 
 def load_test_file(path: Path) -> tuple[RuleTestFile, dict]:
-    try:
-        data, lines = parse(read_text(path), str(path))
-    except ParseError as exc:
-        raise RulePackError([exc.problem]) from None
-    try:
-        return RuleTestFile.model_validate(data if data is not None else {}), lines
-    except ValidationError as exc:
-        raise RulePackError(problems_from_validation(exc, file=str(path), lines=lines)) from None
+    return read_model(path, RuleTestFile, RulePackError)
 
 
 def pack_test_files(pack_folder: Path) -> list[Path]:
@@ -225,7 +216,7 @@ def run(paths: Iterable[str | Path]) -> Report:
     return Report(results=results, coverage=coverage, seconds=time.perf_counter() - started)
 
 
-def render(report: Report, *, show_coverage: bool) -> str:
+def report_text(report: Report, *, show_coverage: bool) -> str:
     lines = []
     for result in report.results:
         lines.append(f"{result.id} {'PASSED' if result.passed else 'FAILED'}")
@@ -250,4 +241,4 @@ def render(report: Report, *, show_coverage: bool) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["Report", "RuleTest", "RuleTestFile", "RuleTestResult", "collect", "render", "run", "MtusRulesError"]
+__all__ = ["Report", "RuleTest", "RuleTestFile", "RuleTestResult", "collect", "report_text", "run", "MtusRulesError"]

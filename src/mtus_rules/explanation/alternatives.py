@@ -9,15 +9,16 @@ and a denial can say what documentation would change it.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ..case.model import Case, parse_case
+from ..case.model import Case
 from ..evaluation.compile import Branch, effect_test
 from ..packs.conditions import AT_LEAST_SUFFIX, FACTS, Test
-from .decision import Alternative, Change, Outcome
+from ..evaluation.outcome import Outcome
+from .changes import describe, rank
+from .decision import Alternative
 from ..evaluation.facets import (
     CAPPED,
     POSTSURGICAL_TREATMENTS,
@@ -27,32 +28,10 @@ from ..evaluation.facets import (
     prior_courses,
     visit_counts,
 )
-from ..vocabulary import NO_PRIOR_VISITS, NOT_DOCUMENTED, NOT_SPECIFIED, counted_with, label
+from ..vocabulary import NO_PRIOR_VISITS, NOT_SPECIFIED, label
 
 MAX_VISITS = 1000
 MAX_ROUNDS = 4
-# Facts a change may set, in the order changes are preferred: the request
-# itself first, then documenting what is unknown, then other facts of record.
-_PREFERENCE = (
-    "visits_requested",
-    "exclude_body_region",
-    "body_region",
-    "functional_improvement",
-    "visits_to_date",
-    "care_stage",
-    "home_exercise",
-    "work_status",
-    "purpose",
-)
-
-
-def _rank(fact: str) -> int:
-    """Preferred facts first; any other fact after them, in vocabulary order."""
-    if fact in _PREFERENCE:
-        return _PREFERENCE.index(fact)
-    return len(_PREFERENCE) + list(FACTS).index(fact)
-
-
 _FIXED = frozenset({"treatment", "weeks_since_injury", "total_visits"})
 _KNOWN_PRIOR = "_documented_prior"  # carried with a facet's facts while searching
 _UNDATED = "_prior_undated"  # likewise: documenting the prior count cannot settle it
@@ -168,7 +147,7 @@ def alternatives(
         found.append(search)
     treatment = label(facets[0].facts["treatment"])
     rules = _upholding_rules(failing)
-    return [_describe(changes, treatment, rules) for changes in found]
+    return [describe(changes, treatment, rules) for changes in found]
 
 
 def _search(decide: Decide, facets: list[Facet], case: Case, bounds: dict, failing: list) -> dict[str, Any] | None:
@@ -180,7 +159,7 @@ def _search(decide: Decide, facets: list[Facet], case: Case, bounds: dict, faili
         ]
         if not options:
             return None
-        for option in sorted(options, key=lambda o: _rank(o.fact)):
+        for option in sorted(options, key=lambda o: rank(o.fact)):
             if option.fact == "exclude_body_region":
                 chosen.setdefault("exclude_body_region", ())
                 if option.value not in chosen["exclude_body_region"]:
@@ -201,7 +180,7 @@ def _minimise(decide: Decide, facets: list[Facet], case: Case, bounds: dict, cho
         varied = vary(facets, case, changes)
         return bool(varied) and decide(varied)[0] is Outcome.OVERTURNED
 
-    for fact in sorted(chosen, key=_rank, reverse=True):
+    for fact in sorted(chosen, key=rank, reverse=True):
         trial = {k: v for k, v in chosen.items() if k != fact}
         if works(trial):
             chosen = trial
@@ -365,62 +344,3 @@ def _documented_prior(case: Case, facets: list[Facet]) -> int:
 
 def _upholding_rules(failing: list[tuple[Facet, Branch]]) -> list[str]:
     return list(dict.fromkeys(b.rule.id for _, b in failing))
-
-
-def _describe(changes: dict[str, Any], treatment: str, rules: list[str]) -> Alternative:
-    items = []
-    for fact in sorted(changes, key=_rank):
-        value = changes[fact]
-        if fact == "exclude_body_region":
-            for region in value:
-                items.append(Change(fact=fact, value=region, text=f"the {label(region)} left out of the request"))
-            continue
-        if fact == "visits_requested":
-            text = f"the request reduced to {value} visit{'s' if value != 1 else ''}"
-        elif fact == "body_region":
-            text = f"the body region specified ({label(value)})"
-        elif fact == "visits_to_date":
-            text = f"the prior {treatment} visits documented: {value}" + (" or fewer in all" if value else "")
-        elif fact == "functional_improvement" and value == "yes":
-            text = f"objective functional improvement from the prior {treatment} documented"
-        else:
-            text = f"{FACTS[fact].label} documented as {label(value)}"
-        items.append(Change(fact=fact, value=value, text=text))
-    return Alternative(changes=items, rules=rules, text="; ".join(c.text for c in items))
-
-
-def apply_alternative(case: Case | dict, item_index: int, alternative: Alternative) -> Case:
-    """The case as it would read with `alternative` made true, validated again.
-
-    Changes are made where the record keeps the fact: the request line, the
-    prior course of this treatment, or the case-level field."""
-    case = parse_case(case)
-    data = case.model_dump(mode="json", exclude_defaults=False)
-    item = data["requested_items"][item_index]
-    family = {t.value for t in counted_with(case.requested_items[item_index].treatment)}
-    courses = [c for c in data["treatment_history"] if c["treatment"] in family]
-    for change in alternative.changes:
-        fact, value = change.fact, change.value
-        if fact == "visits_requested":
-            item["quantity"] = {"visits": value}
-        elif fact == "exclude_body_region":
-            item["body_regions"] = [r for r in item["body_regions"] if r != value]
-        elif fact == "body_region":
-            item["body_regions"] = [value]
-        elif fact == "functional_improvement":
-            for course in courses:
-                course["functional_improvement"] = value
-        elif fact == "visits_to_date":
-            # Only unknown counts are filled in: the first takes what the
-            # documented courses leave of `value`, any others none.
-            unknown = [c for c in courses if c["visits"] == NOT_DOCUMENTED]
-            known = sum(c["visits"] for c in courses if c["visits"] != NOT_DOCUMENTED)
-            if not courses:
-                data["treatment_history"].append({"treatment": item["treatment"], "visits": value})
-            for i, course in enumerate(unknown):
-                course["visits"] = value - known if i == 0 else 0
-        elif fact == "purpose":
-            item["purpose"] = value
-        else:
-            data[fact] = value
-    return Case.model_validate(copy.deepcopy(data))

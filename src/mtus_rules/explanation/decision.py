@@ -3,23 +3,15 @@
 from __future__ import annotations
 
 import datetime as _dt
-from enum import Enum
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from ..case.model import RfaMapping
-from ..packs.model import Citation
+from ..evaluation.outcome import Outcome
+from ..packs.model import Citation, PackRef
 from ..vocabulary import BodyRegion, Treatment
-
-
-class Outcome(str, Enum):
-    UPHELD = "upheld"  # the denial stands: not medically necessary
-    OVERTURNED = "overturned"  # medically necessary
-    NO_APPLICABLE_GUIDELINE = "no_applicable_guideline"  # no rule in force decides it
-
-    def __str__(self) -> str:
-        return self.value
+from .._model import FrozenModel
 
 
 FindingKind = Literal[
@@ -33,18 +25,6 @@ FindingKind = Literal[
     "criterion_met",
     "note",
 ]
-
-#: Finding kinds that make an item not medically necessary.
-FAILING = frozenset(
-    {"not_recommended", "exceeds_limit", "exceeds_statutory_cap", "criterion_not_met", "insufficient_documentation"}
-)
-#: Finding kinds that support an item.
-SUPPORTING = frozenset({"within_limit", "recommended"})
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
 
 _M = TypeVar("_M", bound=BaseModel)
 # The slots every pydantic model instance has (BaseModel.__slots__), set
@@ -75,7 +55,7 @@ def assembled(cls: type[_M], values: dict[str, Any]) -> _M:
     return made
 
 
-class Finding(_Model):
+class Finding(FrozenModel):
     """One fact of this case measured against one rule."""
 
     kind: FindingKind
@@ -87,7 +67,7 @@ class Finding(_Model):
     )
 
 
-class Rationale(_Model):
+class Rationale(FrozenModel):
     """The three parts of an IMR rationale."""
 
     guideline: str = Field(description="What the guideline says.")
@@ -98,7 +78,7 @@ class Rationale(_Model):
         return f"{self.guideline}\n{self.case}\n{self.conclusion}"
 
 
-class Change(_Model):
+class Change(FrozenModel):
     """One fact set differently from the case as it stands."""
 
     fact: str = Field(description="The fact (see conditions.FACTS), or exclude_body_region.")
@@ -106,7 +86,7 @@ class Change(_Model):
     text: str
 
 
-class Alternative(_Model):
+class Alternative(FrozenModel):
     """Changes that, together, would make an upheld item medically necessary."""
 
     changes: list[Change]
@@ -114,7 +94,7 @@ class Alternative(_Model):
     text: str
 
 
-class WhatIf(_Model):
+class WhatIf(FrozenModel):
     """What the rules would support for an item, computed by re-deciding it with
     its facts varied where the rules can tell a difference."""
 
@@ -128,7 +108,7 @@ class WhatIf(_Model):
     )
 
 
-class ItemDecision(_Model):
+class ItemDecision(FrozenModel):
     index: int = Field(description="Position of the item in the request, from 0.")
     description: str
     treatment: Treatment
@@ -151,16 +131,7 @@ class ItemDecision(_Model):
         return item_html(self)
 
 
-class PackRef(_Model):
-    name: str
-    version: str
-    content_hash: str
-    overrides: dict[str, Any] | None = Field(
-        default=None, description="What-if changes to the pack as loaded, when there are any."
-    )
-
-
-class Decision(_Model):
+class Decision(FrozenModel):
     """The decision on one case: one ItemDecision per requested item, in order."""
 
     case_id: str | None

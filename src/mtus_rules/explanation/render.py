@@ -12,12 +12,13 @@ import textwrap
 from html import escape
 from typing import TYPE_CHECKING
 
-from .decision import Decision, ItemDecision, Outcome, PackRef
-from ..packs.model import Citation
+from ..evaluation.outcome import Outcome
+from ..packs.model import Citation, PackRef
 from ..vocabulary import label
 
-if TYPE_CHECKING:
-    from ..integration.compare import Comparison
+if TYPE_CHECKING:  # the models import this module to show themselves (_repr_html_, __str__)
+    from .decision import Decision, ItemDecision
+    from .trace import Trace
 
 OUTCOME_WORDS = {
     Outcome.UPHELD: "UPHELD (not medically necessary)",
@@ -68,7 +69,7 @@ def _supported_words(item: ItemDecision) -> str | None:
 # -- plain text ----------------------------------------------------------------------
 
 
-def render_text(decision: Decision, source: str | None = None) -> str:
+def decision_text(decision: Decision, source: str | None = None) -> str:
     """A decision as a claims examiner reads it."""
     wrap = textwrap.TextWrapper(width=100, initial_indent="      ", subsequent_indent="      ")
     head = f"Case {decision.case_id or '(no id)'}" + (f"  [{source}]" if source else "")
@@ -97,22 +98,28 @@ def render_text(decision: Decision, source: str | None = None) -> str:
     return "\n".join(lines)
 
 
-def comparison_text(comparison: Comparison) -> str:
-    """A comparison as `mtus-rules compare` prints it: the packs, the counts, then each flip."""
-    lines = [
-        f"{comparison.items} items compared; {len(comparison.flips)} flip; {len(comparison.errors)} rows could not be read",
-        "before: " + ("; ".join(pack_words(r) for r in comparison.before) or "-"),
-        "after: " + ("; ".join(pack_words(r) for r in comparison.after) or "-"),
-    ]
-    lines += [f"  {direction}: {count}" for direction, count in comparison.by_direction.items()]
-    if comparison.by_treatment:
-        lines.append("by treatment: " + ", ".join(f"{t} {n}" for t, n in comparison.by_treatment.items()))
-    if comparison.by_rule:
-        lines.append("by rule: " + ", ".join(f"{r} {n}" for r, n in comparison.by_rule.items()))
-    lines += [
-        f"  row {f.row} item {f.item} ({f.treatment}): {f.before} -> {f.after}; caused by {', '.join(f.cause) or '-'}"
-        for f in comparison.flips
-    ]
+def trace_text(trace: Trace) -> str:
+    """The trace for a person: every rule considered, and what it did."""
+    lines = [f"Case {trace.case_id or '(no id)'}; request date {trace.request_date}; rule pack {pack_words(trace.rule_pack)}"]
+    for item in trace.items:
+        lines.append("")
+        lines.append(f"{item.index + 1}. {item.description}: {item.outcome.value}"
+                     + (f", decided by {', '.join(item.deciding_rules)}" if item.deciding_rules else ""))
+        for facet in item.facets:
+            lines.append(f"   region {facet.body_region}: {facet.status}")
+            other = [r for r in facet.rules if not r.in_scope and r.scope.startswith("treatment is")]
+            for rule in facet.rules:
+                if rule in other:
+                    continue
+                mark = {"fail": "x", "support": "+", "neutral": "="}.get(rule.verdict or "", " ")
+                lines.append(f"     [{mark}] {rule.rule}: {rule.status}")
+                for c in rule.conditions:
+                    lines.append(f"           {c.test}: {c.result} (value: {c.value})")
+                if rule.effect_test is not None:
+                    c = rule.effect_test
+                    lines.append(f"           {rule.effect}: {c.test}: {c.result} (value: {c.value})")
+            if other:
+                lines.append(f"     ({len(other)} rules for other treatments not shown)")
     return "\n".join(lines)
 
 
@@ -125,7 +132,7 @@ _BADGE = {
     Outcome.OVERTURNED: "background:#dff3e3;color:#1d5e2c",
     Outcome.NO_APPLICABLE_GUIDELINE: "background:#ececec;color:#333",
 }
-_CELL = "padding:2px 8px;text-align:left;vertical-align:top"
+CELL_STYLE = "padding:2px 8px;text-align:left;vertical-align:top"
 
 
 def _badge(outcome: Outcome) -> str:
@@ -159,12 +166,12 @@ def item_html(item: ItemDecision) -> str:
 def decision_html(decision: Decision) -> str:
     """A decision as an HTML fragment: a summary table, then each item in full."""
     rows = "".join(
-        f'<tr><td style="{_CELL}">{item.index + 1}</td><td style="{_CELL}">{escape(item.description)}</td>'
-        f'<td style="{_CELL}">{_badge(item.outcome)}</td>'
-        f'<td style="{_CELL}">{escape("; ".join(citation_words(c) for c in item.citations)) or "-"}</td></tr>'
+        f'<tr><td style="{CELL_STYLE}">{item.index + 1}</td><td style="{CELL_STYLE}">{escape(item.description)}</td>'
+        f'<td style="{CELL_STYLE}">{_badge(item.outcome)}</td>'
+        f'<td style="{CELL_STYLE}">{escape("; ".join(citation_words(c) for c in item.citations)) or "-"}</td></tr>'
         for item in decision.items
     )
-    header = "".join(f'<th style="{_CELL}">{h}</th>' for h in ("#", "Requested item", "Outcome", "Guideline"))
+    header = "".join(f'<th style="{CELL_STYLE}">{h}</th>' for h in ("#", "Requested item", "Outcome", "Guideline"))
     return (
         '<div class="mtus-decision">'
         f"<h4>Case {escape(decision.case_id or '(no id)')}</h4>"
@@ -172,29 +179,5 @@ def decision_html(decision: Decision) -> str:
         f"mtus-rules {escape(decision.library_version)}</p>"
         f"<table><thead><tr>{header}</tr></thead><tbody>{rows}</tbody></table>"
         + "".join(f"<details><summary>Item {i.index + 1} in full</summary>{item_html(i)}</details>" for i in decision.items)
-        + "</div>"
-    )
-
-
-def comparison_html(comparison: Comparison) -> str:
-    """A comparison as an HTML fragment: the counts, then the flips by treatment and rule."""
-
-    def packs(refs: list[PackRef]) -> str:
-        return escape("; ".join(pack_words(r) for r in refs) or "-")
-
-    def table(title: str, counts: dict[str, int], name: str) -> str:
-        if not counts:
-            return ""
-        rows = "".join(f'<tr><td style="{_CELL}">{escape(k)}</td><td style="{_CELL}">{v}</td></tr>' for k, v in counts.items())
-        return f'<p><i>{escape(title)}</i></p><table><thead><tr><th style="{_CELL}">{name}</th><th style="{_CELL}">flips</th></tr></thead><tbody>{rows}</tbody></table>'
-
-    return (
-        '<div class="mtus-comparison">'
-        f"<p><b>{comparison.items} items compared; {len(comparison.flips)} flip; "
-        f"{len(comparison.errors)} rows could not be read.</b></p>"
-        f"<p>Before: {packs(comparison.before)}<br>After: {packs(comparison.after)}</p>"
-        + table("By direction", comparison.by_direction, "direction")
-        + table("By treatment", {label(k): v for k, v in comparison.by_treatment.items()}, "treatment")
-        + table("By rule", comparison.by_rule, "rule")
         + "</div>"
     )

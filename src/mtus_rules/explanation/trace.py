@@ -10,32 +10,28 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
-
 from ..case.model import Case
 from ..evaluation.compile import effect_test, rule_conditions, statute_bars_only_what_is_shown, verdict
 from ..packs.conditions import FACTS, Test, all_of
-from .decision import Outcome, PackRef
-from .render import pack_words
+from ..evaluation.outcome import DECISIVE_VERDICTS, Outcome, governed_questions, item_outcome, region_status, set_aside
+from .render import trace_text
 from ..evaluation.facets import Facet, facets
-from ..packs.model import Rule, RulePack
+from ..packs.model import PackRef, Rule, RulePack
+from .._model import FrozenModel
 
-Truth = Literal["true", "false", "unknown"]
-_TRUTH: dict[Any, Truth] = {True: "true", False: "false", None: "unknown"}
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True)
+#: A condition's value as the trace shows it (conditions.Truth, in words).
+TruthText = Literal["true", "false", "unknown"]
+_TRUTH: dict[Any, TruthText] = {True: "true", False: "false", None: "unknown"}
 
 
-class ConditionTrace(_Model):
+class ConditionTrace(FrozenModel):
     test: str
     fact: str
     value: Any
-    result: Truth
+    result: TruthText
 
 
-class RuleTrace(_Model):
+class RuleTrace(FrozenModel):
     rule: str
     source: str
     question: str
@@ -43,14 +39,14 @@ class RuleTrace(_Model):
     in_scope: bool
     scope: str = ""  # why the rule is out of scope, when it is
     conditions: list[ConditionTrace]
-    when: Truth | None  # the conditions together; None when out of scope
+    when: TruthText | None  # the conditions together; None when out of scope
     effect_test: ConditionTrace | None
     outcome: str | None  # applies / pass / fail / unknown / undetermined; None: did not apply
     verdict: Literal["fail", "support", "neutral"] | None
     status: str  # what happened to this rule, in words
 
 
-class FacetTrace(_Model):
+class FacetTrace(FrozenModel):
     body_region: str
     facts: dict[str, Any]
     diagnosis_groups: list[str]
@@ -58,7 +54,7 @@ class FacetTrace(_Model):
     status: Literal["fail", "support", "none"]
 
 
-class ItemTrace(_Model):
+class ItemTrace(FrozenModel):
     index: int
     description: str
     outcome: Outcome
@@ -66,14 +62,14 @@ class ItemTrace(_Model):
     facets: list[FacetTrace]
 
 
-class Trace(_Model):
+class Trace(FrozenModel):
     case_id: str | None
     request_date: _dt.date
     rule_pack: PackRef | None
     items: list[ItemTrace]
 
     def __str__(self) -> str:  # print(engine.explain(case)) reads like `mtus-rules explain`
-        return render(self)
+        return trace_text(self)
 
 
 def _condition(test: Test, facts: dict[str, Any]) -> ConditionTrace:
@@ -136,15 +132,15 @@ def explain(case: Case, pack: RulePack | None, ref: PackRef | None) -> Trace:
     by_item: dict[int, list[FacetTrace]] = {}
     for facet in facets(case):
         rules = [trace_rule(rule, facet, case.request_date, pack) for rule in pack.rules] if pack else []
-        governed = {r.question for r in rules if r.outcome and r.source == "MTUS"}
+        # Precedence among the rules that applied (outcome.set_aside).
+        governed = governed_questions(r for r in rules if r.outcome)
         settled = []
         for r in rules:
-            if r.outcome and r.source == "ODG" and r.question in governed:
+            if r.outcome and set_aside(r, governed):
                 mtus = next(m.rule for m in rules if m.outcome and m.source == "MTUS" and m.question == r.question)
                 r = r.model_copy(update={"verdict": None, "status": f"superseded: the MTUS rule {mtus} governs '{r.question}'"})
             settled.append(r)
-        verdicts = {r.verdict for r in settled}
-        status = "fail" if "fail" in verdicts else "support" if "support" in verdicts else "none"
+        status = region_status(r.verdict for r in settled)
         by_item.setdefault(facet.item_index, []).append(
             FacetTrace(body_region=facet.body_region, facts=dict(facet.facts),
                        diagnosis_groups=sorted(facet.diagnosis_groups), rules=settled, status=status)
@@ -152,41 +148,9 @@ def explain(case: Case, pack: RulePack | None, ref: PackRef | None) -> Trace:
     items = []
     for index, item in enumerate(case.requested_items):
         facet_traces = by_item[index]
-        statuses = [f.status for f in facet_traces]
-        if pack is None:
-            outcome, wanted = Outcome.NO_APPLICABLE_GUIDELINE, set()
-        elif "fail" in statuses:
-            outcome, wanted = Outcome.UPHELD, {"fail"}
-        elif all(s == "support" for s in statuses):
-            outcome, wanted = Outcome.OVERTURNED, {"support", "neutral"}
-        else:
-            outcome, wanted = Outcome.NO_APPLICABLE_GUIDELINE, set()
+        outcome = Outcome.NO_APPLICABLE_GUIDELINE if pack is None else item_outcome([f.status for f in facet_traces])
+        wanted = DECISIVE_VERDICTS[outcome]
         deciding = [r.rule for f in facet_traces for r in f.rules if r.verdict in wanted]
         items.append(ItemTrace(index=index, description=item.description, outcome=outcome,
                                deciding_rules=sorted(set(deciding), key=deciding.index), facets=facet_traces))
     return Trace(case_id=case.case_id, request_date=case.request_date, rule_pack=ref, items=items)
-
-
-def render(trace: Trace) -> str:
-    """The trace for a person: every rule considered, and what it did."""
-    lines = [f"Case {trace.case_id or '(no id)'}; request date {trace.request_date}; rule pack {pack_words(trace.rule_pack)}"]
-    for item in trace.items:
-        lines.append("")
-        lines.append(f"{item.index + 1}. {item.description}: {item.outcome.value}"
-                     + (f", decided by {', '.join(item.deciding_rules)}" if item.deciding_rules else ""))
-        for facet in item.facets:
-            lines.append(f"   region {facet.body_region}: {facet.status}")
-            other = [r for r in facet.rules if not r.in_scope and r.scope.startswith("treatment is")]
-            for rule in facet.rules:
-                if rule in other:
-                    continue
-                mark = {"fail": "x", "support": "+", "neutral": "="}.get(rule.verdict or "", " ")
-                lines.append(f"     [{mark}] {rule.rule}: {rule.status}")
-                for c in rule.conditions:
-                    lines.append(f"           {c.test}: {c.result} (value: {c.value})")
-                if rule.effect_test is not None:
-                    c = rule.effect_test
-                    lines.append(f"           {rule.effect}: {c.test}: {c.result} (value: {c.value})")
-            if other:
-                lines.append(f"     ({len(other)} rules for other treatments not shown)")
-    return "\n".join(lines)

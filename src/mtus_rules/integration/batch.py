@@ -41,7 +41,8 @@ from typing import IO, TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
-from ..case.model import Case, parse_case
+from ..case.model import Case
+from ..case.reading import parse_case
 from ..explanation.decision import Decision
 from ..errors import MtusRulesError, Problem
 from ..yamlio import DEFAULT_LIMITS, InputLimits

@@ -1,83 +1,26 @@
-"""What-if analysis: change a limit or switch a rule off, and compare decisions.
-
-`with_overrides` builds a new pack from an existing one without editing any
-file; the changed pack carries its overrides and a content hash of its own, so
-every decision made with it says exactly what was changed. `compare` decides
-the same cases under two engines and reports each item whose outcome flips,
-in which direction, and which rules caused it.
+"""Comparing two engines: decide the same cases under both and report each item
+whose outcome flips, in which direction, and which rules caused it. The usual
+second engine is `engine.with_overrides(...)` (packs.overrides): a what-if.
+Also the comparison as `mtus-rules compare` prints it and as a notebook shows it.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from html import escape
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
+from ..case.model import Case
+from ..engine import Engine
+from ..errors import Problem
+from ..explanation.decision import ItemDecision
+from ..packs.model import PackRef
+from ..explanation.render import CELL_STYLE, pack_words
+from ..vocabulary import label
 from .batch import decide_row
-from ..packs.conditions import FACTS
-from ..explanation.decision import PackRef
-from ..errors import Problem, RulePackError, problems_from_validation
-from ..packs.model import Rule, RulePack
-
-
-def override_pack(pack: RulePack, limits: Mapping[str, int] | None = None, disabled: Iterable[str] = ()) -> RulePack:
-    """A copy of `pack` with numeric limits changed and rules switched off.
-
-    `limits` maps a rule id to its new number: the visit limit of a limit rule,
-    or the one count a rule's conditions test (e.g. the 6 of a 6-visit trial).
-    """
-    limits = dict(limits or {})
-    disabled = set(disabled)
-    known = {rule.id for rule in pack.rules}
-    problems = [Problem(location=f"limits.{r}", message=f"no rule '{r}' in {pack.name} {pack.version}") for r in limits if r not in known]
-    problems += [Problem(location=f"disabled.{r}", message=f"no rule '{r}' in {pack.name} {pack.version}") for r in disabled if r not in known]
-    rules = []
-    for rule in pack.rules:
-        if rule.id in disabled:
-            continue
-        if rule.id in limits:
-            try:
-                rule = _with_number(rule, limits[rule.id])
-            except ValueError as exc:
-                problems.append(Problem(location=f"limits.{rule.id}", message=str(exc)))
-                continue
-        rules.append(rule)
-    if problems:
-        raise RulePackError(problems)
-    recorded = {"limits": dict(sorted(limits.items())), "disabled": sorted(disabled)}
-    digest = hashlib.sha256((pack.content_hash + json.dumps(recorded, sort_keys=True)).encode()).hexdigest()
-    return pack.model_copy(
-        update={
-            "rules": tuple(rules),
-            "version": f"{pack.version}+whatif.{digest[:8]}",
-            "content_hash": digest,
-            "overrides": recorded,
-        }
-    )
-
-
-def _with_number(rule: Rule, value: int) -> Rule:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"a limit is a whole number >= 0, got {value!r}")
-    data = rule.model_dump(mode="json", exclude_none=True)
-    if rule.limit is not None:
-        data["limit"]["visits"] = value
-    else:
-        counts = [
-            (fact, op) for fact, spec in rule.when.items() if FACTS[fact].kind == "count" for op in (spec if isinstance(spec, dict) else {})
-        ]
-        if len(counts) != 1:
-            raise ValueError(f"rule {rule.id} has no single number to change (it has {len(counts)} count tests and no limit)")
-        fact, op = counts[0]
-        data["when"][fact][op] = value
-    try:
-        return Rule.model_validate(data)
-    except ValidationError as exc:
-        raise ValueError("; ".join(str(p) for p in problems_from_validation(exc))) from None
 
 
 # -- comparing two engines ------------------------------------------------------------
@@ -114,13 +57,11 @@ class Comparison(BaseModel):
     by_rule: dict[str, int] = Field(default_factory=dict)
 
     def _repr_html_(self) -> str:  # Jupyter's rich display
-        from ..explanation.render import comparison_html
-
         return comparison_html(self)
 
 
-def _changed_rules(a: Any, b: Any) -> list[str]:
-    def kinds(item: Any) -> dict[str, set[str]]:
+def _changed_rules(a: ItemDecision, b: ItemDecision) -> list[str]:
+    def kinds(item: ItemDecision) -> dict[str, set[str]]:
         out: dict[str, set[str]] = {}
         for finding in item.findings:
             if finding.rule:
@@ -131,7 +72,7 @@ def _changed_rules(a: Any, b: Any) -> list[str]:
     return sorted(r for r in first.keys() | second.keys() if first.get(r) != second.get(r))
 
 
-def compare(before: Any, after: Any, cases: Iterable[Any]) -> Comparison:
+def compare(before: Engine, after: Engine, cases: Iterable[Case | Mapping[str, Any]]) -> Comparison:
     """Decide `cases` with both engines; report every item whose outcome flips."""
     result = Comparison(before=before.pack_refs, after=after.pack_refs)
     compared: Counter[str] = Counter()
@@ -164,3 +105,49 @@ def compare(before: Any, after: Any, cases: Iterable[Any]) -> Comparison:
     result.by_treatment = dict(sorted(treatments.items()))
     result.by_rule = dict(sorted(rules.items()))
     return result
+
+
+# -- as people read it -------------------------------------------------------------
+
+
+def comparison_text(comparison: Comparison) -> str:
+    """A comparison as `mtus-rules compare` prints it: the packs, the counts, then each flip."""
+    lines = [
+        f"{comparison.items} items compared; {len(comparison.flips)} flip; {len(comparison.errors)} rows could not be read",
+        "before: " + ("; ".join(pack_words(r) for r in comparison.before) or "-"),
+        "after: " + ("; ".join(pack_words(r) for r in comparison.after) or "-"),
+    ]
+    lines += [f"  {direction}: {count}" for direction, count in comparison.by_direction.items()]
+    if comparison.by_treatment:
+        lines.append("by treatment: " + ", ".join(f"{t} {n}" for t, n in comparison.by_treatment.items()))
+    if comparison.by_rule:
+        lines.append("by rule: " + ", ".join(f"{r} {n}" for r, n in comparison.by_rule.items()))
+    lines += [
+        f"  row {f.row} item {f.item} ({f.treatment}): {f.before} -> {f.after}; caused by {', '.join(f.cause) or '-'}"
+        for f in comparison.flips
+    ]
+    return "\n".join(lines)
+
+
+def comparison_html(comparison: Comparison) -> str:
+    """A comparison as an HTML fragment: the counts, then the flips by treatment and rule."""
+
+    def packs(refs: list[PackRef]) -> str:
+        return escape("; ".join(pack_words(r) for r in refs) or "-")
+
+    def table(title: str, counts: dict[str, int], name: str) -> str:
+        if not counts:
+            return ""
+        rows = "".join(f'<tr><td style="{CELL_STYLE}">{escape(k)}</td><td style="{CELL_STYLE}">{v}</td></tr>' for k, v in counts.items())
+        return f'<p><i>{escape(title)}</i></p><table><thead><tr><th style="{CELL_STYLE}">{name}</th><th style="{CELL_STYLE}">flips</th></tr></thead><tbody>{rows}</tbody></table>'
+
+    return (
+        '<div class="mtus-comparison">'
+        f"<p><b>{comparison.items} items compared; {len(comparison.flips)} flip; "
+        f"{len(comparison.errors)} rows could not be read.</b></p>"
+        f"<p>Before: {packs(comparison.before)}<br>After: {packs(comparison.after)}</p>"
+        + table("By direction", comparison.by_direction, "direction")
+        + table("By treatment", {label(k): v for k, v in comparison.by_treatment.items()}, "treatment")
+        + table("By rule", comparison.by_rule, "rule")
+        + "</div>"
+    )
