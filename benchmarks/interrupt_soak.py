@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate import generate_dicts  # noqa: E402
 
 from mtus_rules import Engine  # noqa: E402
-from mtus_rules.case.model import parse_case  # noqa: E402
+from mtus_rules.case import parse_case  # noqa: E402
 
 
 class Timeout(Exception):

@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 from mtus_rules import CaseError, Decision, Engine, load_case
-from mtus_rules import cli
+from mtus_rules import _commands
 from mtus_rules.cli import main
 
 
@@ -198,12 +198,12 @@ def cli_engine(engine: Engine) -> Iterator[None]:
     """Make the command line use `engine` instead of building one per call
     (building one takes most of a second; the reading and printing code under
     test is the same)."""
-    original = cli._engine
-    cli._engine = lambda args, packs=None, overrides=True: engine
+    original = _commands._engine
+    _commands._engine = lambda args, packs=None, overrides=True: engine
     try:
         yield
     finally:
-        cli._engine = original
+        _commands._engine = original
 
 
 def check_file(path: Path, engine: Engine) -> str:

@@ -1,7 +1,7 @@
 """The command line prints exactly what it printed before the package layout
 changed (issue 11): every example case and every RFA example, evaluated and
 explained, compared byte for byte with files recorded before the first module
-moved (tests/recorded/). Never re-record these: a difference is a change of
+moved (tests/fixtures/golden/cli/). Never re-record these: a difference is a change of
 behaviour, and a change of behaviour is not what a layout change is for."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from mtus_rules.evaluation._backends import resolve
 from mtus_rules.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
-RECORDED = Path(__file__).resolve().parent / "recorded"
+RECORDED = Path(__file__).resolve().parent / "fixtures" / "golden" / "cli"
 RECORDED_BACKEND = "durable_rules"
 # explain --format json is 3.4 MB; its sha256 stands for it.
 EXPLAIN_JSON_SHA256 = "3f027d2ccf63d1276897dd60e9b9c13331632f43605e90246d62bff0116363ef"

@@ -22,7 +22,7 @@ from mtus_rules import (
     load_pack,
 )
 
-from .conftest import EXAMPLES, make_case, outcome, write_precedence_pack
+from .helpers import EXAMPLES, make_case, outcome, write_precedence_pack
 
 PACK = bundled_pack_dirs()[0]
 
@@ -207,7 +207,7 @@ def test_memo_changes_no_decision_and_stays_bounded():
     for _ in range(2):  # the second round is answered from the memo where it can be
         for case in cases:
             assert memo.evaluate(case) == plain.evaluate(case)
-    assert len(memo._packs[0]._memo) <= 3 and not plain._packs[0]._memo
+    assert len(memo._packs[0].answer_memo) <= 3 and not plain._packs[0].answer_memo
 
 
 def test_schema_and_rfa_cases_carry_every_case_fact_the_rules_read():
@@ -215,7 +215,7 @@ def test_schema_and_rfa_cases_carry_every_case_fact_the_rules_read():
     form, so the JSON Schema shows it), from the requested item, or is derived or counted."""
     from mtus_rules.packs.conditions import FACTS
     from mtus_rules.evaluation.facets import CASE_FIELDS
-    from mtus_rules.packs.model import bundled_pack_dirs, load_pack
+    from mtus_rules.packs import bundled_pack_dirs, load_pack
 
     schema = mtus_rules.case_json_schema()["$defs"]
     item_facts = {"treatment", "body_region", "purpose", "visits_requested"}

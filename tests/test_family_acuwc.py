@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 from mtus_rules import CaseError, Outcome
-from mtus_rules.case.model import parse_case
+from mtus_rules.case import parse_case
 from mtus_rules.evaluation.facets import facets
 
-from .conftest import make_case
+from .helpers import make_case
 
 INDICATION = "mtus.acupuncture.indication"
 TRIAL = "mtus.acupuncture.trial"

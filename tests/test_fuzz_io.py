@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from mtus_rules import Engine, load_case
 from mtus_rules.testing import case_dicts
 
-from .conftest import EXAMPLES
+from .helpers import EXAMPLES
 from .fuzzing import case_file_bytes, check_batch, check_case, check_file, cli_engine, jsonl_row, mutate_case
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

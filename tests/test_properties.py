@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 from mtus_rules import CaseError, Decision, Engine, Outcome, Treatment, apply_alternative
-from mtus_rules.case.model import Hours
+from mtus_rules.case import Hours
 from mtus_rules.testing import case_dicts, invalid_case_dicts
 from mtus_rules.vocabulary import NOT_DOCUMENTED, NOT_SPECIFIED, counted_with
 

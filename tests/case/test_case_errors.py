@@ -1,6 +1,6 @@
 """Error reporting for malformed case files.
 
-Each bad case file under tests/fixtures/cases/ holds one kind of mistake. The
+Each bad case file under tests/case/fixtures/ holds one kind of mistake. The
 tests pin where the library says the mistake is (file, 1-based line, dotted
 location) and a stable phrase of what it says, so a claims integrator can find
 and fix the line. Lines are looked up from a unique piece of the fixture's
@@ -19,10 +19,10 @@ import mtus_rules
 from mtus_rules import CaseError, MtusRulesError, Problem, load_case
 from mtus_rules.cli import main
 
-from .conftest import line_of
+from ..helpers import line_of
 
-CASES = Path(__file__).parent / "fixtures" / "cases"
-PACKS = Path(__file__).parent / "fixtures" / "packs"
+CASES = Path(__file__).parent / "fixtures"
+PACKS = Path(__file__).parents[1] / "packs" / "fixtures"
 # The CLI tests decide cases against a small checked-in pack, not the bundled
 # rules, so they do not depend on the guideline content.
 VALID_PACK = PACKS / "valid_minimal"

@@ -1,6 +1,6 @@
 """Error reporting for malformed rule packs.
 
-Each folder under tests/fixtures/packs/ is a minimal pack (pack.yaml plus rule
+Each folder under tests/packs/fixtures/ is a minimal pack (pack.yaml plus rule
 files, copied from rules/mtus-2009/massage.yaml) with one kind of mistake. The
 tests pin the file, the 1-based line and the dotted location of every problem
 and a stable phrase of its message, and that a pack with any problem is not
@@ -17,10 +17,10 @@ import pytest
 from mtus_rules import Engine, MtusRulesError, Problem, RulePackError, load_pack
 from mtus_rules.cli import main
 
-from .conftest import line_of
+from ..helpers import line_of
 
-PACKS = Path(__file__).parent / "fixtures" / "packs"
-CASES = Path(__file__).parent / "fixtures" / "cases"
+PACKS = Path(__file__).parent / "fixtures"
+CASES = Path(__file__).parents[1] / "case" / "fixtures"
 RULE_ID_LINE = "- id: "
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from mtus_rules import CaseError, load_case
 
-from .conftest import EXAMPLES
+from ..helpers import EXAMPLES
 
 PAIRS = [(p, next(EXAMPLES.glob(f"{p.name[:8]}-*.yaml"))) for p in sorted((EXAMPLES / "rfa").glob("seed-*.yaml"))]
 
@@ -39,7 +39,7 @@ def _rfa(**line) -> dict:
 
 
 def _problems(data: dict) -> dict[str, str]:
-    from mtus_rules.case.model import parse_case
+    from mtus_rules.case import parse_case
 
     with pytest.raises(CaseError) as info:
         parse_case(data)
@@ -120,7 +120,7 @@ def test_tens_trial_example_reads_its_lines(engine):
     ],
 )
 def test_rfa_lines_of_the_new_treatments(code, service, treatment):
-    from mtus_rules.case.model import parse_case
+    from mtus_rules.case import parse_case
 
     case = parse_case(_rfa(code=code, service=service))
     assert case.requested_items[0].treatment.value == treatment
@@ -133,7 +133,7 @@ def test_a_shared_code_without_the_profession_or_program_is_reported(code, servi
 
 
 def test_the_unit_code_gives_the_leads_and_a_stated_number_must_agree():
-    from mtus_rules.case.model import parse_case
+    from mtus_rules.case import parse_case
 
     def leads(**line):
         return parse_case(_rfa(service="TENS unit", quantity=None, purpose="trial", **line)).requested_items[0].device_leads
@@ -156,7 +156,7 @@ def test_the_unit_code_gives_the_leads_and_a_stated_number_must_agree():
      ("G35.A", "multiple_sclerosis", []), ("M77.11", "soft_tissue_inflammation", ["elbow"])],
 )
 def test_rfa_diagnoses_of_the_new_groups(icd10, group, regions):
-    from mtus_rules.case.model import parse_case
+    from mtus_rules.case import parse_case
 
     case = parse_case(_rfa(icd10=icd10, body_regions=regions or ["lumbar"]))
     (diagnosis,) = case.diagnoses
@@ -184,7 +184,7 @@ def test_work_hardening_example_reads_hours_as_sessions(engine):
     ],
 )
 def test_a_per_hour_code_needs_its_sessions_named(fields, visits):
-    from mtus_rules.case.model import parse_case
+    from mtus_rules.case import parse_case
 
     line = {"code": "97546", "service": "Work hardening, each additional hour", "quantity": None, **fields}
     assert parse_case(_rfa(**line)).requested_items[0].visits == visits
@@ -198,7 +198,7 @@ def test_a_bare_count_on_a_per_hour_code_is_not_read_as_sessions(quantity):
 
 
 def test_a_count_on_the_first_two_hours_code_is_sessions():
-    from mtus_rules.case.model import parse_case
+    from mtus_rules.case import parse_case
 
     item = parse_case(_rfa(code="97545", service="Work conditioning", quantity="x 10")).requested_items[0]
     assert (item.treatment.value, item.visits) == ("work_conditioning", 10)
@@ -206,7 +206,7 @@ def test_a_count_on_the_first_two_hours_code_is_sessions():
 
 def test_hours_alone_are_read_as_hours_and_the_decision_says_how():
     from mtus_rules import Engine
-    from mtus_rules.case.model import Hours, parse_case
+    from mtus_rules.case import Hours, parse_case
 
     case = parse_case(_rfa(code="97545", service="Work hardening", quantity="80 hours"))
     item = case.requested_items[0]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import kinds, make_case, outcome
+from ..helpers import kinds, make_case, outcome
 
 TRIAL = "mtus.cpmtg.manipulation.trial"
 

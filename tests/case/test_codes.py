@@ -14,7 +14,7 @@ from mtus_rules.case.codes import (
     UnmappedCodeError,
     diagnosis_for,
     load_code_tables,
-    treatments_for,
+    treatment_for,
 )
 from mtus_rules.errors import MtusRulesError, RulePackError
 from mtus_rules.vocabulary import BodyRegion as R
@@ -46,9 +46,9 @@ SINGLE = [
 
 @pytest.mark.parametrize("code, treatment", SINGLE)
 def test_procedure_code_maps_to_its_treatment(code, treatment):
-    assert treatments_for(code) is treatment
+    assert treatment_for(code) is treatment
     # the wording does not matter when the code decides
-    assert treatments_for(code, "anything at all") is treatment
+    assert treatment_for(code, "anything at all") is treatment
 
 
 @pytest.mark.parametrize("code", [" 97124", "e0720", "g0283 "])
@@ -71,7 +71,7 @@ AMBIGUOUS = [
 @pytest.mark.parametrize("code, candidates", AMBIGUOUS)
 def test_ambiguous_code_without_wording_raises_with_candidates(code, candidates):
     with pytest.raises(AmbiguousCodeError) as info:
-        treatments_for(code)
+        treatment_for(code)
     assert info.value.code == code
     assert set(info.value.candidates) == set(candidates)
     assert isinstance(info.value, MtusRulesError) and isinstance(info.value, ValueError)
@@ -113,7 +113,7 @@ RESOLVED = [
 
 @pytest.mark.parametrize("code, wording, treatment", RESOLVED)
 def test_ambiguous_code_resolved_by_wording(code, wording, treatment):
-    assert treatments_for(code, wording) is treatment
+    assert treatment_for(code, wording) is treatment
 
 
 UNRESOLVED = [
@@ -133,7 +133,7 @@ UNRESOLVED = [
 @pytest.mark.parametrize("code, wording, named", UNRESOLVED)
 def test_wording_that_does_not_pick_exactly_one_stays_ambiguous(code, wording, named):
     with pytest.raises(AmbiguousCodeError) as info:
-        treatments_for(code, wording)
+        treatment_for(code, wording)
     assert set(info.value.named) == set(named)
     assert info.value.wording == wording
     assert wording in str(info.value)
@@ -145,13 +145,13 @@ def test_wording_that_does_not_pick_exactly_one_stays_ambiguous(code, wording, n
 @pytest.mark.parametrize("code", ["97035", "99213", "G0151", "E0731", "A4595", "E1399", "97033"])
 def test_unmapped_procedure_code(code):
     with pytest.raises(UnmappedCodeError, match=code):
-        treatments_for(code)
+        treatment_for(code)
 
 
 @pytest.mark.parametrize("code", ["9714", "971400", "ABCDE", "M51.26", "", "Z9999"])
 def test_malformed_procedure_code(code):
     with pytest.raises(InvalidCodeError):
-        treatments_for(code)
+        treatment_for(code)
 
 
 # --------------------------------------------------------------------------- diagnoses
@@ -363,7 +363,7 @@ def _tables(tmp_path: Path, procedures: str = GOOD_PROCEDURES, diagnoses: str = 
 
 def test_small_valid_tables_load(tmp_path):
     tables = load_code_tables(_tables(tmp_path))
-    assert tables.treatments_for("97124") is T.MASSAGE
+    assert tables.treatment_for("97124") is T.MASSAGE
     assert tables.diagnosis_for("S13.4XXA") == ([R.CERVICAL], G.SPRAIN_STRAIN)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mtus_rules.cli import main
 
-from .conftest import ROOT
+from ..helpers import ROOT
 
 
 def test_coverage_doc_matches_the_rules(capsys):

@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 from mtus_rules import Engine, compare, load_case
 from mtus_rules.explanation.render import OUTCOME_WORDS
 
-from .conftest import EXAMPLES, make_case
+from ..helpers import EXAMPLES, make_case
 
 
 class _Text(HTMLParser):

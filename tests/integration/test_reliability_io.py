@@ -24,10 +24,10 @@ import pytest
 from mtus_rules import CaseError, DecisionLog, Engine, load_case
 from mtus_rules.integration.audit import input_hash
 from mtus_rules.integration.batch import JsonlWriter, evaluate_many
-from mtus_rules.case.model import InputLimits, parse_case
+from mtus_rules.case import InputLimits, parse_case
 from mtus_rules.cli import main
 
-from .conftest import EXAMPLES, ROOT
+from ..helpers import EXAMPLES, ROOT
 
 BASE = {
     "date_of_injury": "2013-01-01",

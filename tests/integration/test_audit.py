@@ -9,7 +9,7 @@ from mtus_rules import CareStage, DecisionLog, Engine, load_case
 from mtus_rules.integration.audit import input_hash
 from mtus_rules.cli import main
 
-from .conftest import EXAMPLES
+from ..helpers import EXAMPLES
 
 SEED = next(EXAMPLES.glob("seed-004-*.yaml"))
 

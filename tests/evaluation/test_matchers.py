@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from mtus_rules.evaluation import _pymatch
 from mtus_rules.evaluation.compile import compile_pack, fields_used
 from mtus_rules.packs.conditions import FACTS, KNOWN_SUFFIX
-from mtus_rules.packs.model import bundled_pack_dirs, load_pack
+from mtus_rules.packs import bundled_pack_dirs, load_pack
 from mtus_rules.vocabulary import Treatment
 
 try:

@@ -2,11 +2,11 @@
 
 The memo of engine answers is keyed on where each count falls among the
 numbers the rules compare it with (compile.cut_points), and the finding and
-item memos on the facts each finding words (engine._worded). Both are
+item memos on the facts each finding words (explanation.findings.worded). Both are
 shortcuts that must never drop something that changes a decision: here every
 finding the engine words over many generated and example cases is worded
 again from a mapping that records what it reads, and every read fact must be
-one `_worded` names; and the cut points must stand for every comparison.
+one `worded` names; and the cut points must stand for every comparison.
 """
 
 from __future__ import annotations
@@ -19,14 +19,14 @@ from typing import Any
 import pytest
 
 from mtus_rules import Case, Engine, load_case
-from mtus_rules import engine as engine_module
+from mtus_rules.explanation.findings import word_finding, worded
 from mtus_rules.evaluation.compile import OTHER_CHOICE, choice_sets, compile_pack, cut_points, fact_key, fact_values
 from mtus_rules.evaluation.facets import facets
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 from generate import generate_dicts  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class _Recording(dict):
@@ -65,10 +65,10 @@ def test_every_finding_reads_only_what_its_memo_key_holds() -> None:
                 recording = _Recording(facet.facts)
                 facet.facts = recording
                 try:
-                    engine_module._finding(branch, facet)
+                    word_finding(branch, facet)
                 finally:
                     facet.facts = dict(recording)
-                allowed = set(engine_module._worded(branch)) | {"treatment", "body_region"}
+                allowed = set(worded(branch)) | {"treatment", "body_region"}
                 assert recording.read <= allowed, (branch.rule.id, branch.branch, recording.read - allowed)
                 seen.add(f"{branch.rule.id}#{branch.branch}")
     # Enough kinds of finding were met for this to mean something.

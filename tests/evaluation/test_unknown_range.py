@@ -20,7 +20,7 @@ from mtus_rules import Engine
 from mtus_rules.testing import case_dicts
 from mtus_rules.vocabulary import NOT_DOCUMENTED, Treatment, counted_with
 
-from .conftest import make_case
+from ..helpers import make_case
 
 ENGINE = Engine()
 PROFILE = settings(

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from mtus_rules.case.model import Frequency, Hours, Visits
-from mtus_rules.case.quantity import UNDERSTOOD, UNDERSTOOD_FIELDS, QuantityError, parse_quantity, parse_quantity_field
+from mtus_rules.case import Frequency, Hours, Visits
+from mtus_rules.case import QuantityError, parse_quantity, parse_quantity_field
+from mtus_rules.case.quantity import UNDERSTOOD, UNDERSTOOD_FIELDS
 
 # The notations written in the five seed determinations.
 SEED_NOTATIONS = [

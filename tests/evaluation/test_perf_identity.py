@@ -17,7 +17,7 @@ import pytest
 
 from mtus_rules import Case, Engine
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 from generate import generate_dicts  # noqa: E402
 
 

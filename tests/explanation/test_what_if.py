@@ -9,7 +9,7 @@ import pytest
 from mtus_rules import Outcome, apply_alternative, load_case
 from mtus_rules.cli import main
 
-from .conftest import EXAMPLES, make_case
+from ..helpers import EXAMPLES, make_case
 
 SEEDS = sorted(EXAMPLES.glob("seed-*.yaml"))
 # No change of what the rules read helps: traction and NMES are not recommended

@@ -11,9 +11,9 @@ from mtus_rules import load_case
 from mtus_rules.cli import main
 from mtus_rules.authoring.coverage import markdown
 from mtus_rules.authoring.lint import lint_paths
-from mtus_rules.packs.model import bundled_pack_dirs, load_pack
+from mtus_rules.packs import bundled_pack_dirs, load_pack
 
-from .conftest import EXAMPLES
+from ..helpers import EXAMPLES
 
 PT_MYALGIA = EXAMPLES / "physical-therapy-myalgia.yaml"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -10,13 +11,13 @@ from mtus_rules import Engine, Outcome, load_case
 from mtus_rules.authoring import ruletests
 from mtus_rules.cli import main
 from mtus_rules.authoring.lint import lint_paths
-from mtus_rules.packs.model import bundled_rules_dir
+from mtus_rules._resources import bundled_rules_dir
 
-from .conftest import EXAMPLES, ROOT, line_of, write_precedence_pack
+from ..helpers import EXAMPLES, ROOT, line_of, write_precedence_pack
 
-FIXTURES = ROOT / "tests" / "fixtures"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 LINT = FIXTURES / "lint"
-PACKS = FIXTURES / "packs"
+PACKS = ROOT / "tests" / "packs" / "fixtures"
 RULETESTS = FIXTURES / "ruletests"
 
 

@@ -18,7 +18,7 @@ from mtus_rules import Engine, load_case
 from mtus_rules.evaluation import _backends
 from mtus_rules.errors import BackendError, MtusRulesError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted(str(p) for p in (ROOT / "examples").glob("*.yaml"))
 
 # A child interpreter in which durable_rules cannot be imported, as on Python

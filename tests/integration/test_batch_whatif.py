@@ -10,7 +10,7 @@ from mtus_rules import Case, Engine, Outcome, RulePackError, compare, load_case
 from mtus_rules.cli import main
 from mtus_rules.vocabulary import counted_with
 
-from .conftest import EXAMPLES, make_case
+from ..helpers import EXAMPLES, make_case
 
 MASSAGE_LIMIT = "mtus.cpmtg.massage.limit"
 

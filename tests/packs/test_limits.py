@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import make_case, outcome
+from ..helpers import make_case, outcome
 
 
 def _manipulation(prior: int, requested: int, improvement: str, region: str = "lumbar") -> dict:
