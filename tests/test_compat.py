@@ -109,3 +109,15 @@ def test_importing_the_package_warns_of_nothing():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         importlib.reload(importlib.import_module("mtus_rules.integration"))
+
+
+def test_the_old_case_modules_other_names_answer_from_the_case_package_with_a_warning():
+    """mtus_rules.case was a module and is now the subpackage: its exports are
+    the subpackage's, and the old module's other names still answer."""
+    from mtus_rules.case import model
+
+    with pytest.warns(DeprecationWarning, match="import it from mtus_rules.case.model"):
+        from mtus_rules.case import CaseFacts, IsoDate
+    assert (CaseFacts, IsoDate) == (model.CaseFacts, model.IsoDate)
+    with pytest.raises(ImportError):
+        from mtus_rules.case import no_such_name  # noqa: F401

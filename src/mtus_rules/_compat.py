@@ -51,6 +51,7 @@ RENAMED: dict[tuple[str, str], str] = {
     ("display", "render_text"): "decision_text",
     ("trace", "render"): "trace_text",
     ("ruletests", "render"): "report_text",
+    ("trace", "Truth"): "TruthText",
 }
 
 _PACKAGE = __name__.rpartition(".")[0]

@@ -2,8 +2,12 @@
 a file or plain data (reading), RFA lines read through the code tables (rfa,
 codes, quantity), and the facts worked out from the record (derived)."""
 
-from ..yamlio import DEFAULT_LIMITS, InputLimits
+import warnings
+from typing import Any
+
 from ..vocabulary import NOT_DOCUMENTED
+from ..yamlio import DEFAULT_LIMITS, InputLimits
+from . import model as _case_model
 from .model import (
     Case,
     Claimant,
@@ -45,3 +49,14 @@ __all__ = [
     "parse_quantity_field",
     "parse_rfa_case",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """The other names of the old mtus_rules.case module (IsoDate, CaseFacts,
+    ...), for one release: they are in mtus_rules.case.model now."""
+    if name.startswith("__") or not hasattr(_case_model, name):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    warnings.warn(
+        f"mtus_rules.case.{name} is deprecated here; import it from mtus_rules.case.model", DeprecationWarning, stacklevel=2
+    )
+    return getattr(_case_model, name)
