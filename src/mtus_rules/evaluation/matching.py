@@ -158,7 +158,7 @@ class CompiledPack:
             names = self._fired(rules, facts, facet.diagnosis_groups, day)
             branches = tuple(sorted((self.branches[n] for n in names), key=_position))
             kept = tuple(_apply_precedence(branches))
-            return Answer(branches, kept, region_status(b.verdict for b in kept), (), ())
+            return Answer(branches, kept, region_status({b.verdict for b in kept}), (), ())
         key = (treatment, *rules.read_key(facts, facet.diagnosis_groups, day)) if rules else (treatment,)
         facet.key = key
         found = self.answer_memo.get(key)
@@ -172,7 +172,7 @@ class CompiledPack:
             branches = tuple(sorted((self.branches[n] for n in names), key=_position))
             kept = tuple(_apply_precedence(branches))
             worded = tuple(dict.fromkeys(name for b in kept for name in self.worded[id(b)]))
-            found = Answer(branches, kept, region_status(b.verdict for b in kept), worded, tuple(id(b) for b in kept))
+            found = Answer(branches, kept, region_status({b.verdict for b in kept}), worded, tuple(id(b) for b in kept))
         self.remember(self.answer_memo, key, found)
         return found
 
@@ -259,8 +259,8 @@ def _position(branch: Branch) -> int:
 
 def _apply_precedence(branches: Iterable[Branch]) -> list[Branch]:
     """The branches left once an MTUS rule governs the others on its question (outcome.set_aside)."""
-    branches = tuple(branches)
-    governed = governed_questions(b.rule for b in branches)
+    rules = [b.rule for b in branches]
+    governed = governed_questions(rules)
     if not governed:  # the usual case: nothing to set aside
         return list(branches)
-    return [b for b in branches if not set_aside(b.rule, governed)]
+    return [b for b, rule in zip(branches, rules) if not set_aside(rule, governed)]

@@ -63,7 +63,7 @@ class Sourced(Protocol):
 
 def governed_questions(rules: Iterable[Sourced]) -> frozenset[str]:
     """The questions an MTUS rule among `rules` answers."""
-    return frozenset(r.question for r in rules if r.source == "MTUS")
+    return frozenset({r.question for r in rules if r.source == "MTUS"})
 
 
 def set_aside(rule: Sourced, governed: Collection[str]) -> bool:
@@ -71,10 +71,9 @@ def set_aside(rule: Sourced, governed: Collection[str]) -> bool:
     return rule.source != "MTUS" and rule.question in governed
 
 
-def region_status(verdicts: Iterable[str | None]) -> str:
+def region_status(verdicts: Collection[str | None]) -> str:
     """A region's status from the verdicts of the rules left after precedence."""
-    seen = set(verdicts)
-    return "fail" if "fail" in seen else "support" if "support" in seen else "none"
+    return "fail" if "fail" in verdicts else "support" if "support" in verdicts else "none"
 
 
 def item_outcome(statuses: Collection[str]) -> Outcome:

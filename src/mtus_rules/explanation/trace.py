@@ -140,7 +140,7 @@ def explain(case: Case, pack: RulePack | None, ref: PackRef | None) -> Trace:
                 mtus = next(m.rule for m in rules if m.outcome and m.source == "MTUS" and m.question == r.question)
                 r = r.model_copy(update={"verdict": None, "status": f"superseded: the MTUS rule {mtus} governs '{r.question}'"})
             settled.append(r)
-        status = region_status(r.verdict for r in settled)
+        status = region_status({r.verdict for r in settled})
         by_item.setdefault(facet.item_index, []).append(
             FacetTrace(body_region=facet.body_region, facts=dict(facet.facts),
                        diagnosis_groups=sorted(facet.diagnosis_groups), rules=settled, status=status)
