@@ -150,7 +150,7 @@ class Engine:
                 by_item[pair[0].item_index].append(pair)
         items = [decide_item(case, index, by_item[index], compiled, day, what_if) for index in range(count)]
         # Every value is already as validation would leave it (a validated
-        # case's own fields, the engine's models): see decision.assembled.
+        # case's own fields, the engine's models): see explanation.decision.assembled.
         return assembled(
             Decision,
             {

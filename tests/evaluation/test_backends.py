@@ -1,7 +1,7 @@
 """The backend seam: durable_rules where it imports, pure Python elsewhere,
 the choice stated in every decision, and a clear error for a backend that
 cannot run. Equality of the two backends' answers is held in
-tests/test_matchers.py (conditions) and tests/test_golden_decisions.py
+tests/evaluation/test_matchers.py (conditions) and tests/test_golden_decisions.py
 (whole decisions)."""
 
 from __future__ import annotations

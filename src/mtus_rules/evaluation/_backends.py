@@ -2,7 +2,7 @@
 durable_rules.
 
 Two backends take the same compiled conditions and must give the same
-answers (tests/test_matchers.py holds them equal):
+answers (tests/evaluation/test_matchers.py holds them equal):
 
 - `durable_rules`: the inference engine the project is built on, the default
   wherever it imports. It is a C extension, unmaintained since 2020, that does

@@ -2,7 +2,7 @@
 
 durable-rules 2.0.28 is unmaintained (source only, last release 2020), so
 everything the library needs from it goes through `Matcher`, and
-tests/test_durable_contract.py pins every call and return shape used here.
+tests/evaluation/test_durable_contract.py pins every call and return shape used here.
 
 How it is used, and why (see shared/reference/durable-rules.md):
 - The C module `durable_rules_engine` is called directly. The stock `Host`

@@ -5,7 +5,7 @@ Why it exists: durable-rules is a C extension, unmaintained since 2020, that
 does not import on Python 3.13 and needs a compiler to install. The conditions
 compile.py builds use a small part of durable's condition language, so the
 same conditions can be decided here with no native code, and a differential
-test (tests/test_matchers.py) holds the two backends equal on every treatment
+test (tests/evaluation/test_matchers.py) holds the two backends equal on every treatment
 of the bundled pack.
 
 The language, as compile.py and conditions.py produce it:

@@ -355,7 +355,7 @@ def rule_keys(conditions: dict[str, dict]) -> tuple[RuleKey, ...]:
     A rule's branches hold or not by its fields only, so which of them the
     engine fires for a fact is the same for every fact with the same key:
     facts new to the whole ruleset are often made of parts each rule has seen
-    (see engine._Compiled.match)."""
+    (see evaluation.matching.CompiledPack.match)."""
     by_rule: dict[str, dict[str, dict]] = {}
     for name, cond in conditions.items():
         by_rule.setdefault(rule_of(name), {})[name] = cond

@@ -43,7 +43,7 @@ def assembled(cls: type[_M], values: dict[str, Any]) -> _M:
     without checking again. The engine makes several of these per requested
     item, where validation is a large share of the time and `model_construct`
     (a Python loop over the fields) costs more than validating. It sets what
-    `model_construct` sets; tests/test_memo_keys.py holds the result equal to
+    `model_construct` sets; tests/evaluation/test_memo_keys.py holds the result equal to
     the validated model. Only for models without private attributes, extras
     or a post-init hook (the decision models).
     """

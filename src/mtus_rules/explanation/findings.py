@@ -2,7 +2,7 @@
 
 A finding's text reads only the region, the treatment and the facts `worded`
 names for its branch, so findings are memoised per compiled pack on exactly
-those (`finding`); tests/test_memo_keys.py holds `worded` to what `word_finding`
+those (`finding`); tests/evaluation/test_memo_keys.py holds `worded` to what `word_finding`
 reads.
 """
 
@@ -80,7 +80,7 @@ def worded(branch: Branch) -> tuple[str, ...]:
     """The facts `word_finding` reads for this branch, besides the treatment and
     the region: a finding is the same wherever these are (the finding and item
     memos are keyed on them). Kept in step with `word_finding` and `_visits_phrase`;
-    tests/test_perf_identity.py checks it on every branch it meets."""
+    tests/evaluation/test_perf_identity.py checks it on every branch it meets."""
     rule = branch.rule
     tests = list(branch.when)  # the context: `when` facts shown when remarkable
     counts = False

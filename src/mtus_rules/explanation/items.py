@@ -71,7 +71,7 @@ def decide_item(
         decided = _decide_regions(item.treatment, facets_, notes, compiled)
 
     options = _what_if(case, item, facets_, compiled, day, decided.outcome) if what_if else None
-    # As validation would leave them (decision.assembled): the case is
+    # As validation would leave them (explanation.decision.assembled): the case is
     # validated, and _Decided holds members and models. Lists are the item's own.
     rationale = {"guideline": decided.guideline, "case": decided.case, "conclusion": decided.before + item.description + decided.after}
     return assembled(
