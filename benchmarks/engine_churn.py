@@ -21,7 +21,7 @@ import sys
 import time
 
 from mtus_rules import Engine
-from mtus_rules.pack import bundled_pack_dirs, load_pack
+from mtus_rules.packs import bundled_pack_dirs, load_pack
 
 CASE = {
     "date_of_injury": "2013-01-01",

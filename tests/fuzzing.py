@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 
 from mtus_rules import CaseError, Decision, Engine, load_case
-from mtus_rules import cli
+from mtus_rules import _commands
 from mtus_rules.cli import main
 
 
@@ -199,12 +199,12 @@ def cli_engine(engine: Engine) -> Iterator[None]:
     """Make the command line use `engine` instead of building one per call
     (building one takes most of a second; the reading and printing code under
     test is the same)."""
-    original = cli._engine
-    cli._engine = lambda args, packs=None, overrides=True: engine
+    original = _commands._engine
+    _commands._engine = lambda args, packs=None, overrides=True: engine
     try:
         yield
     finally:
-        cli._engine = original
+        _commands._engine = original
 
 
 def check_file(path: Path, engine: Engine) -> str:
@@ -329,7 +329,7 @@ def check_pack(folder: Path, case: Any) -> str:
     RulePackError) that decides `case` (or raises CaseError); `mtus-rules lint`
     exits 0, 1 or 2 without a traceback. Returns 'loaded' or 'pack error'."""
     from mtus_rules import RulePackError
-    from mtus_rules.pack import load_pack
+    from mtus_rules.packs.loading import load_pack
 
     try:
         load_pack(folder)

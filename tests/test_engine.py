@@ -22,7 +22,7 @@ from mtus_rules import (
     load_pack,
 )
 
-from .conftest import EXAMPLES, make_case, outcome, write_precedence_pack
+from .helpers import EXAMPLES, make_case, outcome, write_precedence_pack
 
 PACK = bundled_pack_dirs()[0]
 
@@ -156,7 +156,10 @@ def _importers(predicate) -> set[str]:
     src = Path(mtus_rules.__file__).parent
     importers = set()
     # Recursive: a module moved into a subpackage must still be checked.
-    for path in src.rglob("*.py"):
+    scanned = sorted(src.rglob("*.py"))
+    # A search that finds nothing would pass every assertion below.
+    assert len(scanned) > 20, f"only {len(scanned)} modules found under {src}"
+    for path in scanned:
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Import):
                 names = [a.name for a in node.names]
@@ -170,12 +173,12 @@ def _importers(predicate) -> set[str]:
 
 
 def test_only_the_adapter_imports_durable_rules():
-    assert _importers(lambda n: n.startswith("durable")) == {"_durable.py"}
+    assert _importers(lambda n: n.startswith("durable")) == {"evaluation/_durable.py"}
 
 
 def test_only_the_backend_seam_imports_the_adapter():
     """So that the package imports where durable_rules does not (Python 3.13)."""
-    assert _importers(lambda n: n.split(".")[-1] == "_durable") == {"_backends.py"}
+    assert _importers(lambda n: n.split(".")[-1] == "_durable") == {"evaluation/_backends.py"}
 
 
 def test_schema_export_lists_case_fields(capsys):
@@ -204,15 +207,15 @@ def test_memo_changes_no_decision_and_stays_bounded():
     for _ in range(2):  # the second round is answered from the memo where it can be
         for case in cases:
             assert memo.evaluate(case) == plain.evaluate(case)
-    assert len(memo._packs[0]._memo) <= 3 and not plain._packs[0]._memo
+    assert len(memo._packs[0].answer_memo) <= 3 and not plain._packs[0].answer_memo
 
 
 def test_schema_and_rfa_cases_carry_every_case_fact_the_rules_read():
     """A fact the bundled rules read comes from a case field (in both the plain and the RFA
     form, so the JSON Schema shows it), from the requested item, or is derived or counted."""
-    from mtus_rules.conditions import FACTS
-    from mtus_rules.facets import CASE_FIELDS
-    from mtus_rules.pack import bundled_pack_dirs, load_pack
+    from mtus_rules.packs.conditions import FACTS
+    from mtus_rules.evaluation.facets import CASE_FIELDS
+    from mtus_rules.packs import bundled_pack_dirs, load_pack
 
     schema = mtus_rules.case_json_schema()["$defs"]
     item_facts = {"treatment", "body_region", "purpose", "visits_requested"}

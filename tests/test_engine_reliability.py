@@ -29,10 +29,10 @@ import pytest
 dre = pytest.importorskip("durable_rules_engine", reason="durable-rules is not installed on this Python")
 
 from mtus_rules import Engine, RulePackError
-from mtus_rules._capacity import MAX_STACK, split_conditions
-from mtus_rules._durable import _Ruleset, definition
+from mtus_rules.evaluation._capacity import MAX_STACK, split_conditions
+from mtus_rules.evaluation._durable import _Ruleset, definition
 from mtus_rules.case import parse_case
-from mtus_rules.pack import bundled_pack_dirs, load_pack
+from mtus_rules.packs import bundled_pack_dirs, load_pack
 
 ROOT = Path(__file__).resolve().parents[1]
 PACK_YAML = ROOT / "rules" / "mtus-2009" / "pack.yaml"
@@ -156,9 +156,9 @@ def test_an_interrupted_evaluation_memoises_nothing(pack, checked):
             engine.evaluate(cases[0], what_if=True)
     finally:
         sys.setprofile(None)
-    assert (len(compiled._memo), len(compiled._options_memo), len(compiled._finding_memo)) == (0, 0, 0)
+    assert (len(compiled.answer_memo), len(compiled.options_memo), len(compiled.finding_memo)) == (0, 0, 0)
     engine.evaluate(cases[0], what_if=True)
-    assert len(compiled._memo) > 0  # a completed evaluation does memoise
+    assert len(compiled.answer_memo) > 0  # a completed evaluation does memoise
 
 
 # -- larger packs -------------------------------------------------------------

@@ -14,9 +14,9 @@ import pytest
 
 from mtus_rules import CaseError, Outcome
 from mtus_rules.case import parse_case
-from mtus_rules.facets import facets
+from mtus_rules.evaluation.facets import facets
 
-from .conftest import make_case
+from .helpers import make_case
 
 INDICATION = "mtus.acupuncture.indication"
 TRIAL = "mtus.acupuncture.trial"

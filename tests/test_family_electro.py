@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import make_case, outcome
+from .helpers import make_case, outcome
 
 NEUROPATHIC = [{"description": "Lumbar radiculopathy with neuropathic pain", "body_regions": ["lumbar"], "group": "neuropathic_pain"}]
 # Every criterion of every device holds: chronic (injury 2013-01-10, request 2014-03-01),
@@ -303,7 +303,7 @@ def test_every_region_is_decided_for_every_device(engine):
 def test_a_home_unit_is_not_said_to_lack_a_visit_count(engine):
     """A TENS unit is not measured in visits: no note that the request "states no quantity",
     which a course of visits without a quantity does get."""
-    from .conftest import make_case
+    from .helpers import make_case
 
     unit = make_case({"description": "TENS unit, one-month trial", "treatment": "tens", "purpose": "trial"})
     visits = make_case({"description": "massage", "treatment": "massage"})

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 from mtus_rules import Engine, Outcome, apply_alternative, bundled_pack_dirs, load_case, load_pack
-from mtus_rules.derived import add_months
+from mtus_rules.case.derived import add_months
 from mtus_rules.vocabulary import POSTSURGICAL_PERIOD_MONTHS, SurgicalProcedure
 
-from .conftest import EXAMPLES, make_case
+from .helpers import EXAMPLES, make_case
 
 PACK = load_pack(bundled_pack_dirs()[0])
 RULES = {rule.id: rule for rule in PACK.rules}

@@ -19,7 +19,6 @@ from hypothesis import strategies as st
 from mtus_rules import Engine, load_case
 from mtus_rules.testing import case_dicts
 
-from .conftest import EXAMPLES, ROOT
 from .fuzzing import (
     case_file_bytes,
     check_batch,
@@ -31,6 +30,7 @@ from .fuzzing import (
     mutate_case,
     write_mutated_pack,
 )
+from .helpers import EXAMPLES, ROOT
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 

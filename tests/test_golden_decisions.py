@@ -10,7 +10,7 @@ import json
 import pytest
 
 from mtus_rules import Engine, load_case
-from mtus_rules._backends import available
+from mtus_rules.evaluation._backends import available
 
 from . import golden
 

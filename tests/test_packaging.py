@@ -8,7 +8,7 @@ from importlib import metadata
 
 import pytest
 
-from .conftest import ROOT, run_python
+from .helpers import ROOT, run_python
 
 #: What the analysis extra brings (and its notebook runner); the core must not need any of it.
 ANALYSIS_PACKAGES = ("pandas", "numpy", "matplotlib", "nbclient", "nbformat", "ipykernel", "IPython")

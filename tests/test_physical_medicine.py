@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import make_case
+from .helpers import make_case
 
 MYALGIA = [{"description": "Myalgia", "body_regions": ["cervical"], "group": "myalgia_myositis"}]
 

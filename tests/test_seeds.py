@@ -12,7 +12,7 @@ import pytest
 from mtus_rules import load_case
 from mtus_rules.cli import main
 
-from .conftest import EXAMPLES
+from .helpers import EXAMPLES
 
 # (example file prefix, item index, reviewer outcome, guideline text, section text, reviewer pages)
 REVIEWERS = [

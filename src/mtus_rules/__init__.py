@@ -3,6 +3,7 @@
 The public surface is what this module exports; everything else may change.
 """
 
+from . import _compat
 from ._version import __version__
 from .case import (
     Case,
@@ -18,14 +19,22 @@ from .case import (
     case_json_schema,
     load_case,
 )
-from .alternatives import apply_alternative
-from .audit import DecisionLog
-from .batch import BatchResult
-from .whatif import Comparison, Flip, compare
-from .decision import Alternative, Change, Decision, Finding, ItemDecision, Outcome, PackRef, Rationale, WhatIf
 from .engine import Engine
 from .errors import BackendError, CaseError, MtusRulesError, Problem, RulePackError
-from .pack import Citation, Rule, RulePack, bundled_pack_dirs, load_pack
+from .explanation import (
+    Alternative,
+    Change,
+    Decision,
+    Finding,
+    ItemDecision,
+    Outcome,
+    Rationale,
+    Trace,
+    WhatIf,
+    apply_alternative,
+)
+from .integration import BatchResult, Comparison, DecisionLog, Flip, compare
+from .packs import Citation, PackRef, Rule, RulePack, bundled_pack_dirs, load_pack
 from .vocabulary import (
     BodyRegion,
     CareStage,
@@ -76,6 +85,7 @@ __all__ = [
     "RulePackError",
     "Surgery",
     "SurgicalProcedure",
+    "Trace",
     "Treatment",
     "Visits",
     "WhatIf",
@@ -88,3 +98,5 @@ __all__ = [
     "load_case",
     "load_pack",
 ]
+
+_compat.install()

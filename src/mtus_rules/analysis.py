@@ -36,10 +36,10 @@ try:
 except ModuleNotFoundError as exc:  # exercised in a subprocess by tests/test_packaging.py
     raise _needs_extra("mtus_rules.analysis needs pandas", exc) from None
 
-from .batch import BatchResult
-from .decision import Decision, Outcome
+from .integration.batch import BatchResult
+from .explanation.decision import Decision, Outcome
 from .vocabulary import Treatment, label
-from .whatif import Comparison
+from .integration.compare import Comparison
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

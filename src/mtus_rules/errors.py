@@ -1,11 +1,39 @@
-"""Errors a caller can act on: every problem names its file, line and field."""
+"""Errors a caller can act on: every problem names its file, line and field.
+
+Every error the library raises on bad input is an `MtusRulesError`, which
+carries its `problems` (each a `Problem`: file, line, location, message) and
+is a ValueError:
+
+    ValueError
+     └── MtusRulesError                 bad input; .problems lists every problem
+          ├── CaseError                 a case could not be read or is not valid
+          ├── RulePackError             a rule pack could not be loaded (nothing of it is)
+          ├── BackendError              the matcher asked for is unknown or cannot run here
+          ├── CodeError                 a billing code could not be translated
+          │    ├── InvalidCodeError     malformed, or not in its code set
+          │    ├── UnmappedCodeError    valid, but the code tables do not map it
+          │    └── AmbiguousCodeError   several treatments, and the wording picks none
+          └── QuantityError             a free-text quantity is not exactly one quantity
+
+    KeyedValueError (ValueError)        inside validation only: names the key at fault
+
+Raised inside the library and turned into one of the above before a caller
+sees them: yamlio.ParseError (-> CaseError / RulePackError),
+evaluation._capacity.CapacityError (-> RulePackError), the matchers' own
+ConditionError and EngineFailure. Not input errors: integration.batch.WriteError
+(an OSError: output that could not be written) and cli.Terminated (SIGTERM).
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, ValidationError
+
+if TYPE_CHECKING:  # the vocabulary sits beside this module in the base layer
+    from .vocabulary import Treatment
 
 
 class KeyedValueError(ValueError):
@@ -66,6 +94,85 @@ class BackendError(MtusRulesError):
     kind = "backend"
 
 
+# -- reading codes and quantities (case.codes, case.quantity) --------------------------
+
+class CodeError(MtusRulesError):
+    """A code could not be translated into the vocabulary."""
+
+    kind = "code"
+
+    def __init__(self, code: str, message: str):
+        self.code = code
+        super().__init__([Problem(location="code", message=message)])
+
+    def _summary(self) -> str:
+        return self.problems[0].message
+
+
+class InvalidCodeError(CodeError):
+    """The code is malformed, or does not exist in its code set."""
+
+
+class UnmappedCodeError(CodeError):
+    """The code is valid but the code tables do not map it."""
+
+
+class AmbiguousCodeError(CodeError):
+    """A procedure code stands for several treatments and the wording does not
+    pick exactly one. `candidates` are the treatments the code can mean;
+    `named` those the wording named (empty when it named none)."""
+
+    def __init__(self, code: str, candidates: Sequence[Treatment], wording: str | None, named: Sequence[Treatment] = ()):
+        self.candidates: tuple[Treatment, ...] = tuple(candidates)
+        self.named: tuple[Treatment, ...] = tuple(named)
+        self.wording = wording
+        options = ", ".join(str(t) for t in self.candidates)
+        if wording is None:
+            why = "no wording was given to choose between them"
+        elif named:
+            why = f"the wording {wording!r} names more than one of them ({', '.join(str(t) for t in self.named)})"
+        else:
+            why = f"the wording {wording!r} names none of them"
+        super().__init__(code, f"procedure code {code} may mean any of: {options}; {why}. Give the treatment explicitly.")
+
+
+#: The quantity forms `parse_quantity` understands, quoted by its errors.
+UNDERSTOOD = (
+    "understood: a number of visits ('x 8', '8 visits', 'eight (8) sessions', '#8', 'qty 8') "
+    "or a weekly frequency with a duration in weeks ('2x/week for 6 weeks', "
+    "'2 times a week x 6 weeks', 'twice weekly for 4 weeks', '2x4' = 2 a week for 4 weeks)"
+)
+UNDERSTOOD_FIELDS = (
+    "understood: frequency as times per week ('2x/week', 'twice a week'), "
+    "duration in weeks ('6 weeks'), quantity as a number of visits ('12', '12 visits', 'x 12')"
+)
+
+
+class QuantityError(MtusRulesError):
+    """A quantity text that cannot be read as exactly one quantity.
+
+    `text` is the input as given, `reason` says what is wrong; the message
+    quotes the text and lists the forms that are understood. A ValueError, as
+    every MtusRulesError is, so code that caught it as one still does.
+    """
+
+    kind = "quantity"
+
+    def __init__(self, text: object, reason: str, *, label: str = "quantity", shown: str | None = None,
+                 understood: str = UNDERSTOOD):
+        self.text = text
+        self.reason = reason
+        self.label = label
+        message = f"cannot read {label} {shown if shown is not None else repr(text)}: {reason}; {understood}"
+        super().__init__([Problem(location=label, message=message)])
+
+    def _summary(self) -> str:
+        return self.problems[0].message
+
+
+# -- helpers that turn validation errors into problems -----------------------------------
+
+
 def dotted(loc: Iterable[object]) -> str:
     out = ""
     for part in loc:
@@ -113,7 +220,7 @@ def problems_from_validation(
 
 
 def _is_union_tag(part: object) -> bool:
-    # pydantic inserts the union member's name ("VisitCount", "function-after[...]")
+    # pydantic inserts the union member's name (a tag such as "Visits", "function-after[...]")
     # into the location; a user knows only the field names of their file.
     return isinstance(part, str) and (
         part[:1].isupper() or "[" in part or part.startswith("literal")

@@ -39,14 +39,15 @@ import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .errors import Problem, dotted, shown_key
+from .errors import MtusRulesError, Problem, dotted, problems_from_validation, shown_key
 
 Lines = dict[tuple, int]
+_M = TypeVar("_M", bound=BaseModel)
 
 
 class InputLimits(BaseModel):
@@ -135,6 +136,26 @@ def read_text(path: Path, limits: InputLimits = DEFAULT_LIMITS) -> str:
         raise ParseError(Problem(file=str(path), line=raw.count(b"\n", 0, exc.start) + 1, message=f"not UTF-8 text ({exc.reason})")) from None
     except OSError as exc:
         raise ParseError(Problem(file=str(path), message=exc.strerror or str(exc))) from None
+
+
+def read_file(path: Path, limits: InputLimits = DEFAULT_LIMITS) -> tuple[Any, Lines]:
+    """A YAML or JSON file's data and the line of each value, held to `limits`
+    while it is read: the one way the package reads a file (cases, packs, code
+    tables, rule tests). Raises ParseError naming the file and line."""
+    return parse(read_text(path, limits), str(path), limits)
+
+
+def read_model(path: Path, model: type[_M], error: type[MtusRulesError]) -> tuple[_M, Lines]:
+    """A file read (`read_file`) and validated as `model` (an empty file as an
+    empty mapping), or `error` listing every problem with its file and line."""
+    try:
+        data, lines = read_file(path)
+    except ParseError as exc:
+        raise error([exc.problem]) from None
+    try:
+        return model.model_validate(data if data is not None else {}), lines
+    except ValidationError as exc:
+        raise error(problems_from_validation(exc, file=str(path), lines=lines)) from None
 
 
 def _json_int(limits: InputLimits) -> Any:

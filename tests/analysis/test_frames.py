@@ -22,7 +22,7 @@ from mtus_rules.analysis import (
     plot_flips,
 )
 
-from ..conftest import EXAMPLES, ROOT, make_case, run_python
+from ..helpers import EXAMPLES, ROOT, make_case, run_python
 
 MASSAGE_LIMIT = "mtus.cpmtg.massage.limit"
 HISTORY = EXAMPLES / "history" / "generated-cases.jsonl"

@@ -13,7 +13,7 @@ from nbclient import NotebookClient
 
 from mtus_rules import Engine, compare
 
-from ..conftest import EXAMPLES, ROOT
+from ..helpers import EXAMPLES, ROOT
 
 NOTEBOOK = EXAMPLES / "what-if.ipynb"
 HISTORY = EXAMPLES / "history" / "generated-cases.jsonl"

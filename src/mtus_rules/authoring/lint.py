@@ -1,0 +1,281 @@
+"""Checks for rule packs that need no case: `mtus-rules lint`.
+
+Errors are what stops a pack from loading (every problem the loader reports).
+Warnings are packs that load but may decide wrongly: rules that conflict, can
+never apply or are always decided by a stronger rule, ODG rules the MTUS
+already covers, facts resting only on a reviewer's quotation or on figures the project lead
+attests, and treatment x
+region combinations no rule decides. An author who has looked at a warning can
+accept it in the rule (`lint: {accept: {code: reason}}`) or, for gaps, in
+pack.yaml (`known_gaps`); accepted warnings are still counted and shown.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..packs.conditions import FACTS, Test, all_of
+from ..errors import RulePackError
+from ..packs.loading import load_pack
+from ..packs.model import PACK_FILE, Rule, RulePack
+from ..vocabulary import BodyRegion
+
+Severity = Literal["error", "warning"]
+
+
+class LintFinding(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    severity: Severity
+    code: str
+    message: str
+    rules: list[str] = Field(default_factory=list)
+    files: list[str] = Field(default_factory=list)
+    line: int | None = None
+    accepted: str | None = Field(default=None, description="The author's reason, when the warning is accepted.")
+
+    def __str__(self) -> str:
+        where = ":".join(str(p) for p in (self.files[0] if self.files else None, self.line) if p is not None)
+        rules = f" [{', '.join(self.rules)}]" if self.rules else ""
+        accepted = f" (accepted: {self.accepted})" if self.accepted else ""
+        return f"{where + ': ' if where else ''}{self.severity}[{self.code}]: {self.message}{rules}{accepted}"
+
+
+def pack_folders(paths: Iterable[str | Path]) -> list[Path]:
+    """Pack folders named directly, or found one level below a folder of packs."""
+    found: list[Path] = []
+    for path in map(Path, paths):
+        if (path / PACK_FILE).is_file() or not path.is_dir():
+            found.append(path)
+        else:
+            found.extend(sorted(p.parent for p in path.glob(f"*/{PACK_FILE}")))
+    return found
+
+
+def lint_paths(paths: Iterable[str | Path]) -> list[LintFinding]:
+    findings: list[LintFinding] = []
+    for folder in pack_folders(paths):
+        try:
+            pack = load_pack(folder)
+        except RulePackError as exc:
+            findings.extend(_error(p) for p in exc.problems)
+            continue
+        findings.extend(lint_pack(pack))
+    return findings
+
+
+def _error(problem) -> LintFinding:
+    text = f"{problem.location}: {problem.message}" if problem.location else problem.message
+    return LintFinding(
+        severity="error", code=_error_code(problem.location, problem.message), message=text,
+        files=[problem.file] if problem.file else [], line=problem.line,
+    )
+
+
+def _error_code(location: str, message: str) -> str:
+    if "duplicate rule id" in message:
+        return "duplicate-id"
+    if "overrides unknown rule" in message:
+        return "unknown-rule"
+    if "citation" in location or "fills_gap_in" in location:
+        return "citation"
+    if "effective" in location or "period" in message:
+        return "period"
+    if any(k in location for k in ("treatment", "body_region", "diagnosis_group")) or "unknown fact" in message:
+        return "unknown-name"
+    if message.startswith("invalid YAML") or "appears twice" in message:
+        return "syntax"
+    return "schema"
+
+
+# -- warnings --------------------------------------------------------------------
+
+
+def lint_pack(pack: RulePack) -> list[LintFinding]:
+    out: list[LintFinding] = []
+    rules = list(pack.rules)
+
+    def warn(code: str, message: str, involved: list[Rule]) -> None:
+        accepted = next((r.lint.accept[code] for r in involved if code in r.lint.accept), None)
+        first = involved[0]
+        out.append(LintFinding(
+            severity="warning", code=code, message=message, rules=[r.id for r in involved],
+            files=list(dict.fromkeys(pack.files[r.id] for r in involved)), line=pack.lines.get(first.id),
+            accepted=accepted,
+        ))
+
+    attested_reason = pack.lint_accept.get("attested")
+    for rule in rules:
+        if rule.citation.attested or (rule.fills_gap_in is not None and rule.fills_gap_in.attested):
+            finding_count = len(out)
+            warn("attested", "its figures are attested by the project lead (guideline sheet section 10), not checked "
+                 "against a primary copy of the guideline", [rule])
+            if attested_reason and out[finding_count].accepted is None:
+                out[finding_count] = out[finding_count].model_copy(update={"accepted": attested_reason})
+        if _contradiction(rule):
+            warn("never-applies", f"its conditions contradict each other ({_contradiction(rule)}), so it can never apply", [rule])
+        if rule.citation.confirmed_by == "reviewer_quotation":
+            warn("reviewer-quotation", "its citation rests only on an IMR reviewer's quotation, not guideline text", [rule])
+
+    for a, b in itertools.combinations(rules, 2):
+        if not _overlap(a, b, pack):
+            continue
+        for strong, weak in ((a, b), (b, a)):
+            if (
+                strong.effect == "not_recommended" and not strong.conditions and weak.effect != "not_recommended"
+                and _covers(strong, weak) and strong.id not in weak.overrides and weak.id not in strong.overrides
+            ):
+                warn("shadowed", f"{weak.id} can never decide: {strong.id} always makes the same items not recommended first", [weak, strong])
+        denies = {r.id for r in (a, b) if r.effect == "not_recommended"}
+        supports = {r.id for r in (a, b) if r.effect in ("supports", "limit")}
+        if denies and supports and denies != supports and b.id not in a.overrides and a.id not in b.overrides:
+            if not any(_covers(x, y) and not x.conditions and x.effect == "not_recommended" for x, y in ((a, b), (b, a))):
+                warn("conflict", f"{a.id} and {b.id} can both apply to the same item and disagree "
+                     "(one supports it, the other finds it not recommended); declare `overrides` if one is an exception", [a, b])
+        if a.effect == b.effect == "limit" and a.question == b.question and a.source == b.source:
+            assert a.limit and b.limit
+            if a.limit.visits != b.limit.visits and a.limit.counts == b.limit.counts:
+                warn("conflict", f"{a.id} and {b.id} set different limits ({a.limit.visits} and {b.limit.visits}) "
+                     f"on '{a.question}' for the same items", [a, b])
+        for mtus, odg in ((a, b), (b, a)):
+            if mtus.source == "MTUS" and odg.source == "ODG" and mtus.question == odg.question and not mtus.conditions and _covers(mtus, odg):
+                warn("odg-covered", f"{odg.id} never applies: the MTUS rule {mtus.id} answers '{odg.question}' for every item it covers", [odg, mtus])
+
+    out.extend(_gaps(pack))
+    return out
+
+
+def _allowed(tests: list[Test]) -> str | None:
+    """Why these tests (all on one fact) cannot all hold, or None."""
+    spec = FACTS[tests[0].fact]
+    if spec.kind == "count":
+        lo, hi = 0, 10**9
+        for t in tests:
+            if t.op == "lt":
+                hi = min(hi, t.value - 1)
+            elif t.op == "le":
+                hi = min(hi, t.value)
+            elif t.op == "gt":
+                lo = max(lo, t.value + 1)
+            elif t.op == "ge":
+                lo = max(lo, t.value)
+        return None if lo <= hi else "; ".join(t.describe() for t in tests)
+    values = set(spec.values)
+    for t in tests:
+        wanted = set(t.wanted()) if t.op in ("is", "is_not") else set()
+        if t.op == "is":
+            values &= wanted
+        elif t.op == "is_not":
+            values -= wanted
+        elif t.op == "documented":
+            values.discard(spec.unknown)
+    return None if values else "; ".join(t.describe() for t in tests)
+
+
+def _contradiction(rule: Rule) -> str | None:
+    by_fact: dict[str, list[Test]] = {}
+    for t in rule.conditions:
+        by_fact.setdefault(t.fact, []).append(t)
+    for tests in by_fact.values():
+        reason = _allowed(tests)
+        if reason:
+            return reason
+    return None
+
+
+def _regions(rule: Rule) -> set[str]:
+    regions = rule.applies_to.body_region
+    return {r.value for r in regions} if regions else {r.value for r in BodyRegion}
+
+
+def _overlap(a: Rule, b: Rule, pack: RulePack) -> bool:
+    """Some item could be in both rules' scope with both rules' conditions true."""
+    if not set(a.applies_to.treatment) & set(b.applies_to.treatment):
+        return False
+    if not _regions(a) & _regions(b):
+        return False
+    for x, y in ((a, b), (b, a)):
+        # Every item in x's diagnosis scope has a diagnosis y leaves out.
+        if x.applies_to.diagnosis_group and y.applies_to.unless_diagnosis_group and set(
+            x.applies_to.diagnosis_group
+        ) <= set(y.applies_to.unless_diagnosis_group):
+            return False
+    pa, pb = pack.effective_period(a), pack.effective_period(b)
+    if (pa.end and pa.end < pb.start) or (pb.end and pb.end < pa.start):
+        return False
+    combined: dict[str, list[Test]] = {}
+    for t in [*a.conditions, *b.conditions]:
+        combined.setdefault(t.fact, []).append(t)
+    return all(_allowed(tests) is None for tests in combined.values())
+
+
+def _covers(big: Rule, small: Rule) -> bool:
+    """Every item in `small`'s scope is in `big`'s scope."""
+    if not set(small.applies_to.treatment) <= set(big.applies_to.treatment):
+        return False
+    if not _regions(small) <= _regions(big):
+        return False
+    if big.applies_to.diagnosis_group and not (
+        small.applies_to.diagnosis_group and set(small.applies_to.diagnosis_group) <= set(big.applies_to.diagnosis_group)
+    ):
+        return False
+    if big.applies_to.unless_diagnosis_group and not set(big.applies_to.unless_diagnosis_group) <= set(
+        small.applies_to.unless_diagnosis_group or ()
+    ):
+        return False
+    return big.effective is None or (small.effective is not None and small.effective.within(big.effective))
+
+
+def decided_combinations(pack: RulePack) -> dict[tuple[str, str], list[str]]:
+    """Treatment x region combinations the rules decide for every case, with
+    the rules that do.
+
+    A rule with no diagnosis restriction and no count condition decides every
+    case its choice conditions do not rule out (an unknown value still decides:
+    "insufficient documentation"). A combination is decided when, for every
+    value the rules' choice facts can take, one of those rules is not ruled
+    out: e.g. physical therapy outside a postsurgical period by one rule and
+    within it by another."""
+    candidates = [
+        rule
+        for rule in pack.rules
+        if rule.effect != "requires"
+        and not rule.applies_to.diagnosis_group
+        and not rule.applies_to.unless_diagnosis_group
+        and all(FACTS[t.fact].kind == "choice" for t in rule.conditions)
+    ]
+    decided: dict[tuple[str, str], list[str]] = {}
+    for treatment in {t for rule in candidates for t in rule.applies_to.treatment}:
+        for region in BodyRegion:
+            rules = [r for r in candidates if treatment in r.applies_to.treatment and region.value in _regions(r)]
+            facts = sorted({t.fact for r in rules for t in r.conditions})
+            if rules and all(
+                any(all_of(r.conditions, dict(zip(facts, values))) is not False for r in rules)
+                for values in itertools.product(*(FACTS[f].values for f in facts))
+            ):
+                decided[(treatment.value, region.value)] = [r.id for r in rules if not r.conditions] or [r.id for r in rules]
+    return decided
+
+
+def _gaps(pack: RulePack) -> list[LintFinding]:
+    decided = decided_combinations(pack)
+    known = {(g.treatment.value, r.value): g.reason for g in pack.known_gaps for r in g.body_region}
+    treatments = sorted({t.value for rule in pack.rules for t in rule.applies_to.treatment})
+    files = [str(Path(pack.folder) / PACK_FILE)] if pack.folder else []
+    findings = []
+    for treatment in treatments:
+        missing = [r.value for r in BodyRegion if (treatment, r.value) not in decided]
+        by_reason: dict[str | None, list[str]] = {}
+        for region in missing:
+            by_reason.setdefault(known.get((treatment, region)), []).append(region)
+        for reason, regions in by_reason.items():
+            findings.append(LintFinding(
+                severity="warning", code="gap", message=f"no rule decides {treatment} for: {', '.join(regions)}",
+                files=files, accepted=reason,
+            ))
+    return findings

@@ -1,0 +1,63 @@
+"""Reading a case: a file (YAML or JSON) or plain data in, a validated Case
+out, or a CaseError naming every problem with its file, line and field. A case
+that gives RFA lines is read through the code tables (rfa.py). Also the JSON
+Schema of both forms, for integrators."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from ..errors import CaseError, Problem, problems_from_validation
+from ..yamlio import DEFAULT_LIMITS, InputLimits, ParseError, check_data, read_file
+from .model import Case
+from .rfa import RfaCase, parse_rfa_case
+
+
+def case_json_schema() -> dict[str, Any]:
+    """JSON Schema of the case format (requested items, or RFA lines), for integrators."""
+    from pydantic.json_schema import models_json_schema
+
+    _, defs = models_json_schema([(Case, "validation"), (RfaCase, "validation")], ref_template="#/$defs/{model}")
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "mtus-rules case",
+        "description": "A case gives its disputed items as requested_items, or as rfa_lines read through the code tables.",
+        "anyOf": [{"$ref": "#/$defs/Case"}, {"$ref": "#/$defs/RfaCase"}],
+        "$defs": defs["$defs"],
+    }
+
+
+def parse_case(
+    data: Any, *, file: str | None = None, lines: dict | None = None, limits: InputLimits = DEFAULT_LIMITS
+) -> Case:
+    """Validate plain data (a dict) into a Case, or raise CaseError with every problem.
+
+    The data is first held to `limits` (see `yamlio`): nesting, number of values,
+    text and integer length, and valid Unicode, so a hostile dict is a CaseError
+    naming the limit, never a RecursionError or a value that fails on output."""
+    if isinstance(data, Case):
+        return data
+    if not isinstance(data, dict):
+        raise CaseError([Problem(file=file, line=1 if file else None, message="a case must be a mapping of fields")])
+    problems = check_data(data, limits, file=file, lines=lines)
+    if problems:
+        raise CaseError(problems)
+    if "rfa_lines" in data:
+        return parse_rfa_case(data, file=file, lines=lines)
+    try:
+        return Case.model_validate(data)
+    except ValidationError as exc:
+        raise CaseError(problems_from_validation(exc, file=file, lines=lines)) from None
+
+
+def load_case(path: str | Path, *, limits: InputLimits = DEFAULT_LIMITS) -> Case:
+    """Read one case file (YAML or JSON), held to `limits` while it is read."""
+    path = Path(path)
+    try:
+        data, lines = read_file(path, limits)
+    except ParseError as exc:
+        raise CaseError([exc.problem]) from None
+    return parse_case(data, file=str(path), lines=lines, limits=limits)

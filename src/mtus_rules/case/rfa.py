@@ -1,0 +1,173 @@
+"""Cases given as Request for Authorization lines, with codes and free text.
+
+Claims systems send RFA lines: a diagnosis with its ICD-10-CM code, a service
+with its CPT/HCPCS code, and frequency, duration and quantity as written. An
+RFA-shaped case has `rfa_lines` instead of `requested_items`; each line is
+read into a requested item (and its diagnosis) through the code tables and the
+quantity parser, and the item keeps how it was read (`RequestedItem.rfa`), so
+the decision shows the mapping for a reviewer to check. Every line's problems
+are reported at once, at `rfa_lines[i].<field>`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from pydantic import Field, StrictInt, StrictStr, ValidationError
+
+from .._model import StrictModel
+from .model import Case, CaseFacts, Diagnosis, RequestedItem, RfaMapping, Visits
+from .codes import CodeError, UnmappedCodeError, bundled_code_tables, normalize_icd10
+from ..errors import CaseError, Problem, dotted, nearest_line, problems_from_validation
+from .quantity import QuantityError, parse_quantity
+from .quantity_fields import parse_quantity_field
+from ..vocabulary import NOT_SPECIFIED, BodyRegion, DiagnosisGroup, Purpose
+
+
+#: Words that make a count one of sessions (or give the hours beside them).
+_SESSIONS_NAMED = re.compile(r"\b(?:sessions?|visits?|days?|treatments?|hours?|hrs?)\b", re.IGNORECASE)
+
+
+class RfaLine(StrictModel):
+    """One line of a Request for Authorization."""
+
+    diagnosis: StrictStr | None = Field(default=None, description="The diagnosis as written.")
+    icd10: StrictStr = Field(min_length=1)
+    service: StrictStr = Field(min_length=1, description="The service as written; it resolves codes with several meanings.")
+    code: StrictStr = Field(min_length=1, description="CPT or HCPCS code.")
+    frequency: StrictStr | None = None
+    duration: StrictStr | None = None
+    quantity: StrictStr | None = None
+    body_regions: Annotated[list[BodyRegion], Field(min_length=1)] | None = Field(
+        default=None, description="The regions the service names, when the diagnosis code does not fix them."
+    )
+    diagnosis_group: DiagnosisGroup | None = Field(
+        default=None, description="For a diagnosis code the table does not map."
+    )
+    purpose: Purpose = Purpose.COURSE_OF_TREATMENT
+    device_leads: Annotated[StrictInt, Field(ge=1, le=16)] | None = Field(
+        default=None,
+        description="For a stimulation unit: the number of leads requested. A code that fixes it (E0720, E0730) "
+        "gives it when the line does not; a number the code cannot mean is an error.",
+    )
+
+
+class RfaCase(CaseFacts):
+    """A case whose disputed items are RFA lines."""
+
+    rfa_lines: Annotated[list[RfaLine], Field(min_length=1)]
+
+
+def parse_rfa_case(data: dict, *, file: str | None = None, lines: dict | None = None) -> Case:
+    """Validate an RFA-shaped case and read its lines into a Case."""
+    try:
+        rfa = RfaCase.model_validate(data)
+    except ValidationError as exc:
+        raise CaseError(problems_from_validation(exc, file=file, lines=lines)) from None
+    try:
+        return _read_lines(rfa, file, lines)
+    except ValidationError as exc:
+        # A line that validates as written can still make an invalid item or
+        # diagnosis once read (the models are stricter than the RFA line); that
+        # is the caller's input, so it is a CaseError, never a raw ValidationError.
+        raise CaseError(problems_from_validation(exc, file=file, lines=lines, prefix=("rfa_lines",))) from None
+
+
+def _read_lines(rfa: RfaCase, file: str | None, lines: dict | None) -> Case:
+    tables = bundled_code_tables()
+    problems: list[Problem] = []
+    items: list[RequestedItem] = []
+    diagnoses = list(rfa.diagnoses)
+
+    def problem(index: int, field: str, message: str) -> None:
+        loc = ("rfa_lines", index, field)
+        problems.append(
+            Problem(file=file, line=nearest_line(lines, loc) if lines else None, location=dotted(loc), message=message)
+        )
+
+    for index, line in enumerate(rfa.rfa_lines):
+        treatment = resolved_by = entry = None
+        leads = line.device_leads
+        try:
+            entry = tables.procedure(line.code)
+            treatment = tables.treatment_for(line.code, line.service)
+            resolved_by = "code" if len(entry.treatments) == 1 else "wording"
+            if leads is None:
+                leads = entry.device_leads
+            elif not entry.leads_agree(leads):
+                more = " or more" if entry.device_leads_or_more else ""
+                problem(
+                    index, "device_leads",
+                    f"the line asks for {leads} leads, but code {entry.code} is a unit with {entry.device_leads}{more}",
+                )
+        except CodeError as exc:
+            problem(index, "code", str(exc))
+        regions: list[str] = []
+        group = line.diagnosis_group
+        icd10 = line.icd10
+        try:
+            icd10 = normalize_icd10(line.icd10)  # "s33.5xxa" is recorded as "S33.5XXA"
+            found_regions, found_group = tables.diagnosis_for(icd10)
+            regions = [r.value for r in found_regions]
+            group = group or found_group
+        except CodeError as exc:
+            # A real code the table does not map is usable when the line says
+            # what the table would have; a code that does not exist never is.
+            if not (isinstance(exc, UnmappedCodeError) and line.body_regions):
+                problem(index, "icd10", str(exc))
+        texts = [t for t in (line.frequency, line.duration, line.quantity) if t and t.strip()]
+        quantity: Any = NOT_SPECIFIED
+        if texts:
+            # One text field is read as a whole ("two times three", "2x/wk x 6");
+            # separate fields are combined and must agree.
+            given = [f for f in ("frequency", "duration", "quantity") if (getattr(line, f) or "").strip()]
+            try:
+                if len(given) == 1:
+                    quantity = parse_quantity(getattr(line, given[0]))
+                else:
+                    quantity = parse_quantity_field(line.frequency, line.duration, line.quantity)
+            except QuantityError as exc:
+                problem(index, given[0] if len(given) == 1 else "quantity", str(exc))
+            else:
+                if entry is not None and entry.billed_per_hour and isinstance(quantity, Visits) and not any(
+                    _SESSIONS_NAMED.search(t) for t in texts
+                ):
+                    problem(
+                        index, given[0] if len(given) == 1 else "quantity",
+                        f"code {entry.code} is billed per hour, so the count {'; '.join(texts)!r} may be hours, not "
+                        "sessions: name the sessions (e.g. '10 sessions x 4 hours', or '5x/week for 2 weeks, 6 hours "
+                        "a day')",
+                    )
+        if treatment is None or any(p.location.startswith(f"rfa_lines[{index}]") for p in problems):
+            continue
+        item_regions = [r.value for r in line.body_regions] if line.body_regions else (regions or NOT_SPECIFIED)
+        diagnosis = Diagnosis(
+            description=line.diagnosis or icd10, icd10=icd10, body_regions=regions or [r.value for r in line.body_regions or []],
+            group=group,
+        )
+        if all(d.icd10 != diagnosis.icd10 for d in diagnoses):
+            diagnoses.append(diagnosis)
+        mapping = RfaMapping(
+            line=index,
+            code=line.code,
+            treatment=treatment,
+            resolved_by=resolved_by,
+            icd10=icd10,
+            diagnosis_regions=regions,
+            diagnosis_group=group,
+            quantity_text="; ".join(texts) or None,
+            visits=None if quantity == NOT_SPECIFIED else quantity.total,
+            device_leads=leads,
+        )
+        items.append(
+            RequestedItem(
+                description=line.service, treatment=treatment, body_regions=item_regions, quantity=quantity,
+                purpose=line.purpose, device_leads=leads, rfa=mapping,
+            )
+        )
+    if problems:
+        raise CaseError(problems)
+    facts = rfa.model_dump(exclude={"rfa_lines", "diagnoses"})
+    return Case.model_validate({**facts, "diagnoses": diagnoses, "requested_items": items})
+

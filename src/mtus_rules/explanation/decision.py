@@ -1,0 +1,151 @@
+"""The decision model: what the engine says about each requested item, and why."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, Field
+
+from ..case.model import RfaMapping
+from ..evaluation.outcome import Outcome
+from ..packs.model import Citation, PackRef
+from ..vocabulary import BodyRegion, Treatment
+from .._model import FrozenModel
+
+
+FindingKind = Literal[
+    "not_recommended",
+    "exceeds_limit",
+    "exceeds_statutory_cap",
+    "criterion_not_met",
+    "insufficient_documentation",
+    "within_limit",
+    "recommended",
+    "criterion_met",
+    "note",
+]
+
+_M = TypeVar("_M", bound=BaseModel)
+# The slots every pydantic model instance has (BaseModel.__slots__), set
+# through their descriptors: object.__setattr__ looks each one up by name.
+_new = object.__new__
+_set_dict = BaseModel.__dict__["__dict__"].__set__
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
+
+
+def assembled(cls: type[_M], values: dict[str, Any]) -> _M:
+    """A model made from values the engine has already put in the form
+    validation gives (members for enums, lists for lists, models for models),
+    with every field given, in field order: what `cls(**values)` returns,
+    without checking again. The engine makes several of these per requested
+    item, where validation is a large share of the time and `model_construct`
+    (a Python loop over the fields) costs more than validating. It sets what
+    `model_construct` sets; tests/evaluation/test_memo_keys.py holds the result equal to
+    the validated model. Only for models without private attributes, extras
+    or a post-init hook (the decision models).
+    """
+    made = _new(cls)
+    _set_dict(made, values)
+    _set_fields_set(made, set(values))
+    _set_extra(made, None)
+    _set_private(made, None)
+    return made
+
+
+class Finding(FrozenModel):
+    """One fact of this case measured against one rule."""
+
+    kind: FindingKind
+    rule: str | None = Field(default=None, description="The rule id; none for notes about the input.")
+    body_region: str | None = None
+    text: str
+    needed: tuple[str, ...] = Field(
+        default=(), description="For insufficient documentation: the information the record lacks."
+    )
+
+
+class Rationale(FrozenModel):
+    """The three parts of an IMR rationale."""
+
+    guideline: str = Field(description="What the guideline says.")
+    case: str = Field(description="The facts of this case measured against it.")
+    conclusion: str
+
+    def __str__(self) -> str:
+        return f"{self.guideline}\n{self.case}\n{self.conclusion}"
+
+
+class Change(FrozenModel):
+    """One fact set differently from the case as it stands."""
+
+    fact: str = Field(description="The fact (see conditions.FACTS), or exclude_body_region.")
+    value: str | int
+    text: str
+
+
+class Alternative(FrozenModel):
+    """Changes that, together, would make an upheld item medically necessary."""
+
+    changes: list[Change]
+    rules: list[str] = Field(description="The rules that upheld the item and that these changes answer.")
+    text: str
+
+
+class WhatIf(FrozenModel):
+    """What the rules would support for an item, computed by re-deciding it with
+    its facts varied where the rules can tell a difference."""
+
+    supported_visits: int | None = Field(
+        description="The most visits the rules support for this item as the case stands: 0 when none, "
+        "None when no rule sets an upper bound."
+    )
+    alternatives: list[Alternative] = Field(
+        description="For an upheld item: sets of changes that would make it medically necessary; "
+        "empty when no change of the facts the rules read would."
+    )
+
+
+class ItemDecision(FrozenModel):
+    index: int = Field(description="Position of the item in the request, from 0.")
+    description: str
+    treatment: Treatment
+    body_regions: list[BodyRegion | Literal["not_specified"]] = Field(
+        description="The regions the item was decided for, one facet each."
+    )
+    outcome: Outcome
+    rules: list[str] = Field(description="The rules that decided the outcome.")
+    findings: list[Finding]
+    citations: list[Citation]
+    rationale: Rationale
+    rfa: RfaMapping | None = Field(default=None, description="How the item was read from an RFA line, if it was.")
+    what_if: WhatIf | None = Field(
+        default=None, description="What the rules would support; present when asked for (evaluate(what_if=True))."
+    )
+
+    def _repr_html_(self) -> str:  # Jupyter's rich display
+        from .render import item_html
+
+        return item_html(self)
+
+
+class Decision(FrozenModel):
+    """The decision on one case: one ItemDecision per requested item, in order."""
+
+    case_id: str | None
+    request_date: _dt.date
+    rule_pack: PackRef | None = Field(description="The pack that decided; none when no pack was in force.")
+    library_version: str
+    backend: Literal["durable_rules", "python"] | None = Field(
+        default=None,
+        description="The matcher that decided the rules' conditions (the two give the same answers); "
+        "none in decisions recorded before it was stated.",
+    )
+    items: list[ItemDecision]
+
+    def _repr_html_(self) -> str:  # Jupyter's rich display
+        from .render import decision_html
+
+        return decision_html(self)

@@ -1,0 +1,177 @@
+"""The wording of findings: one rule outcome on one region, in words.
+
+A finding's text reads only the region, the treatment and the facts `worded`
+names for its branch, so findings are memoised per compiled pack on exactly
+those (`finding`); tests/evaluation/test_memo_keys.py holds `worded` to what `word_finding`
+reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any
+
+from ..case.derived import months_words
+from ..evaluation.compile import Branch, effect_test
+from ..evaluation.facets import Facet
+from ..evaluation.matching import CompiledPack
+from ..packs.conditions import AT_LEAST_SUFFIX, FACTS
+from ..vocabulary import label
+from .decision import Finding
+
+
+def finding(compiled: CompiledPack, branch: Branch, facet: Facet) -> Finding:
+    """The finding of one rule outcome on one region, from the pack's memo when
+    the same branch met the same worded facts before (findings are immutable)."""
+    if not compiled.cache_size:
+        return word_finding(branch, facet)
+    key = (id(branch), facet.body_region, facet.key[0], *map(facet.facts.get, compiled.worded[id(branch)]))
+    memo = compiled.finding_memo
+    found = memo.get(key)
+    if found is None:
+        found = word_finding(branch, facet)
+        compiled.remember(memo, key, found)
+    return found
+
+
+@lru_cache(maxsize=4096)
+def note(text: str) -> Finding:
+    # Findings are immutable, and the same notes recur from case to case.
+    return Finding(kind="note", text=text)
+
+
+def _shown(facts: Mapping[str, Any], name: str) -> str:
+    value = facts[name]
+    if value is None:
+        if FACTS[name].stated_only:
+            return "not stated"
+        least = facts.get(name + AT_LEAST_SUFFIX, 0)
+        return f"not documented (at least {least})" if least else "not documented"
+    if name.startswith("months_"):
+        return months_words(value)
+    return str(value).replace("_", " ")
+
+
+def _visits_phrase(facts: Mapping[str, Any], counts: str) -> str:
+    prior, requested = facts["visits_to_date"], facts["visits_requested"]
+    if counts == "visits_requested":
+        return f"{requested} visits requested"
+    total = facts[counts]
+    if counts == "injury_visits":
+        prior = None if total is None else total - (requested or 0)
+    if prior is None:
+        least = facts[counts + AT_LEAST_SUFFIX]
+        known = least - (requested or 0)
+        shown = f"at least {known} prior visits documented" if known else "prior visits not documented"
+        if requested is None:
+            return f"{shown} and no quantity stated"
+        return f"{shown} + {requested} requested = at least {least} visits"
+    if requested is None:
+        return f"{prior} prior visits and no quantity stated"
+    return f"{prior} prior + {requested} requested = {total} visits"
+
+
+#: The counts `_visits_phrase` words as visits (prior + requested).
+_VISIT_COUNTS = ("injury_visits", "total_visits", "visits_requested")
+
+
+def worded(branch: Branch) -> tuple[str, ...]:
+    """The facts `word_finding` reads for this branch, besides the treatment and
+    the region: a finding is the same wherever these are (the finding and item
+    memos are keyed on them). Kept in step with `word_finding` and `_visits_phrase`;
+    tests/evaluation/test_perf_identity.py checks it on every branch it meets."""
+    rule = branch.rule
+    tests = list(branch.when)  # the context: `when` facts shown when remarkable
+    counts = False
+    if branch.branch == "undetermined":
+        tests += branch.conditions  # which conditions are open
+        counts = True  # needs(): whether the request itself leaves a total open
+    test = effect_test(rule)
+    if test is not None:
+        tests.append(test)
+        # A limit's phrase words prior + requested; so does a statute's count, and needs().
+        counts = counts or rule.effect == "limit" or rule.source == "statute" or branch.branch == "unknown"
+    names = [name for t in tests for name in (t.fact, t.fact + AT_LEAST_SUFFIX)]
+    if counts:
+        names += [f"{n}{suffix}" for n in _VISIT_COUNTS for suffix in ("", AT_LEAST_SUFFIX)]
+        names += ["visits_to_date", "visits_to_date" + AT_LEAST_SUFFIX]
+    return tuple(dict.fromkeys(names))
+
+
+def word_finding(branch: Branch, facet: Facet) -> Finding:
+    rule, facts = branch.rule, facet.facts
+    region = facet.body_region
+    treatment = label(facts["treatment"])
+
+    def needs(names: list[str]) -> list[str]:
+        # A total is open because of the request itself when the prior visits
+        # are known (hours that do not say how many sessions): ask for that.
+        request_open = facts["visits_to_date"] is not None and facts["visits_requested"] is None
+        names = ["visits_requested" if n in ("total_visits", "injury_visits") and request_open else n for n in names]
+        return list(dict.fromkeys(FACTS[n].needed.replace("this treatment", treatment) for n in names))
+
+    def make(kind: str, text: str, needed: list[str] | None = None) -> Finding:
+        return Finding(kind=kind, rule=rule.id, body_region=region, text=text, needed=tuple(needed or ()))
+
+    if branch.branch == "undetermined":
+        needed = needs([t.fact for t in branch.conditions if t.holds(facts) is None])
+        if rule.source == "statute":
+            return make(
+                "insufficient_documentation",
+                f"Not documented: {'; '.join(needed)}. It is needed to tell whether the statutory cap applies "
+                f"({rule.title}).",
+                needed,
+            )
+        return make(
+            "insufficient_documentation",
+            f"Not documented: {'; '.join(needed)}. It is needed to apply the rule: {rule.title}.",
+            needed,
+        )
+    context = "; ".join(
+        f"{FACTS[t.fact].label}: {_shown(facts, t.fact)}"
+        for t in branch.when
+        if facts[t.fact] is None or facts[t.fact] != FACTS[t.fact].unremarkable
+    )
+    if rule.effect == "not_recommended":
+        return make("not_recommended", f"{rule.title}" + (f" ({context})." if context else "."))
+    if rule.effect == "supports":
+        return make("recommended", f"{rule.title}.")
+    test = effect_test(rule)
+    assert test is not None
+    if rule.effect == "limit":
+        assert rule.limit is not None
+        n, counts = rule.limit.visits, rule.limit.counts
+        if branch.branch == "pass":
+            return make("within_limit", f"{_visits_phrase(facts, counts)}: within the limit of {n} ({rule.title}).")
+        if branch.branch == "fail":
+            return make("exceeds_limit", f"{_visits_phrase(facts, counts)}: over the limit of {n} ({rule.title}).")
+        needed = needs(["visits_to_date" if counts == "total_visits" else "visits_requested"])
+        return make(
+            "insufficient_documentation",
+            f"Not documented: {needed[0]}. Without it the limit of {n} visits cannot be applied ({rule.title}).",
+            needed,
+        )
+    # requires
+    shown = f"{FACTS[test.fact].label}: {_shown(facts, test.fact)}"
+    if rule.source == "statute":
+        # A statute is not a guideline: its finding says what the law caps and
+        # counts, never "the guideline's limit" (Labor Code 4604.5).
+        # The visit count the statute tests (not another count such as injury_year).
+        counted = next((t for t in branch.when if t.fact in _VISIT_COUNTS), None)
+        counts = f"{_visits_phrase(facts, counted.fact)}; " if counted else ""
+        if branch.branch == "pass":
+            return make("criterion_met", f"{rule.title} ({counts}{shown}): the cap is lifted.")
+        if branch.branch == "fail":
+            return make("exceeds_statutory_cap", f"{rule.title} ({counts}{shown}): over the statutory cap.")
+        needed = needs([test.fact])
+        return make(
+            "insufficient_documentation", f"{rule.title} ({counts}{shown}). Not documented: {needed[0]}.", needed
+        )
+    prefix = f"{rule.title} ({context}; {shown})" if context else f"{rule.title} ({shown})"
+    if branch.branch == "pass":
+        return make("criterion_met", f"{prefix}: met.")
+    if branch.branch == "fail":
+        return make("criterion_not_met", f"{prefix}: not met.")
+    needed = needs([test.fact])
+    return make("insufficient_documentation", f"{prefix}. Not documented: {needed[0]}.", needed)

@@ -1,0 +1,290 @@
+"""Rule packs: the YAML guideline rules, validated before anything uses them.
+
+A pack is a folder with `pack.yaml` (name, version, effective period) and one
+or more rule files (`*.yaml`, each a mapping with a `rules:` list). Loading is
+all or nothing: every problem in every file is collected and reported with its
+file and line, and a pack with any problem is not returned at all.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    Field,
+    PrivateAttr,
+    StrictInt,
+    StrictStr,
+    field_validator,
+    model_validator,
+)
+
+from ..case.model import IsoDate
+from .conditions import SCOPE_ONLY, Test, parse_tests
+from ..errors import KeyedValueError
+from ..vocabulary import BodyRegion, DiagnosisGroup, Treatment
+from .._model import FrozenModel, StrictModel
+
+PACK_FILE = "pack.yaml"
+
+
+class Period(StrictModel):
+    """When a rule or pack is in force: from `start` through `end` (inclusive)."""
+
+    start: IsoDate
+    end: IsoDate | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Period:
+        if self.end is not None and self.end < self.start:
+            raise ValueError(f"effective period ends ({self.end}) before it starts ({self.start})")
+        return self
+
+    def contains(self, day: _dt.date) -> bool:
+        return self.start <= day and (self.end is None or day <= self.end)
+
+    def within(self, other: Period) -> bool:
+        return other.start <= self.start and (
+            other.end is None or (self.end is not None and self.end <= other.end)
+        )
+
+    def __str__(self) -> str:
+        return f"{self.start} to {self.end}" if self.end else f"from {self.start}"
+
+
+_PAGES = re.compile(r"^\d+(-\d+)?$")
+
+
+#: How a cited fact was confirmed, strongest first. `attested`: adopted by the
+#: project lead from the guideline as IMR reviewers routinely quote it, not
+#: checked here against a primary copy (shared guideline sheet, section 10);
+#: decisions, lint and the coverage table mark it so an adjuster knows which
+#: pages to check against their own copy.
+ConfirmedBy = Literal["guideline_text", "secondary_summary", "reviewer_quotation", "attested"]
+
+
+class Citation(StrictModel):
+    """Where a rule's fact comes from, and how that was confirmed."""
+
+    source: Literal["MTUS", "ODG", "statute"] = Field(
+        description="MTUS (regulation, presumed correct), ODG (fills gaps the MTUS leaves) or statute "
+        "(Labor Code; a legal cap, not a guideline)."
+    )
+    guideline: StrictStr = Field(min_length=1)
+    section: StrictStr = Field(min_length=1)
+    pages: StrictStr | None = Field(default=None, description='A page or range, e.g. "58" or "57-59".')
+    confirmed_by: ConfirmedBy
+    evidence: StrictStr = Field(min_length=1, description="The source that confirms the fact and the page.")
+
+    @field_validator("pages")
+    @classmethod
+    def _page_range(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        if not _PAGES.match(value):
+            raise ValueError(f'pages must be a page or a range like "57-59", got {value!r}')
+        if "-" in value:
+            first, last = (int(p) for p in value.split("-"))
+            if last < first:
+                raise ValueError(f"page range {value!r} ends before it starts")
+        return value
+
+    @property
+    def attested(self) -> bool:
+        return self.confirmed_by == "attested"
+
+    @property
+    def page_range(self) -> tuple[int, int] | None:
+        if self.pages is None:
+            return None
+        first, _, last = self.pages.partition("-")
+        return int(first), int(last or first)
+
+    def __str__(self) -> str:
+        pages = f", p{'p' if '-' in (self.pages or '') else ''}. {self.pages}" if self.pages else ""
+        return f"{self.guideline}, {self.section}{pages}"
+
+
+class AppliesTo(StrictModel):
+    """What a rule is about. A list means "any of these"; an absent key means "any"."""
+
+    treatment: Annotated[list[Treatment], Field(min_length=1)]
+    body_region: Annotated[list[BodyRegion], Field(min_length=1)] | None = None
+    diagnosis_group: Annotated[list[DiagnosisGroup], Field(min_length=1)] | None = None
+    unless_diagnosis_group: Annotated[list[DiagnosisGroup], Field(min_length=1)] | None = Field(
+        default=None,
+        description="The rule does not apply when any diagnosis bearing on the region is in one of these groups "
+        "(e.g. the general physical-medicine count, unless the diagnosis is CRPS).",
+    )
+
+
+class Limit(StrictModel):
+    visits: Annotated[StrictInt, Field(ge=0, le=1000)]
+    counts: Literal["total_visits", "visits_requested"] = "total_visits"
+
+
+Effect = Literal["not_recommended", "limit", "requires", "supports"]
+
+class LintSettings(StrictModel):
+    """Lint warnings the author has looked at and accepts, each with the reason."""
+
+    accept: dict[
+        Literal["conflict", "never-applies", "shadowed", "odg-covered", "reviewer-quotation", "attested"], StrictStr
+    ] = Field(
+        default_factory=dict
+    )
+
+
+class Rule(StrictModel):
+    """One guideline statement, as data."""
+
+    id: Annotated[StrictStr, Field(pattern=r"^[a-z0-9]+(\.[a-z0-9_]+)+$")]
+    title: StrictStr = Field(min_length=1)
+    citation: Citation
+    question: Annotated[StrictStr, Field(pattern=r"^[a-z0-9_]+(\.[a-z0-9_]+)*$")] = Field(
+        description="What the rule answers. An MTUS rule governs every ODG rule on the same question."
+    )
+    applies_to: AppliesTo
+    when: dict[str, Any] = Field(default_factory=dict)
+    effect: Effect
+    limit: Limit | None = None
+    requires: dict[str, Any] | None = None
+    statement: StrictStr = Field(min_length=1, description="What the guideline says, in our words.")
+    fills_gap_in: Citation | None = Field(
+        default=None, description="ODG rules: the MTUS section that is silent on this question."
+    )
+    effective: Period | None = None
+    overrides: list[StrictStr] = Field(
+        default_factory=list,
+        description="Rules this one is an exception to (it fails an item they would support); "
+        "declaring it tells lint the overlap is intended.",
+    )
+    lint: LintSettings = Field(default_factory=LintSettings)
+
+    _conditions: list[Test] = PrivateAttr(default_factory=list)
+    _requirement: Test | None = PrivateAttr(default=None)
+
+    @field_validator("statement", "title")
+    @classmethod
+    def _one_paragraph(cls, value: str) -> str:
+        return " ".join(value.split())
+
+    @model_validator(mode="after")
+    def _check(self) -> Rule:
+        if (self.effect == "limit") != (self.limit is not None):
+            raise KeyedValueError("limit", "a rule has a `limit` block exactly when its effect is limit")
+        if (self.effect == "requires") != (self.requires is not None):
+            raise KeyedValueError("requires", "a rule has a `requires` block exactly when its effect is requires")
+        if self.citation.source == "ODG" and self.fills_gap_in is None:
+            raise KeyedValueError(
+                "fills_gap_in", "an ODG rule must name the MTUS section it fills a gap in (`fills_gap_in`)"
+            )
+        if self.fills_gap_in is not None and self.fills_gap_in.source != "MTUS":
+            raise KeyedValueError(("fills_gap_in", "source"), "`fills_gap_in` must cite an MTUS section")
+        conditions = []
+        for fact, spec in self.when.items():
+            if fact in SCOPE_ONLY:
+                raise KeyedValueError(("when", fact), f"'{fact}' is set in applies_to, not in when")
+            conditions.extend(_keyed("when", parse_tests, fact, spec))
+        self._conditions = conditions
+        if self.requires is not None:
+            if len(self.requires) != 1:
+                raise KeyedValueError("requires", "`requires` names exactly one fact and its test")
+            ((fact, spec),) = self.requires.items()
+            tests = _keyed("requires", parse_tests, fact, spec)
+            if len(tests) != 1:
+                raise KeyedValueError(("requires", fact), "`requires` takes exactly one test")
+            self._requirement = tests[0]
+        return self
+
+    @property
+    def conditions(self) -> list[Test]:
+        return self._conditions
+
+    @property
+    def requirement(self) -> Test | None:
+        return self._requirement
+
+    @property
+    def source(self) -> str:
+        return self.citation.source
+
+
+def _keyed(block: str, fn: Any, *args: Any) -> Any:
+    try:
+        return fn(*args)
+    except KeyedValueError as exc:
+        raise KeyedValueError((block, *exc.key), str(exc)) from None
+
+
+class RuleFile(StrictModel):
+    rules: Annotated[list[Rule], Field(min_length=1)]
+
+
+class KnownGap(StrictModel):
+    """Treatment and regions the pack knowingly leaves undecided, and why."""
+
+    treatment: Treatment
+    body_region: Annotated[list[BodyRegion], Field(min_length=1)]
+    reason: StrictStr = Field(min_length=1)
+
+
+class PackLintSettings(StrictModel):
+    """Warnings the pack's author accepts for the whole pack, each with the reason.
+
+    Only `attested` is accepted pack-wide: it is a decision about the pack's
+    sources (which figures the project adopts), not about one rule. Each
+    attested rule is still listed by lint and counted."""
+
+    accept: dict[Literal["attested"], StrictStr] = Field(default_factory=dict)
+
+
+class PackHeader(StrictModel):
+    name: Annotated[StrictStr, Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")]
+    version: Annotated[StrictStr, Field(pattern=r"^\d+\.\d+\.\d+$")]
+    title: StrictStr = Field(min_length=1)
+    effective: Period
+    description: StrictStr | None = None
+    known_gaps: list[KnownGap] = Field(default_factory=list)
+    lint: PackLintSettings = Field(default_factory=PackLintSettings)
+
+
+class RulePack(FrozenModel):
+    """A loaded, validated rule pack. Immutable."""
+
+    name: str
+    version: str
+    title: str
+    effective: Period
+    content_hash: str = Field(description="sha256 of the pack's files, names and bytes.")
+    rules: tuple[Rule, ...]
+    files: dict[str, str] = Field(description="Rule id -> file it was read from.")
+    lines: dict[str, int] = Field(default_factory=dict, description="Rule id -> line of its id.")
+    folder: str = ""
+    known_gaps: tuple[KnownGap, ...] = ()
+    lint_accept: dict[str, str] = Field(default_factory=dict, description="Warnings accepted pack-wide, with the reason.")
+    overrides: dict[str, Any] | None = Field(
+        default=None, description="What-if changes made to the pack as loaded (limits, disabled rules)."
+    )
+
+    def rule(self, rule_id: str) -> Rule:
+        for rule in self.rules:
+            if rule.id == rule_id:
+                return rule
+        raise KeyError(rule_id)
+
+    def effective_period(self, rule: Rule) -> Period:
+        return rule.effective or self.effective
+
+
+class PackRef(FrozenModel):
+    """The pack that decided, as a decision cites it: what-if overrides included."""
+
+    name: str
+    version: str
+    content_hash: str
+    overrides: dict[str, Any] | None = Field(
+        default=None, description="What-if changes to the pack as loaded, when there are any."
+    )

@@ -1,0 +1,129 @@
+"""The decision log: one audit record per decision, without identity by default."""
+
+from __future__ import annotations
+
+import io
+import json
+
+from mtus_rules import CareStage, DecisionLog, Engine, load_case
+from mtus_rules.integration.audit import input_hash
+from mtus_rules.cli import main
+
+from ..helpers import EXAMPLES
+
+SEED = next(EXAMPLES.glob("seed-004-*.yaml"))
+
+
+def _records(stream: io.StringIO) -> list[dict]:
+    return [json.loads(line) for line in stream.getvalue().splitlines()]
+
+
+def test_a_record_per_decision_with_identity_left_out():
+    stream = io.StringIO()
+    engine = Engine(decision_log=DecisionLog(stream))
+    case = load_case(SEED)
+    decision = engine.evaluate(case)
+    engine.evaluate(case)
+    first, second = _records(stream)
+    assert set(first) == {"decision_id", "time", "input_hash", "case_id", "request_date", "rule_pack", "library_version", "items"}
+    assert first["decision_id"] != second["decision_id"]
+    # Keyed with the log's key (issue 10): matchable by whoever holds the key, not by hashing guesses.
+    assert first["input_hash"] == second["input_hash"] == engine.decision_log.input_hash(case)
+    assert first["input_hash"] != input_hash(case)
+    assert first["rule_pack"]["content_hash"] == decision.rule_pack.content_hash
+    assert first["items"] == [{"index": 0, "treatment": "massage", "body_regions": ["cervical"], "outcome": "upheld",
+                               "rules": ["mtus.cpmtg.massage.ongoing_care"]}]
+    # The case id is masked, the same way within one log, so a case's records stay linked.
+    assert first["case_id"].startswith("masked:") and first["case_id"] == second["case_id"]
+    text = stream.getvalue()
+    for identifying in ("seed-004", "2013-11-14", "Deep tissue massage", '"age"', '"sex"'):
+        assert identifying not in text
+
+
+def test_identifying_fields_kept_when_asked():
+    stream = io.StringIO()
+    Engine(decision_log=DecisionLog(stream, include_identifying=True)).evaluate(load_case(SEED))
+    (record,) = _records(stream)
+    assert record["case_id"] == "seed-004" and record["date_of_injury"] == "2013-11-14"
+    assert record["claimant"] == {"age": 65, "sex": "male"}
+    assert record["items"][0]["description"].startswith("Deep tissue massage")
+
+
+def test_input_hash_changes_with_any_fact():
+    case = load_case(SEED)
+    changed = case.model_copy(update={"care_stage": CareStage.FIRST_EVALUATION})
+    assert input_hash(case) != input_hash(changed)
+
+
+def test_batches_log_each_decided_row_once_even_across_processes():
+    stream = io.StringIO()
+    engine = Engine(decision_log=DecisionLog(stream))
+    rows = [load_case(SEED), {"bad": 1}] * 40
+    results = list(engine.evaluate_many(rows, workers=2))
+    assert sum(r.ok for r in results) == 40
+    assert len(_records(stream)) == 40
+
+
+def test_cli_writes_the_log(tmp_path, capsys):
+    log = tmp_path / "decisions.jsonl"
+    assert main(["evaluate", str(SEED), "--decision-log", str(log), "--no-what-if"]) == 0
+    capsys.readouterr()
+    (record,) = [json.loads(line) for line in log.read_text().splitlines()]
+    assert record["items"][0]["outcome"] == "upheld" and record["case_id"].startswith("masked:")
+
+
+def _failing_half_way(real_write, before_failing=None):
+    """An os.write that takes half of the first line it is given (as a nearly
+    full disk does, returning the count), then fails with ENOSPC."""
+    calls = []
+
+    def write(fd, data):
+        calls.append(fd)
+        if len(calls) == 1:
+            return real_write(fd, bytes(data[: len(data) // 2]))
+        if before_failing:
+            before_failing()
+        raise OSError(28, "No space left on device")
+
+    return write
+
+
+def test_a_full_disk_leaves_the_log_with_whole_lines_only(tmp_path, monkeypatch):
+    import mtus_rules.integration.batch
+
+    path = tmp_path / "log.jsonl"
+    path.write_text('{"earlier": "record"}\n', encoding="utf-8")
+    log = DecisionLog(path)
+    case = load_case(SEED)
+    Engine(decision_log=log).evaluate(case)
+    before = path.read_bytes()
+    monkeypatch.setattr(mtus_rules.integration.batch.os, "write", _failing_half_way(mtus_rules.integration.batch.os.write))
+    try:
+        Engine(decision_log=log).evaluate(case)
+    except OSError as exc:
+        assert exc.errno == 28
+    else:
+        raise AssertionError("the failed write was not reported")
+    assert path.read_bytes() == before  # the half line is gone, the earlier records stay
+    assert all(json.loads(line) for line in before.decode().splitlines())
+
+
+def test_a_failed_write_never_removes_lines_another_process_appended(tmp_path, monkeypatch):
+    import os
+
+    import mtus_rules.integration.batch
+
+    path = tmp_path / "log.jsonl"
+    log = DecisionLog(path)
+    other = '{"from": "another process"}\n'
+
+    def another_process_appends():
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(other)
+
+    monkeypatch.setattr(mtus_rules.integration.batch.os, "write", _failing_half_way(os.write, another_process_appends))
+    try:
+        Engine(decision_log=log).evaluate(load_case(SEED))
+    except OSError:
+        pass
+    assert path.read_text(encoding="utf-8").endswith(other)

@@ -1,0 +1,59 @@
+"""The command line prints exactly what it printed before the package layout
+changed (issue 11): every example case and every RFA example, evaluated and
+explained, compared byte for byte with files recorded before the first module
+moved (tests/fixtures/golden/cli/). Never re-record these: a difference is a change of
+behaviour, and a change of behaviour is not what a layout change is for."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from mtus_rules.evaluation._backends import resolve
+from mtus_rules.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+RECORDED = Path(__file__).resolve().parent / "fixtures" / "golden" / "cli"
+RECORDED_BACKEND = "durable_rules"
+# explain --format json is 3.4 MB; its sha256 stands for it.
+EXPLAIN_JSON_SHA256 = "3f027d2ccf63d1276897dd60e9b9c13331632f43605e90246d62bff0116363ef"
+
+
+def _examples() -> list[str]:
+    return sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("examples/*.yaml"))
+
+
+def _rfa() -> list[str]:
+    return sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("examples/rfa/*.yaml"))
+
+
+def _run(argv: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.chdir(ROOT)  # the output names each file as given: relative to the repository
+    capsys.readouterr()
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    backend = resolve()
+    if backend != RECORDED_BACKEND:  # recorded where durable_rules imports; the decisions are the same
+        out = out.replace(f'"backend": "{backend}"', f'"backend": "{RECORDED_BACKEND}"')
+    return out
+
+
+@pytest.mark.parametrize(
+    ("argv", "recorded"),
+    [
+        (["evaluate", "--format", "json", *_examples()], "evaluate-examples.json"),
+        (["evaluate", "--format", "json", *_rfa()], "evaluate-rfa.json"),
+        (["evaluate", *_examples(), *_rfa()], "evaluate-all.txt"),
+        (["explain", *_examples(), *_rfa()], "explain-all.txt"),
+    ],
+    ids=["evaluate-json", "evaluate-rfa-json", "evaluate-text", "explain-text"],
+)
+def test_output_is_byte_identical_to_the_recording(argv, recorded, capsys, monkeypatch):
+    assert _run(argv, capsys, monkeypatch) == (RECORDED / recorded).read_text(encoding="utf-8")
+
+
+def test_explain_json_is_byte_identical_to_the_recording(capsys, monkeypatch):
+    out = _run(["explain", "--format", "json", *_examples(), *_rfa()], capsys, monkeypatch)
+    assert hashlib.sha256(out.encode()).hexdigest() == EXPLAIN_JSON_SHA256
