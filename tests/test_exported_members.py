@@ -57,7 +57,7 @@ SUBPACKAGES = {
         "apply_alternative", "decision_html", "decision_text", "trace_text",
     ],
     "mtus_rules.authoring": ["LintFinding", "Report", "coverage_markdown", "lint_pack", "lint_paths", "run_rule_tests"],
-    "mtus_rules.integration": ["BatchResult", "Comparison", "DecisionLog", "Flip", "compare", "evaluate_many"],
+    "mtus_rules.integration": ["BatchResult", "Comparison", "DecisionLog", "Flip", "PoolError", "compare", "evaluate_many"],
     "mtus_rules.protocols": ["BatchRunner", "DecisionRecorder", "Matcher"],
 }
 

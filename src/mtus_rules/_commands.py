@@ -17,7 +17,8 @@ from typing import Any
 
 from .integration.audit import DecisionLog
 from .integration._pool import PoolError
-from .integration.batch import LOG_LOCATION, JsonlWriter, WriteError, read_jsonl
+from .integration.batch import LOG_LOCATION
+from .integration.jsonl import JsonlWriter, WriteError, read_jsonl
 from .case.reading import load_case
 from .engine import Engine
 from .errors import MtusRulesError, Problem

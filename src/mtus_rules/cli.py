@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .authoring import ruletests
 from ._version import __version__
-from .integration.batch import stop
+from .integration.jsonl import stop
 from .case.reading import case_json_schema
 from .authoring.coverage import markdown as coverage_markdown
 from .explanation.render import decision_text, trace_text

@@ -20,8 +20,10 @@ is a ValueError:
 Raised inside the library and turned into one of the above before a caller
 sees them: yamlio.ParseError (-> CaseError / RulePackError),
 evaluation._capacity.CapacityError (-> RulePackError), the matchers' own
-ConditionError and EngineFailure. Not input errors: integration.batch.WriteError
-(an OSError: output that could not be written) and cli.Terminated (SIGTERM).
+ConditionError and EngineFailure. Not input errors: integration.jsonl.WriteError
+(an OSError: output that could not be written), integration.PoolError (a
+RuntimeError: worker processes could not start or kept dying) and
+cli.Terminated (SIGTERM).
 """
 
 from __future__ import annotations

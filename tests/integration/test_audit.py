@@ -89,7 +89,7 @@ def _failing_half_way(real_write, before_failing=None):
 
 
 def test_a_full_disk_leaves_the_log_with_whole_lines_only(tmp_path, monkeypatch):
-    import mtus_rules.integration.batch
+    import mtus_rules.integration.jsonl
 
     path = tmp_path / "log.jsonl"
     path.write_text('{"earlier": "record"}\n', encoding="utf-8")
@@ -97,7 +97,7 @@ def test_a_full_disk_leaves_the_log_with_whole_lines_only(tmp_path, monkeypatch)
     case = load_case(SEED)
     Engine(decision_log=log).evaluate(case)
     before = path.read_bytes()
-    monkeypatch.setattr(mtus_rules.integration.batch.os, "write", _failing_half_way(mtus_rules.integration.batch.os.write))
+    monkeypatch.setattr(mtus_rules.integration.jsonl.os, "write", _failing_half_way(mtus_rules.integration.jsonl.os.write))
     try:
         Engine(decision_log=log).evaluate(case)
     except OSError as exc:
@@ -111,7 +111,7 @@ def test_a_full_disk_leaves_the_log_with_whole_lines_only(tmp_path, monkeypatch)
 def test_a_failed_write_never_removes_lines_another_process_appended(tmp_path, monkeypatch):
     import os
 
-    import mtus_rules.integration.batch
+    import mtus_rules.integration.jsonl
 
     path = tmp_path / "log.jsonl"
     log = DecisionLog(path)
@@ -121,7 +121,7 @@ def test_a_failed_write_never_removes_lines_another_process_appended(tmp_path, m
         with open(path, "a", encoding="utf-8") as f:
             f.write(other)
 
-    monkeypatch.setattr(mtus_rules.integration.batch.os, "write", _failing_half_way(os.write, another_process_appends))
+    monkeypatch.setattr(mtus_rules.integration.jsonl.os, "write", _failing_half_way(os.write, another_process_appends))
     try:
         Engine(decision_log=log).evaluate(load_case(SEED))
     except OSError:

@@ -7,6 +7,7 @@ this package and does not import it.
 """
 
 from ..engine import install_batch_runner
+from ._pool import PoolError
 from .audit import DecisionLog
 from .batch import BatchResult, evaluate_many
 from .compare import Comparison, Flip, compare
@@ -18,6 +19,7 @@ __all__ = [
     "Comparison",
     "DecisionLog",
     "Flip",
+    "PoolError",
     "compare",
     "evaluate_many",
 ]

@@ -31,7 +31,7 @@ from typing import IO, Any
 
 from ..case.model import Case
 from ..explanation.decision import Decision
-from .batch import JsonlWriter, encode_line
+from .jsonl import JsonlWriter, encode_line
 
 
 def input_hash(case: Case, key: bytes | None = None) -> str:
