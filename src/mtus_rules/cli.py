@@ -162,12 +162,29 @@ def _main(argv: Sequence[str] | None) -> int:
 
     commands.add_parser("schema", help="print the JSON Schema of the case format")
 
+    serve = commands.add_parser(
+        "serve", help="decide cases over HTTP (needs the server extra)", description=SERVE_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000; 0 picks a free one)")
+    serve.add_argument("--rules", action="append", type=Path, metavar="PACK_DIR")
+    _add_log(serve)
+    serve.add_argument(
+        "--max-body", type=int, default=None, metavar="BYTES", help="largest body of one case (default 1 MiB)"
+    )
+    serve.add_argument(
+        "--max-batch-body", type=int, default=None, metavar="BYTES", help="largest body of a batch (default 64 MiB)"
+    )
+
     args = parser.parse_args(argv)
     if args.command == "schema":
         print(json.dumps(case_json_schema(), indent=2, sort_keys=True))
         return 0
     if args.command == "lint":
         return _lint(args)
+    if args.command == "serve":
+        return _serve(args)
     if args.command == "batch":
         return _batch(args)
     if args.command == "compare":
@@ -189,6 +206,54 @@ def _main(argv: Sequence[str] | None) -> int:
         lambda engine, case: engine.evaluate(case, what_if=not args.no_what_if),
         lambda decision, path: render_text(decision, path),
     )
+
+
+SERVE_DESCRIPTION = """Decide cases over HTTP: POST /decisions (one case, JSON), POST /decisions/batch
+(JSON Lines in and out), GET /packs, /health, /ready, /openapi.json.
+Needs the server extra: pip install 'mtus-rules[server]' (from a checkout: pip install '.[server]')."""
+
+
+def _serve(args: argparse.Namespace) -> int:
+    try:
+        # The server's dependencies are an optional extra; the rest of the library never imports them.
+        from . import server
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").partition(".")[0] == "mtus_rules":
+            raise
+        print(
+            f"mtus-rules: serve needs the server extra ({exc.name} is not installed): "
+            "pip install 'mtus-rules[server]', or from a checkout: pip install '.[server]'",
+            file=sys.stderr,
+        )
+        return EXIT_INVALID
+    if not 0 <= args.port <= 65535:
+        print(f"mtus-rules: --port must be 0-65535 (0 picks a free port), got {args.port}", file=sys.stderr)
+        return EXIT_INVALID
+    for option in ("max_body", "max_batch_body"):
+        if getattr(args, option) is not None and getattr(args, option) < 1:
+            print(f"mtus-rules: --{option.replace('_', '-')} must be at least 1", file=sys.stderr)
+            return EXIT_INVALID
+    try:
+        log = None
+        if args.decision_log:
+            try:
+                log = server.decision_log(args.decision_log, include_identifying=args.log_identifying)
+            except OSError as exc:
+                raise MtusRulesError([Problem(file=str(args.decision_log), location="--decision-log", message=exc.strerror or str(exc))]) from None
+        # Loaded before listening, so a bad pack stops here with its problems.
+        engine = Engine(args.rules, decision_log=log) if args.rules else Engine(decision_log=log)
+    except MtusRulesError as exc:
+        print(f"mtus-rules: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    try:
+        sock = server.bind(args.host, args.port)
+    except (OSError, OverflowError) as exc:
+        print(f"mtus-rules: cannot listen on {args.host}:{args.port}: {getattr(exc, 'strerror', None) or exc}", file=sys.stderr)
+        return EXIT_INVALID
+    limits = {k: v for k in ("max_body", "max_batch_body") if (v := getattr(args, k)) is not None}
+    with sock:
+        server.run(server.create_app(engine, **limits), sock)
+    return 0
 
 
 def _test(args: argparse.Namespace) -> int:
