@@ -168,7 +168,9 @@ def _main(argv: Sequence[str] | None) -> int:
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000; 0 picks a free one)")
-    serve.add_argument("--rules", action="append", type=Path, metavar="PACK_DIR")
+    serve.add_argument(
+        "--rules", action="append", type=Path, metavar="PACK_DIR", help="use this rule pack folder instead of the bundled packs (repeatable)"
+    )
     _add_log(serve)
     serve.add_argument(
         "--max-body", type=int, default=None, metavar="BYTES", help="largest body of one case (default 1 MiB)"
@@ -226,34 +228,15 @@ def _serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_INVALID
-    if not 0 <= args.port <= 65535:
-        print(f"mtus-rules: --port must be 0-65535 (0 picks a free port), got {args.port}", file=sys.stderr)
-        return EXIT_INVALID
-    for option in ("max_body", "max_batch_body"):
-        if getattr(args, option) is not None and getattr(args, option) < 1:
-            print(f"mtus-rules: --{option.replace('_', '-')} must be at least 1", file=sys.stderr)
-            return EXIT_INVALID
-    try:
-        log = None
-        if args.decision_log:
-            try:
-                log = server.decision_log(args.decision_log, include_identifying=args.log_identifying)
-            except OSError as exc:
-                raise MtusRulesError([Problem(file=str(args.decision_log), location="--decision-log", message=exc.strerror or str(exc))]) from None
-        # Loaded before listening, so a bad pack stops here with its problems.
-        engine = Engine(args.rules, decision_log=log) if args.rules else Engine(decision_log=log)
-    except MtusRulesError as exc:
-        print(f"mtus-rules: {exc}", file=sys.stderr)
-        return EXIT_INVALID
-    try:
-        sock = server.bind(args.host, args.port)
-    except (OSError, OverflowError) as exc:
-        print(f"mtus-rules: cannot listen on {args.host}:{args.port}: {getattr(exc, 'strerror', None) or exc}", file=sys.stderr)
-        return EXIT_INVALID
-    limits = {k: v for k in ("max_body", "max_batch_body") if (v := getattr(args, k)) is not None}
-    with sock:
-        server.run(server.create_app(engine, **limits), sock)
-    return 0
+    return server.serve(
+        host=args.host,
+        port=args.port,
+        rules=args.rules,
+        decision_log=args.decision_log,
+        log_identifying=args.log_identifying,
+        max_body=args.max_body,
+        max_batch_body=args.max_batch_body,
+    )
 
 
 def _test(args: argparse.Namespace) -> int:

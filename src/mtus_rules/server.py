@@ -38,6 +38,7 @@ import tempfile
 import threading
 from collections import deque
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from http import HTTPStatus
 from typing import IO, Any
 
@@ -54,7 +55,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from mtus_rules import Case, Decision, DecisionLog, Engine, InputLimits, MtusRulesError, Problem, __version__
 
 # Not (yet) exported from the package root; see the module docstrings.
-from mtus_rules.batch import LOG_LOCATION, read_jsonl
+from mtus_rules.batch import read_jsonl
 from mtus_rules.case import parse_case
 from mtus_rules.codes import bundled_code_tables, icd10cm_exists
 from mtus_rules.rfa import RfaCase
@@ -338,7 +339,7 @@ def _decide_rows(state: _State, body: IO[bytes]) -> Iterator[bytes]:
             head = {"row": result.row, "line": line}
             try:
                 if result.decision is not None:
-                    row = BatchRow(**head, decision=result.decision, decision_id=decision_id)
+                    row = BatchRow(row=result.row, line=line, decision=result.decision, decision_id=decision_id)
                     out = row.model_dump_json(exclude={"problems"} if decision_id else {"problems", "decision_id"})
                 else:
                     problems = [p.model_dump(mode="json", exclude_none=True) for p in result.problems or []]
@@ -534,3 +535,49 @@ def run(app: FastAPI, sock: socket.socket, *, log_level: str = "warning", access
     print(f"mtus-rules: serving on {url_of(sock)} (ready at /ready once the code sets are loaded)", file=sys.stderr, flush=True)
     config = uvicorn.Config(app, log_level=log_level, access_log=access_log, lifespan="on")
     uvicorn.Server(config).run(sockets=[sock])
+
+
+def serve(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    rules: list[Path] | None = None,
+    decision_log: Path | None = None,
+    log_identifying: bool = False,
+    max_body: int | None = None,
+    max_batch_body: int | None = None,
+) -> int:
+    """`mtus-rules serve`: check the options, load the engine, listen, serve.
+    The exit status of the command: 2 when an option cannot be used (said in
+    one line on stderr); otherwise 0 once stopped."""
+
+    def refuse(message: str) -> int:
+        print(f"mtus-rules: {message}", file=sys.stderr)
+        return 2
+
+    if not 0 <= port <= 65535:
+        return refuse(f"--port must be 0-65535 (0 picks a free port), got {port}")
+    for option, value in (("--max-body", max_body), ("--max-batch-body", max_batch_body)):
+        if value is not None and value < 1:
+            return refuse(f"{option} must be at least 1 byte, got {value}")
+    try:
+        log = None
+        if decision_log is not None:
+            try:
+                log = _IdLog(decision_log, include_identifying=log_identifying)
+            except OSError as exc:
+                raise MtusRulesError(
+                    [Problem(file=str(decision_log), location="--decision-log", message=exc.strerror or str(exc))]
+                ) from None
+        # Loaded before listening, so a bad pack stops here with its problems.
+        engine = Engine(rules, decision_log=log) if rules else Engine(decision_log=log)
+    except MtusRulesError as exc:
+        return refuse(str(exc))
+    try:
+        sock = bind(host, port)
+    except OSError as exc:
+        return refuse(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+    app = create_app(engine, max_body=max_body or DEFAULT_MAX_BODY, max_batch_body=max_batch_body or DEFAULT_MAX_BATCH_BODY)
+    with sock:
+        run(app, sock)
+    return 0
