@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -311,3 +312,36 @@ def test_serve_refuses_what_it_cannot_use_in_one_message(args, words):
     )
     assert run.returncode == 2
     assert words in run.stderr and "Traceback" not in run.stderr
+
+
+def test_a_large_case_does_not_stall_other_requests(server):
+    """A case near the body limit takes seconds to decide; it is decided off the
+    event loop, so /health keeps answering meanwhile."""
+    name, body = next((n, b) for n, b in EXAMPLE_BODIES if n == "seed-001-chiropractic-pt-massage.yaml")
+    case = json.loads(body)
+    items = case["requested_items"]
+    case["requested_items"] = items * (900_000 // len(json.dumps(items)))
+    big = json.dumps(case).encode()
+    assert 800_000 < len(big) < 1024 * 1024
+    done: dict[str, object] = {}
+
+    def decide() -> None:
+        start = time.perf_counter()
+        with httpx.Client(base_url=server.url, timeout=120) as client:
+            response = client.post("/decisions", content=big)
+        done["status"], done["seconds"] = response.status_code, time.perf_counter() - start
+        done["items"] = len(response.json()["decision"]["items"])
+
+    worker = threading.Thread(target=decide)
+    waits: list[float] = []
+    with httpx.Client(base_url=server.url, timeout=120) as client:
+        worker.start()
+        while worker.is_alive():
+            start = time.perf_counter()
+            assert client.get("/health").status_code == 200
+            waits.append(time.perf_counter() - start)
+            time.sleep(0.02)
+    worker.join()
+    assert done["status"] == 200 and done["items"] == len(case["requested_items"])
+    assert len(waits) >= 5
+    assert max(waits) < 0.5 * float(done["seconds"]), (max(waits), done["seconds"])  # type: ignore[arg-type]
