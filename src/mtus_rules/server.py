@@ -533,7 +533,8 @@ def run(app: FastAPI, sock: socket.socket, *, log_level: str = "warning", access
     """Serve `app` on `sock` until SIGINT or SIGTERM (uvicorn then re-raises the
     signal after a graceful shutdown, so the caller sees how it was stopped)."""
     print(f"mtus-rules: serving on {url_of(sock)} (ready at /ready once the code sets are loaded)", file=sys.stderr, flush=True)
-    config = uvicorn.Config(app, log_level=log_level, access_log=access_log, lifespan="on")
+    # A stop waits for the requests in flight, but not for ever (a long batch being streamed).
+    config = uvicorn.Config(app, log_level=log_level, access_log=access_log, lifespan="on", timeout_graceful_shutdown=30)
     uvicorn.Server(config).run(sockets=[sock])
 
 
