@@ -12,14 +12,20 @@ from mtus_rules import Engine
 # is the point of the first half of the README's test command); the second half
 # installs the extras and runs tests/analysis on its own.
 ANALYSIS_INSTALLED = importlib.util.find_spec("pandas") is not None
-if not ANALYSIS_INSTALLED:
-    collect_ignore = ["analysis"]
+# tests/server needs the server extra (and httpx, from the test extra), the same way.
+SERVER_INSTALLED = all(importlib.util.find_spec(name) is not None for name in ("fastapi", "uvicorn", "httpx"))
+collect_ignore = [name for name, installed in (("analysis", ANALYSIS_INSTALLED), ("server", SERVER_INSTALLED)) if not installed]
 
 
-def pytest_report_header(config: pytest.Config) -> str:
-    if ANALYSIS_INSTALLED:
-        return "mtus-rules: analysis extra installed; tests/analysis included"
-    return "mtus-rules: analysis extra not installed; tests/analysis left out (run it with .[test,analysis,notebook])"
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    return [
+        "mtus-rules: analysis extra installed; tests/analysis included"
+        if ANALYSIS_INSTALLED
+        else "mtus-rules: analysis extra not installed; tests/analysis left out (run it with .[test,analysis,notebook])",
+        "mtus-rules: server extra installed; tests/server included"
+        if SERVER_INSTALLED
+        else "mtus-rules: server extra not installed; tests/server left out (run it with .[test,server])",
+    ]
 
 
 @pytest.fixture(scope="session")

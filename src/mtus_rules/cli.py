@@ -154,12 +154,31 @@ def _main(argv: Sequence[str] | None) -> int:
 
     commands.add_parser("schema", help="print the JSON Schema of the case format")
 
+    serve = commands.add_parser(
+        "serve", help="decide cases over HTTP (needs the server extra)", description=SERVE_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000; 0 picks a free one)")
+    serve.add_argument(
+        "--rules", action="append", type=Path, metavar="PACK_DIR", help="use this rule pack folder instead of the bundled packs (repeatable)"
+    )
+    _add_log(serve)
+    serve.add_argument(
+        "--max-body", type=int, default=None, metavar="BYTES", help="largest body of one case (default 1 MiB)"
+    )
+    serve.add_argument(
+        "--max-batch-body", type=int, default=None, metavar="BYTES", help="largest body of a batch (default 64 MiB)"
+    )
+
     args = parser.parse_args(argv)
     if args.command == "schema":
         print(json.dumps(case_json_schema(), indent=2, sort_keys=True))
         return 0
     if args.command == "lint":
         return _lint(args)
+    if args.command == "serve":
+        return _serve(args)
     if args.command == "batch":
         return batch_command(args)
     if args.command == "compare":
@@ -180,6 +199,35 @@ def _main(argv: Sequence[str] | None) -> int:
         args,
         lambda engine, case: engine.evaluate(case, what_if=not args.no_what_if),
         lambda decision, path: decision_text(decision, path),
+    )
+
+
+SERVE_DESCRIPTION = """Decide cases over HTTP: POST /decisions (one case, JSON), POST /decisions/batch
+(JSON Lines in and out), GET /packs, /health, /ready, /openapi.json.
+Needs the server extra: pip install 'mtus-rules[server]' (from a checkout: pip install '.[server]')."""
+
+
+def _serve(args: argparse.Namespace) -> int:
+    try:
+        # The server's dependencies are an optional extra; the rest of the library never imports them.
+        from . import server
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").partition(".")[0] == "mtus_rules":
+            raise
+        print(
+            f"mtus-rules: serve needs the server extra ({exc.name} is not installed): "
+            "pip install 'mtus-rules[server]', or from a checkout: pip install '.[server]'",
+            file=sys.stderr,
+        )
+        return EXIT_INVALID
+    return server.serve(
+        host=args.host,
+        port=args.port,
+        rules=args.rules,
+        decision_log=args.decision_log,
+        log_identifying=args.log_identifying,
+        max_body=args.max_body,
+        max_batch_body=args.max_batch_body,
     )
 
 
