@@ -13,6 +13,7 @@ pack.yaml (`known_gaps`); accepted warnings are still counted and shown.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
@@ -22,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..packs.conditions import FACTS, Test, all_of
 from ..errors import RulePackError
 from ..packs.loading import load_pack
-from ..packs.model import PACK_FILE, Rule, RulePack
+from ..packs.model import PACK_FILE, Rule, RulePack, without_placeholders
 from ..vocabulary import BodyRegion
 
 Severity = Literal["error", "warning"]
@@ -121,6 +122,7 @@ def lint_pack(pack: RulePack) -> list[LintFinding]:
             warn("never-applies", f"its conditions contradict each other ({_contradiction(rule)}), so it can never apply", [rule])
         if rule.citation.confirmed_by == "reviewer_quotation":
             warn("reviewer-quotation", "its citation rests only on an IMR reviewer's quotation, not guideline text", [rule])
+        out.extend(_stated_number_findings(rule, pack))
 
     for a, b in itertools.combinations(rules, 2):
         if not _overlap(a, b, pack):
@@ -147,6 +149,90 @@ def lint_pack(pack: RulePack) -> list[LintFinding]:
                 warn("odg-covered", f"{odg.id} never applies: the MTUS rule {mtus.id} answers '{odg.question}' for every item it covers", [odg, mtus])
 
     out.extend(_gaps(pack))
+    return out
+
+
+# -- numbers stated in a rule's words ------------------------------------------------
+
+#: A quantity of care as words state it: a number or a range ("4-6", "3 to 6",
+#: "1 or 2") followed by a unit, directly ("6-visit trial") or after at most two
+#: words ("24 physical therapy visits"). A number with no unit after it is not a
+#: quantity: a page, a year, a Labor Code section (4604.5), an ICD code (M54.5).
+_UNITS = {
+    "visit": "visits", "treatment": "visits", "session": "visits", "time": "visits",
+    "week": "weeks", "month": "months", "year": "years", "hour": "hours", "day": "days", "lead": "leads",
+}
+_QUANTITY = re.compile(
+    r"(?<![\w.])(\d+)(?:\s*(?:-|–|to|or)\s*(\d+))?(?![\w.]*\d)"
+    r"(?:-|\s+(?:[a-z]+\s+){0,2}?)(" + "|".join(_UNITS) + r")s?\b"
+)
+
+
+def _unit_of(fact: str) -> str:
+    for unit in ("weeks", "months", "leads"):
+        if unit in fact:
+            return unit
+    return "visits"  # total, injury and requested visits, visits a week, the limit
+
+
+def _stated_number_findings(rule: Rule, pack: RulePack) -> list[LintFinding]:
+    """An error for the quantities a rule's words state that it does not hold;
+    an accepted warning for those its `stated-number` reason quotes. The reason
+    must quote each quantity, so accepting the guideline's range does not also
+    accept a number left stale by a later edit of the rule."""
+    reason = rule.lint.accept.get("stated-number")
+    stated = stated_numbers(rule)
+    accepted = [(f, q) for f, q in stated if reason and f'"{q}"' in reason]
+    stale = [(f, q) for f, q in stated if (f, q) not in accepted]
+    where = {"rules": [rule.id], "files": [pack.files[rule.id]], "line": pack.lines.get(rule.id)}
+
+    def said(pairs: list[tuple[str, str]]) -> str:
+        by_field: dict[str, list[str]] = {}
+        for field, quantity in pairs:
+            by_field.setdefault(field, []).append(f'"{quantity}"')
+        return "; ".join(f"its {field} states {', '.join(dict.fromkeys(q))}" for field, q in by_field.items())
+
+    out = []
+    if stale:
+        names = [n for n in rule.numbers if not any(n.startswith(m + ".") for m in rule.numbers)]
+        placeholders = ", ".join("{" + n + "}" for n in names) or "none: the rule holds no number"
+        out.append(LintFinding(
+            severity="error", code="stated-number",
+            message=f"{said(stale)}: a number the rule does not hold, which a decision would state without using it. "
+            f"Write the rule's number as a placeholder (this rule's: {placeholders}), or, for the guideline's own "
+            "words, accept it in the rule (lint: {accept: {stated-number: reason}}) with a reason that quotes it",
+            **where,
+        ))
+    if accepted:
+        out.append(LintFinding(
+            severity="warning", code="stated-number", message=f"{said(accepted)}, a number the rule does not hold",
+            accepted=reason, **where,
+        ))
+    return out
+
+
+def stated_numbers(rule: Rule) -> list[tuple[str, str]]:
+    """(field, quantity) for each quantity the rule's title or statement states
+    as a literal that the rule does not hold. A number the rule holds is its
+    limit or a count its conditions test, in the same unit (a number of years
+    is held as twelve times as many months); a range is held when one end is
+    (the rule takes one end of the guideline's range). Placeholders are the
+    rule's own numbers and never stated literally."""
+    held: set[tuple[str, int]] = set()
+    if rule.limit is not None:
+        held.add(("visits", rule.limit.visits))
+    for test in [*rule.conditions, *filter(None, [rule.requirement])]:
+        if FACTS[test.fact].kind == "count" and isinstance(test.value, int):
+            held.add((_unit_of(test.fact), test.value))
+    out = []
+    for field in ("title", "statement"):
+        for match in _QUANTITY.finditer(without_placeholders(getattr(rule, field))):
+            unit = _UNITS[match.group(3)]
+            ends = [int(n) for n in match.group(1, 2) if n is not None]
+            if unit == "years":
+                unit, ends = "months", [12 * n for n in ends]
+            if not any((unit, n) in held for n in ends):
+                out.append((field, match.group(0)))
     return out
 
 

@@ -9,6 +9,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from ..evaluation.outcome import Outcome
+from ..packs.conditions import Test
 from ..packs.model import Citation, Rule, RulePack
 from ..vocabulary import label
 from .decision import Finding
@@ -50,13 +51,30 @@ def _guideline_text(rules: list[Rule]) -> str:
         if rule.fills_gap_in is not None:
             text = (
                 f"The MTUS ({rule.fills_gap_in}) does not settle this point; ODG fills the gap "
-                f"({rule.citation}): {rule.statement}"
+                f"({rule.citation}): {rule.statement_text}"
             )
         else:
-            text = f"{rule.statement} ({rule.citation})"
+            text = f"{rule.statement_text} ({rule.citation})"
         if text not in said:
             said.append(text)
+        changed = what_if_words(rule)
+        if changed and changed not in said:
+            said.append(changed)
     return " ".join(said)
+
+
+def what_if_words(rule: Rule) -> str | None:
+    """A what-if's number, said plainly beside the guideline's words: the
+    statement quotes the guideline, and the guideline's number is not the one
+    this decision used."""
+    changed = rule.what_if
+    if changed is None:
+        return None
+    if changed.placeholder == "limit.visits":
+        return f"This decision uses a what-if limit of {changed.in_force} visits, changed from the pack's {changed.published}."
+    test = next(t for t in [*rule.conditions, *filter(None, [rule.requirement])] if changed.placeholder.endswith(f"{t.fact}.{t.op}"))
+    published = Test(test.fact, test.op, changed.published)
+    return f"This decision uses a what-if condition, {test.describe()}, changed from the pack's {published.describe()}."
 
 
 def word_rationale(
