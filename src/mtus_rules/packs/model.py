@@ -4,6 +4,14 @@ A pack is a folder with `pack.yaml` (name, version, effective period) and one
 or more rule files (`*.yaml`, each a mapping with a `rules:` list). Loading is
 all or nothing: every problem in every file is collected and reported with its
 file and line, and a pack with any problem is not returned at all.
+
+A rule's `title` and `statement` may name the rule's own numbers by
+placeholder: the path of the number in the rule (`{limit.visits}`,
+`{when.total_visits.gt}`, or `{when.total_visits}` when the fact has one
+numeric test; `{requires.months_since_last_visit}`), rendered with the number
+in force, so an edited pack or a what-if (`overrides.override_pack`) states
+the number that decided. `{{` and `}}` are literal braces; an unknown
+placeholder is a load error naming the file, line and field.
 """
 
 from __future__ import annotations
