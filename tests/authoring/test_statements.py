@@ -13,10 +13,10 @@ import pytest
 
 from mtus_rules import Engine
 from mtus_rules._resources import bundled_rules_dir
-from mtus_rules.authoring import lint
 from mtus_rules.authoring.lint import lint_paths
 from mtus_rules.cli import main
 from mtus_rules.errors import RulePackError
+from mtus_rules.packs import stated
 from mtus_rules.packs.loading import load_pack
 
 from ..helpers import line_of, make_case
@@ -96,6 +96,10 @@ def test_an_edited_copy_of_the_pack_states_its_own_limit_and_lint_finds_the_stal
     assert item["outcome"] == "overturned"
     assert "within the limit of 8 (Massage therapy is limited to 8 visits)" in item["rationale"]["case"]
     assert LIMIT_TITLE_THEN not in " ".join(item["rationale"].values())
+    # The words quote the guideline's 4-6; the decision says which number decided beside them.
+    assert item["rationale"]["guideline"].endswith(
+        'This pack\'s limit is 8 visits, not the "4-6 visits" the words above state.'
+    )
     # The statement still quotes the guideline's 4-6, which the edited rule no longer holds: lint fails it.
     errors = [f for f in lint_paths([pack]) if f.severity == "error"]
     assert [(f.code, f.rules, f.files, f.line) for f in errors] == [
@@ -234,5 +238,23 @@ def test_the_bundled_pack_holds_every_number_its_words_state(capsys):
     pack = load_pack(bundled_rules_dir() / "mtus-2009")
     # Every title names the rule's numbers by placeholder, so a what-if or an edit prints the number in force;
     # the quantities left literal are ones the rule does not hold (each accepted with its reason).
-    literal = {r.id for r in pack.rules if lint._QUANTITY.search(r.title)}
+    literal = {r.id for r in pack.rules if stated.QUANTITY.search(r.title)}
     assert literal == {"mtus.cpmtg.tens.pain_duration", "mtus.cpmtg.work_conditioning.participation"}
+
+
+def test_an_edited_condition_is_stated_beside_the_words_that_quote_the_old_one(tmp_path, capsys):
+    pack = _copy_of_bundled_pack(tmp_path)
+    rules = pack / "work_conditioning.yaml"
+    rules.write_text(rules.read_text().replace("weeks_requested: {gt: 4}", "weeks_requested: {gt: 5}"))
+    case = Path(__file__).resolve().parents[2] / "examples" / "work-conditioning.yaml"
+    capsys.readouterr()
+    assert main(["evaluate", "--format", "json", "--no-what-if", "--rules", str(pack), str(case)]) == 0
+    (decision,) = json.loads(capsys.readouterr().out)
+    hardening = decision["items"][1]
+    assert "mtus.cpmtg.work_conditioning.four_weeks" in hardening["rules"]
+    assert "requested for more than 5 weeks is not supported" in hardening["rationale"]["case"]
+    assert (
+        "The program is to be completed in 4 weeks or less. (MTUS Chronic Pain Medical Treatment Guidelines (2009), "
+        "Work conditioning, work hardening, p. 125) This pack's rule applies at weeks requested more than 5, not the "
+        '"4 weeks" the words above state.'
+    ) in hardening["rationale"]["guideline"]

@@ -13,7 +13,6 @@ pack.yaml (`known_gaps`); accepted warnings are still counted and shown.
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
@@ -23,7 +22,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..packs.conditions import FACTS, Test, all_of
 from ..errors import RulePackError
 from ..packs.loading import load_pack
-from ..packs.model import PACK_FILE, Rule, RulePack, without_placeholders
+from ..packs.model import PACK_FILE, Rule, RulePack
+from ..packs.stated import stated_numbers, unaccepted_stated_numbers
 from ..vocabulary import BodyRegion
 
 Severity = Literal["error", "warning"]
@@ -154,36 +154,14 @@ def lint_pack(pack: RulePack) -> list[LintFinding]:
 
 # -- numbers stated in a rule's words ------------------------------------------------
 
-#: A quantity of care as words state it: a number or a range ("4-6", "3 to 6",
-#: "1 or 2") followed by a unit, directly ("6-visit trial") or after at most two
-#: words ("24 physical therapy visits"). A number with no unit after it is not a
-#: quantity: a page, a year, a Labor Code section (4604.5), an ICD code (M54.5).
-_UNITS = {
-    "visit": "visits", "treatment": "visits", "session": "visits", "time": "visits",
-    "week": "weeks", "month": "months", "year": "years", "hour": "hours", "day": "days", "lead": "leads",
-}
-_QUANTITY = re.compile(
-    r"(?<![\w.])(\d+)(?:\s*(?:-|–|to|or)\s*(\d+))?(?![\w.]*\d)"
-    r"(?:-|\s+(?:[a-z]+\s+){0,2}?)(" + "|".join(_UNITS) + r")s?\b"
-)
-
-
-def _unit_of(fact: str) -> str:
-    for unit in ("weeks", "months", "leads"):
-        if unit in fact:
-            return unit
-    return "visits"  # total, injury and requested visits, visits a week, the limit
-
-
 def _stated_number_findings(rule: Rule, pack: RulePack) -> list[LintFinding]:
     """An error for the quantities a rule's words state that it does not hold;
     an accepted warning for those its `stated-number` reason quotes. The reason
     must quote each quantity, so accepting the guideline's range does not also
     accept a number left stale by a later edit of the rule."""
     reason = rule.lint.accept.get("stated-number")
-    stated = stated_numbers(rule)
-    accepted = [(f, q) for f, q in stated if reason and f'"{q}"' in reason]
-    stale = [(f, q) for f, q in stated if (f, q) not in accepted]
+    stale = unaccepted_stated_numbers(rule)
+    accepted = [pair for pair in stated_numbers(rule) if pair not in stale]
     where = {"rules": [rule.id], "files": [pack.files[rule.id]], "line": pack.lines.get(rule.id)}
 
     def said(pairs: list[tuple[str, str]]) -> str:
@@ -208,31 +186,6 @@ def _stated_number_findings(rule: Rule, pack: RulePack) -> list[LintFinding]:
             severity="warning", code="stated-number", message=f"{said(accepted)}, a number the rule does not hold",
             accepted=reason, **where,
         ))
-    return out
-
-
-def stated_numbers(rule: Rule) -> list[tuple[str, str]]:
-    """(field, quantity) for each quantity the rule's title or statement states
-    as a literal that the rule does not hold. A number the rule holds is its
-    limit or a count its conditions test, in the same unit (a number of years
-    is held as twelve times as many months); a range is held when one end is
-    (the rule takes one end of the guideline's range). Placeholders are the
-    rule's own numbers and never stated literally."""
-    held: set[tuple[str, int]] = set()
-    if rule.limit is not None:
-        held.add(("visits", rule.limit.visits))
-    for test in [*rule.conditions, *filter(None, [rule.requirement])]:
-        if FACTS[test.fact].kind == "count" and isinstance(test.value, int):
-            held.add((_unit_of(test.fact), test.value))
-    out = []
-    for field in ("title", "statement"):
-        for match in _QUANTITY.finditer(without_placeholders(getattr(rule, field))):
-            unit = _UNITS[match.group(3)]
-            ends = [int(n) for n in match.group(1, 2) if n is not None]
-            if unit == "years":
-                unit, ends = "months", [12 * n for n in ends]
-            if not any((unit, n) in held for n in ends):
-                out.append((field, match.group(0)))
     return out
 
 

@@ -265,7 +265,7 @@ def _item_failures(want: ItemExpectation, got: Any) -> list[str]:
     for finding in want.findings:
         wanted = finding.model_dump(exclude_none=True)
         if not any(_finding_matches(wanted, f) for f in got.findings):
-            shown = "; ".join(f"{f.kind}{f' ({f.rule})' if f.rule else ''}" for f in got.findings) or "none"
+            shown = "; ".join(dict.fromkeys(f"{f.kind}{f' ({f.rule})' if f.rule else ''}" for f in got.findings)) or "none"
             failures.append(f"no finding matching {wanted} in: {shown}")
     what_if = got.what_if
     if want.needs_what_if and what_if is None:

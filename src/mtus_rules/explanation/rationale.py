@@ -9,8 +9,9 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from ..evaluation.outcome import Outcome
-from ..packs.conditions import Test
+from ..packs.conditions import FACTS, Test
 from ..packs.model import Citation, Rule, RulePack
+from ..packs.stated import unaccepted_stated_numbers
 from ..vocabulary import label
 from .decision import Finding
 
@@ -57,10 +58,27 @@ def _guideline_text(rules: list[Rule]) -> str:
             text = f"{rule.statement_text} ({rule.citation})"
         if text not in said:
             said.append(text)
-        changed = what_if_words(rule)
-        if changed and changed not in said:
-            said.append(changed)
+        for extra in (what_if_words(rule), stale_words(rule)):
+            if extra and extra not in said:
+                said.append(extra)
     return " ".join(said)
+
+
+def stale_words(rule: Rule) -> str | None:
+    """The pack's own number, said beside words that state another: a rule
+    whose limit was edited while its statement still quotes the old figure
+    (lint fails such a pack; a decision made with it anyway still says which
+    number decided)."""
+    stale = [quantity for field, quantity in unaccepted_stated_numbers(rule) if field == "statement"]
+    if not stale:
+        return None
+    quoted = ", ".join(f'"{q}"' for q in dict.fromkeys(stale))
+    if rule.limit is not None:
+        return f"This pack's limit is {rule.limit.visits} visits, not the {quoted} the words above state."
+    counted = [t.describe() for t in rule.conditions if FACTS[t.fact].kind == "count"]
+    if not counted:
+        return None
+    return f"This pack's rule applies at {'; '.join(counted)}, not the {quoted} the words above state."
 
 
 def what_if_words(rule: Rule) -> str | None:
