@@ -189,7 +189,7 @@ def without_placeholders(template: str) -> str:
     return _TOKEN.sub(lambda m: m.group(0)[0] if m.group(0) in ("{{", "}}") else " ", template)
 
 
-class WhatIf(FrozenModel):
+class ChangedNumber(FrozenModel):
     """A number of the rule changed by a what-if (`override_pack`): the
     rationale says so, so no decision states the pack's number as the one used."""
 
@@ -248,7 +248,7 @@ class Rule(StrictModel):
     _requirement: Test | None = PrivateAttr(default=None)
     _title_text: str = PrivateAttr(default="")
     _statement_text: str = PrivateAttr(default="")
-    _what_if: WhatIf | None = PrivateAttr(default=None)
+    _what_if: ChangedNumber | None = PrivateAttr(default=None)
 
     @field_validator("statement", "title")
     @classmethod
@@ -306,7 +306,7 @@ class Rule(StrictModel):
         return self._statement_text
 
     @property
-    def what_if(self) -> WhatIf | None:
+    def what_if(self) -> ChangedNumber | None:
         """The number a what-if changed in this rule, if one did."""
         return self._what_if
 

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from ..errors import Problem, RulePackError, problems_from_validation
 from .conditions import FACTS
-from .model import Rule, RulePack, WhatIf
+from .model import Rule, RulePack, ChangedNumber
 
 
 def override_pack(pack: RulePack, limits: Mapping[str, int] | None = None, disabled: Iterable[str] = ()) -> RulePack:
@@ -75,5 +75,5 @@ def _with_number(rule: Rule, value: int) -> Rule:
     # the rationale names the number the pack publishes, not an earlier what-if's.
     published = rule.what_if.published if rule.what_if is not None else before
     if value != published:
-        changed._what_if = WhatIf(placeholder=placeholder, published=published, in_force=value)
+        changed._what_if = ChangedNumber(placeholder=placeholder, published=published, in_force=value)
     return changed
