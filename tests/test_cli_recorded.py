@@ -1,8 +1,10 @@
 """The command line prints exactly what it printed before the package layout
 changed (issue 11): every example case and every RFA example, evaluated and
 explained, compared byte for byte with files recorded before the first module
-moved (tests/fixtures/golden/cli/). Never re-record these: a difference is a change of
-behaviour, and a change of behaviour is not what a layout change is for."""
+moved (tests/fixtures/golden/cli/). Never re-record these for a refactoring: a difference
+is a change of behaviour, and a change of behaviour is not what a layout change is for.
+They were re-recorded once on purpose, for issue 14's rule-title placeholders (the
+massage and flare-up titles now state the limit in force; the pack's hash changed)."""
 
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RECORDED = Path(__file__).resolve().parent / "fixtures" / "golden" / "cli"
 RECORDED_BACKEND = "durable_rules"
 # explain --format json is 3.4 MB; its sha256 stands for it.
-EXPLAIN_JSON_SHA256 = "3f027d2ccf63d1276897dd60e9b9c13331632f43605e90246d62bff0116363ef"
+EXPLAIN_JSON_SHA256 = "1e52ec4c1282cdd1c138117fd2833e44049b329942593776b7e4b740a3be68f7"
 
 
 def _examples() -> list[str]:

@@ -27,6 +27,7 @@ from .errors import MtusRulesError
 from .authoring.lint import lint_paths, pack_folders
 from ._resources import bundled_rules_dir
 from .packs.loading import load_pack
+from .packs.model import PACK_FILE
 from ._commands import (  # noqa: F401 - the exit statuses stay importable from cli
     EXIT_INTERRUPTED,
     EXIT_INVALID,
@@ -144,7 +145,14 @@ def _main(argv: Sequence[str] | None) -> int:
     lint.add_argument("--strict", action="store_true", help="exit 1 on warnings that are not accepted, too")
 
     test = commands.add_parser("test", help="run the YAML rule tests next to the rules")
-    test.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="pack folders, folders of packs or test files (default: the bundled packs)")
+    test.add_argument(
+        "paths", nargs="*", type=Path, metavar="PATH",
+        help="pack folders, folders of packs or test files (default: the pack this folder is in)",
+    )
+    test.add_argument("--run", metavar="PATTERN", help="run only the tests whose FILE::NAME this regular expression matches")
+    test.add_argument(
+        "--explain", choices=("fails",), help="print the explain trace of each failed test's case (text format)"
+    )
     test.add_argument("--coverage", action="store_true", help="report, per rule, whether a test makes it decide")
     test.add_argument("--min-coverage", type=float, metavar="PERCENT", help="fail below this rule coverage")
     test.add_argument("--format", choices=("text", "json"), default="text")
@@ -232,17 +240,33 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _test(args: argparse.Namespace) -> int:
+    paths = args.paths
+    if not paths:
+        # The pack this folder is in, never silently the bundled one: an author
+        # in their own pack would otherwise see the bundled tests pass.
+        here = ruletests.pack_above(Path.cwd())
+        if here is None:
+            print(
+                f"mtus-rules: no rule pack here (no {PACK_FILE} in {Path.cwd()} or a folder above it); "
+                f"pass a pack folder or test file, e.g. mtus-rules test {bundled_rules_dir()}",
+                file=sys.stderr,
+            )
+            return EXIT_INVALID
+        paths = [Path(os.path.relpath(here))]  # named in the output as `mtus-rules test .` names it
     try:
-        report = ruletests.run(args.paths or [bundled_rules_dir()])
+        report = ruletests.run(paths, select=args.run)
     except MtusRulesError as exc:
         print(f"mtus-rules: {exc}", file=sys.stderr)
         return EXIT_INVALID
     if args.format == "json":
         print(report.model_dump_json(indent=2))
     else:
-        print(ruletests.report_text(report, show_coverage=args.coverage or args.min_coverage is not None))
+        print(ruletests.report_text(
+            report, show_coverage=args.coverage or args.min_coverage is not None, explain=args.explain == "fails"
+        ))
     if not report.results:
-        print("mtus-rules: no tests ran", file=sys.stderr)
+        selected = f" matching --run {args.run!r}" if args.run is not None else ""
+        print(f"mtus-rules: no tests ran{selected}", file=sys.stderr)
         return 1
     if report.failed:
         return 1

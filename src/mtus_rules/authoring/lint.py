@@ -23,6 +23,7 @@ from ..packs.conditions import FACTS, Test, all_of
 from ..errors import RulePackError
 from ..packs.loading import load_pack
 from ..packs.model import PACK_FILE, Rule, RulePack
+from ..packs.stated import stated_numbers, unaccepted_stated_numbers
 from ..vocabulary import BodyRegion
 
 Severity = Literal["error", "warning"]
@@ -121,6 +122,7 @@ def lint_pack(pack: RulePack) -> list[LintFinding]:
             warn("never-applies", f"its conditions contradict each other ({_contradiction(rule)}), so it can never apply", [rule])
         if rule.citation.confirmed_by == "reviewer_quotation":
             warn("reviewer-quotation", "its citation rests only on an IMR reviewer's quotation, not guideline text", [rule])
+        out.extend(_stated_number_findings(rule, pack))
 
     for a, b in itertools.combinations(rules, 2):
         if not _overlap(a, b, pack):
@@ -147,6 +149,43 @@ def lint_pack(pack: RulePack) -> list[LintFinding]:
                 warn("odg-covered", f"{odg.id} never applies: the MTUS rule {mtus.id} answers '{odg.question}' for every item it covers", [odg, mtus])
 
     out.extend(_gaps(pack))
+    return out
+
+
+# -- numbers stated in a rule's words ------------------------------------------------
+
+def _stated_number_findings(rule: Rule, pack: RulePack) -> list[LintFinding]:
+    """An error for the quantities a rule's words state that it does not hold;
+    an accepted warning for those its `stated-number` reason quotes. The reason
+    must quote each quantity, so accepting the guideline's range does not also
+    accept a number left stale by a later edit of the rule."""
+    reason = rule.lint.accept.get("stated-number")
+    stale = unaccepted_stated_numbers(rule)
+    accepted = [pair for pair in stated_numbers(rule) if pair not in stale]
+    where = {"rules": [rule.id], "files": [pack.files[rule.id]], "line": pack.lines.get(rule.id)}
+
+    def said(pairs: list[tuple[str, str]]) -> str:
+        by_field: dict[str, list[str]] = {}
+        for field, quantity in pairs:
+            by_field.setdefault(field, []).append(f'"{quantity}"')
+        return "; ".join(f"its {field} states {', '.join(dict.fromkeys(q))}" for field, q in by_field.items())
+
+    out = []
+    if stale:
+        names = [n for n in rule.numbers if not any(n.startswith(m + ".") for m in rule.numbers)]
+        placeholders = ", ".join("{" + n + "}" for n in names) or "none: the rule holds no number"
+        out.append(LintFinding(
+            severity="error", code="stated-number",
+            message=f"{said(stale)}: a number the rule does not hold, which a decision would state without using it. "
+            f"Write the rule's number as a placeholder (this rule's: {placeholders}), or, for the guideline's own "
+            "words, accept it in the rule (lint: {accept: {stated-number: reason}}) with a reason that quotes it",
+            **where,
+        ))
+    if accepted:
+        out.append(LintFinding(
+            severity="warning", code="stated-number", message=f"{said(accepted)}, a number the rule does not hold",
+            accepted=reason, **where,
+        ))
     return out
 
 

@@ -12,6 +12,17 @@ A pack's tests live in `<pack>/tests/*.yaml`:
             rules: [mtus.cpmtg.massage.limit]        # optional: exactly these decided
             citations: [{section: Massage therapy, pages: "60"}]   # optional: each is cited
             not_applied: [mtus.cpmtg.massage.ongoing_care]         # optional: these did not apply
+            findings: [{kind: within_limit, rule: mtus.cpmtg.massage.limit}]  # optional: each is found
+            supported_visits: 6                      # optional (null: no upper bound)
+            alternatives: [{changes: [{fact: visits_requested, value: 6}]}]  # optional ([]: none)
+            rationale_contains: ["within the limit of 6"]   # optional: each is in the rationale
+            rationale_excludes: ["what-if"]                 # optional: none is
+
+The optional checks match the way the others do: `citations`, `findings` and
+`alternatives` each name some of an entry's fields, and pass when some entry
+of the decision has those values. `supported_visits` and `alternatives` ask
+for the what-if answers, so a test that names them is decided with
+`what_if=True`. An unknown key is an error naming its file and line.
 
 `mtus-rules test` runs them; the project's pytest suite runs the same files.
 Coverage counts, per rule, whether some test made it decide an outcome and
@@ -21,6 +32,7 @@ whether some test shows it not applying to an item of its treatment.
 from __future__ import annotations
 
 import copy
+import re
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -32,6 +44,8 @@ from ..case.reading import parse_case
 from ..evaluation.outcome import Outcome
 from ..engine import Engine
 from ..errors import CaseError, MtusRulesError, Problem, RulePackError
+from ..explanation.decision import FindingKind
+from ..explanation.render import trace_text
 from .lint import pack_folders
 from ..packs.loading import load_pack
 from ..packs.model import PACK_FILE, RulePack
@@ -47,12 +61,50 @@ class CitationExpectation(StrictModel):
     pages: StrictStr | None = None
 
 
+class RuleTestError(RulePackError):
+    """A rule test file could not be read or is not valid (a RulePackError, so
+    code that catches those still catches it; its message says which it is)."""
+
+    kind = "rule test file"
+
+
+class FindingExpectation(StrictModel):
+    kind: FindingKind | None = None
+    rule: StrictStr | None = None
+    body_region: StrictStr | None = None
+    text_contains: StrictStr | None = None
+
+
+class ChangeExpectation(StrictModel):
+    fact: StrictStr
+    value: StrictStr | StrictInt | None = None
+
+
+class AlternativeExpectation(StrictModel):
+    changes: list[ChangeExpectation] = Field(default_factory=list, description="Each is among the alternative's changes.")
+    rules: list[StrictStr] | None = Field(default=None, description="Exactly the rules the alternative answers.")
+    text_contains: StrictStr | None = None
+
+
 class ItemExpectation(StrictModel):
     item: Annotated[StrictInt, Field(ge=0)] = 0
     outcome: Outcome
     rules: list[StrictStr] | None = None
     citations: list[CitationExpectation] = Field(default_factory=list)
     not_applied: list[StrictStr] = Field(default_factory=list)
+    findings: list[FindingExpectation] = Field(default_factory=list)
+    supported_visits: Annotated[StrictInt, Field(ge=0)] | None = Field(
+        default=None, description="The visits the rules support as the case stands; null: no upper bound."
+    )
+    alternatives: list[AlternativeExpectation] | None = Field(
+        default=None, description="Each matches some alternative that would overturn the item; [] means none."
+    )
+    rationale_contains: list[StrictStr] = Field(default_factory=list)
+    rationale_excludes: list[StrictStr] = Field(default_factory=list)
+
+    @property
+    def needs_what_if(self) -> bool:
+        return "supported_visits" in self.model_fields_set or self.alternatives is not None
 
 
 class RuleTest(StrictModel):
@@ -76,6 +128,7 @@ class RuleTestResult(BaseModel):
     name: str
     passed: bool
     failures: list[str] = Field(default_factory=list)
+    trace: str | None = Field(default=None, description="The explain trace of a failed test's case.")
     decided: list[str] = Field(default_factory=list, description="Rules that decided an item in this test.")
     not_applied: list[str] = Field(default_factory=list, description="Rules the test checked did not apply.")
 
@@ -122,7 +175,15 @@ def _merge(base: Any, override: Any) -> Any:
 
 
 def load_test_file(path: Path) -> tuple[RuleTestFile, dict]:
-    return read_model(path, RuleTestFile, RulePackError)
+    return read_model(path, RuleTestFile, RuleTestError)
+
+
+def pack_above(start: Path) -> Path | None:
+    """The pack folder `start` is in: the nearest of it and the folders above
+    it that holds pack.yaml (so `mtus-rules test` works from a pack's tests/
+    folder too), or None."""
+    start = start.resolve()
+    return next((folder for folder in (start, *start.parents) if (folder / PACK_FILE).is_file()), None)
 
 
 def pack_test_files(pack_folder: Path) -> list[Path]:
@@ -143,11 +204,12 @@ def collect(paths: Iterable[str | Path]) -> list[tuple[Path, list[Path]]]:
     return [(pack, sorted(set(files))) for pack, files in out.items()]
 
 
-def run_file(engine: Engine, pack: RulePack, path: Path) -> list[RuleTestResult]:
+def run_file(engine: Engine, pack: RulePack, path: Path, select: re.Pattern | None = None) -> list[RuleTestResult]:
     parsed, lines = load_test_file(path)
     return [
         run_test(engine, pack, test, parsed.defaults.case, str(path), lines.get(("tests", i, "name")))
         for i, test in enumerate(parsed.tests)
+        if select is None or select.search(f"{path}::{test.name}")
     ]
 
 
@@ -157,7 +219,7 @@ def run_test(engine: Engine, pack: RulePack, test: RuleTest, defaults: dict, fil
         case = parse_case(_merge(defaults, test.case))
     except CaseError as exc:
         return RuleTestResult(file=file, line=line, name=test.name, passed=False, failures=[f"invalid case: {p}" for p in exc.problems])
-    decision = engine.evaluate(case)
+    decision = engine.evaluate(case, what_if=any(want.needs_what_if for want in test.expect))
     trace = engine.explain(case)
     decided = [rule for item in decision.items for rule in item.rules]
     not_applied: list[str] = []
@@ -188,16 +250,69 @@ def run_test(engine: Engine, pack: RulePack, test: RuleTest, defaults: dict, fil
             unknown = [r for r in want.rules if r not in pack.files]
             if unknown:
                 failures.append(f"item {want.item}: expected rules name unknown rules {unknown}")
+        failures.extend(f"item {want.item}: {failure}" for failure in _item_failures(want, got))
     return RuleTestResult(
         file=file, line=line, name=test.name, passed=not failures, failures=failures,
+        trace=trace_text(trace) if failures else None,
         decided=sorted(set(decided)), not_applied=sorted(set(not_applied)),
     )
 
 
-def run(paths: Iterable[str | Path]) -> Report:
-    """Run every test of every pack under `paths`. Raises MtusRulesError when a
-    pack or a test file cannot be read (nothing is run for that pack)."""
+def _item_failures(want: ItemExpectation, got: Any) -> list[str]:
+    """What an item's decision lacks of the findings, what-if answers and
+    rationale words the test expects."""
+    failures = []
+    for finding in want.findings:
+        wanted = finding.model_dump(exclude_none=True)
+        if not any(_finding_matches(wanted, f) for f in got.findings):
+            shown = "; ".join(dict.fromkeys(f"{f.kind}{f' ({f.rule})' if f.rule else ''}" for f in got.findings)) or "none"
+            failures.append(f"no finding matching {wanted} in: {shown}")
+    what_if = got.what_if
+    if want.needs_what_if and what_if is None:
+        failures.append("the decision has no what-if answers (supported_visits, alternatives) for this item")
+    if "supported_visits" in want.model_fields_set and what_if is not None and what_if.supported_visits != want.supported_visits:
+        failures.append(f"expected supported_visits {want.supported_visits}, got {what_if.supported_visits}")
+    if want.alternatives is not None and what_if is not None:
+        shown = " | ".join(a.text for a in what_if.alternatives) or "none"
+        if not want.alternatives and what_if.alternatives:
+            failures.append(f"expected no alternatives, got: {shown}")
+        for alternative in want.alternatives:
+            wanted = alternative.model_dump(exclude_none=True)
+            if not any(_alternative_matches(alternative, a) for a in what_if.alternatives):
+                failures.append(f"no alternative matching {wanted} in: {shown}")
+    rationale = " ".join((got.rationale.guideline, got.rationale.case, got.rationale.conclusion))
+    failures += [f"the rationale does not contain {text!r}" for text in want.rationale_contains if text not in rationale]
+    failures += [f"the rationale contains {text!r}" for text in want.rationale_excludes if text in rationale]
+    return failures
+
+
+def _finding_matches(wanted: dict[str, Any], finding: Any) -> bool:
+    text = wanted.get("text_contains")
+    return all(getattr(finding, k) == v for k, v in wanted.items() if k != "text_contains") and (
+        text is None or text in finding.text
+    )
+
+
+def _alternative_matches(want: AlternativeExpectation, got: Any) -> bool:
+    changes = {(c.fact, c.value) for c in got.changes}
+    facts = {c.fact for c in got.changes}
+    return (
+        all((c.fact, c.value) in changes if c.value is not None else c.fact in facts for c in want.changes)
+        and (want.rules is None or sorted(want.rules) == sorted(got.rules))
+        and (want.text_contains is None or want.text_contains in got.text)
+    )
+
+
+def run(paths: Iterable[str | Path], select: str | None = None) -> Report:
+    """Run every test of every pack under `paths`, or those whose id
+    (`file::name`) the regular expression `select` matches. Raises
+    MtusRulesError when a pack or a test file cannot be read (nothing is run
+    for that pack), RuleTestError for a bad test file or `select`."""
     started = time.perf_counter()
+    try:
+        pattern = re.compile(select) if select is not None else None
+    except re.error as exc:
+        raise RuleTestError([Problem(location="--run", message=f"not a regular expression ({exc})")]) from None
     results: list[RuleTestResult] = []
     coverage: list[RuleCoverage] = []
     for folder, files in collect(paths):
@@ -205,7 +320,7 @@ def run(paths: Iterable[str | Path]) -> Report:
             raise RulePackError([Problem(file=str(folder), message="not a rule pack folder (no pack.yaml)")])
         pack = load_pack(folder)
         engine = Engine([pack])
-        pack_results = [result for path in files for result in run_file(engine, pack, path)]
+        pack_results = [result for path in files for result in run_file(engine, pack, path, pattern)]
         results.extend(pack_results)
         decided = {r for result in pack_results if result.passed for r in result.decided}
         not_applied = {r for result in pack_results if result.passed for r in result.not_applied}
@@ -216,7 +331,7 @@ def run(paths: Iterable[str | Path]) -> Report:
     return Report(results=results, coverage=coverage, seconds=time.perf_counter() - started)
 
 
-def report_text(report: Report, *, show_coverage: bool) -> str:
+def report_text(report: Report, *, show_coverage: bool, explain: bool = False) -> str:
     lines = []
     for result in report.results:
         lines.append(f"{result.id} {'PASSED' if result.passed else 'FAILED'}")
@@ -227,6 +342,11 @@ def report_text(report: Report, *, show_coverage: bool) -> str:
         for result in failed:
             lines.append(f"{result.file}:{result.line}: {result.name}")
             lines.extend(f"    {f}" for f in result.failures)
+            if explain and result.trace:
+                lines.append("    explain trace:")
+                lines.extend(f"      {line}" if line else "" for line in result.trace.splitlines())
+        if not explain and any(r.trace for r in failed):
+            lines.append("(--explain fails prints the explain trace of each failed test)")
     if show_coverage:
         lines.append("")
         lines.append(f"rule coverage: {report.coverage_percent:.0f}% of {len(report.coverage)} rules decided an outcome in some test")
@@ -241,4 +361,7 @@ def report_text(report: Report, *, show_coverage: bool) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["Report", "RuleTest", "RuleTestFile", "RuleTestResult", "collect", "report_text", "run", "MtusRulesError"]
+__all__ = [
+    "Report", "RuleTest", "RuleTestError", "RuleTestFile", "RuleTestResult", "collect", "pack_above", "report_text", "run",
+    "MtusRulesError",
+]

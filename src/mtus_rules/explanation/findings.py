@@ -120,12 +120,12 @@ def word_finding(branch: Branch, facet: Facet) -> Finding:
             return make(
                 "insufficient_documentation",
                 f"Not documented: {'; '.join(needed)}. It is needed to tell whether the statutory cap applies "
-                f"({rule.title}).",
+                f"({rule.title_text}).",
                 needed,
             )
         return make(
             "insufficient_documentation",
-            f"Not documented: {'; '.join(needed)}. It is needed to apply the rule: {rule.title}.",
+            f"Not documented: {'; '.join(needed)}. It is needed to apply the rule: {rule.title_text}.",
             needed,
         )
     context = "; ".join(
@@ -134,22 +134,22 @@ def word_finding(branch: Branch, facet: Facet) -> Finding:
         if facts[t.fact] is None or facts[t.fact] != FACTS[t.fact].unremarkable
     )
     if rule.effect == "not_recommended":
-        return make("not_recommended", f"{rule.title}" + (f" ({context})." if context else "."))
+        return make("not_recommended", f"{rule.title_text}" + (f" ({context})." if context else "."))
     if rule.effect == "supports":
-        return make("recommended", f"{rule.title}.")
+        return make("recommended", f"{rule.title_text}.")
     test = effect_test(rule)
     assert test is not None
     if rule.effect == "limit":
         assert rule.limit is not None
         n, counts = rule.limit.visits, rule.limit.counts
         if branch.branch == "pass":
-            return make("within_limit", f"{_visits_phrase(facts, counts)}: within the limit of {n} ({rule.title}).")
+            return make("within_limit", f"{_visits_phrase(facts, counts)}: within the limit of {n} ({rule.title_text}).")
         if branch.branch == "fail":
-            return make("exceeds_limit", f"{_visits_phrase(facts, counts)}: over the limit of {n} ({rule.title}).")
+            return make("exceeds_limit", f"{_visits_phrase(facts, counts)}: over the limit of {n} ({rule.title_text}).")
         needed = needs(["visits_to_date" if counts == "total_visits" else "visits_requested"])
         return make(
             "insufficient_documentation",
-            f"Not documented: {needed[0]}. Without it the limit of {n} visits cannot be applied ({rule.title}).",
+            f"Not documented: {needed[0]}. Without it the limit of {n} visits cannot be applied ({rule.title_text}).",
             needed,
         )
     # requires
@@ -161,14 +161,14 @@ def word_finding(branch: Branch, facet: Facet) -> Finding:
         counted = next((t for t in branch.when if t.fact in _VISIT_COUNTS), None)
         counts = f"{_visits_phrase(facts, counted.fact)}; " if counted else ""
         if branch.branch == "pass":
-            return make("criterion_met", f"{rule.title} ({counts}{shown}): the cap is lifted.")
+            return make("criterion_met", f"{rule.title_text} ({counts}{shown}): the cap is lifted.")
         if branch.branch == "fail":
-            return make("exceeds_statutory_cap", f"{rule.title} ({counts}{shown}): over the statutory cap.")
+            return make("exceeds_statutory_cap", f"{rule.title_text} ({counts}{shown}): over the statutory cap.")
         needed = needs([test.fact])
         return make(
-            "insufficient_documentation", f"{rule.title} ({counts}{shown}). Not documented: {needed[0]}.", needed
+            "insufficient_documentation", f"{rule.title_text} ({counts}{shown}). Not documented: {needed[0]}.", needed
         )
-    prefix = f"{rule.title} ({context}; {shown})" if context else f"{rule.title} ({shown})"
+    prefix = f"{rule.title_text} ({context}; {shown})" if context else f"{rule.title_text} ({shown})"
     if branch.branch == "pass":
         return make("criterion_met", f"{prefix}: met.")
     if branch.branch == "fail":

@@ -9,7 +9,9 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from ..evaluation.outcome import Outcome
+from ..packs.conditions import FACTS, Test
 from ..packs.model import Citation, Rule, RulePack
+from ..packs.stated import unaccepted_stated_numbers
 from ..vocabulary import label
 from .decision import Finding
 
@@ -50,13 +52,47 @@ def _guideline_text(rules: list[Rule]) -> str:
         if rule.fills_gap_in is not None:
             text = (
                 f"The MTUS ({rule.fills_gap_in}) does not settle this point; ODG fills the gap "
-                f"({rule.citation}): {rule.statement}"
+                f"({rule.citation}): {rule.statement_text}"
             )
         else:
-            text = f"{rule.statement} ({rule.citation})"
+            text = f"{rule.statement_text} ({rule.citation})"
         if text not in said:
             said.append(text)
+        for extra in (what_if_words(rule), stale_words(rule)):
+            if extra and extra not in said:
+                said.append(extra)
     return " ".join(said)
+
+
+def stale_words(rule: Rule) -> str | None:
+    """The pack's own number, said beside words that state another: a rule
+    whose limit was edited while its statement still quotes the old figure
+    (lint fails such a pack; a decision made with it anyway still says which
+    number decided)."""
+    stale = [quantity for field, quantity in unaccepted_stated_numbers(rule) if field == "statement"]
+    if not stale:
+        return None
+    quoted = ", ".join(f'"{q}"' for q in dict.fromkeys(stale))
+    if rule.limit is not None:
+        return f"This pack's limit is {rule.limit.visits} visits, not the {quoted} the words above state."
+    counted = [t.describe() for t in rule.conditions if FACTS[t.fact].kind == "count"]
+    if not counted:
+        return None
+    return f"This pack's rule applies at {'; '.join(counted)}, not the {quoted} the words above state."
+
+
+def what_if_words(rule: Rule) -> str | None:
+    """A what-if's number, said plainly beside the guideline's words: the
+    statement quotes the guideline, and the guideline's number is not the one
+    this decision used."""
+    changed = rule.what_if
+    if changed is None:
+        return None
+    if changed.placeholder == "limit.visits":
+        return f"This decision uses a what-if limit of {changed.in_force} visits, changed from the pack's {changed.published}."
+    test = next(t for t in [*rule.conditions, *filter(None, [rule.requirement])] if changed.placeholder.endswith(f"{t.fact}.{t.op}"))
+    published = Test(test.fact, test.op, changed.published)
+    return f"This decision uses a what-if condition, {test.describe()}, changed from the pack's {published.describe()}."
 
 
 def word_rationale(

@@ -1,6 +1,7 @@
 """Rule packs: the YAML guideline rules as validated models (model), their
-conditions (conditions), loading a pack folder (loading), and what-if copies
-with limits changed or rules switched off (overrides)."""
+conditions (conditions), loading a pack folder (loading), what-if copies
+with limits changed or rules switched off (overrides), and the quantities a
+rule's words state that it does not hold (stated)."""
 
 from .conditions import FACTS
 from .loading import bundled_pack_dirs, load_pack

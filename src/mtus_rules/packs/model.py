@@ -4,6 +4,14 @@ A pack is a folder with `pack.yaml` (name, version, effective period) and one
 or more rule files (`*.yaml`, each a mapping with a `rules:` list). Loading is
 all or nothing: every problem in every file is collected and reported with its
 file and line, and a pack with any problem is not returned at all.
+
+A rule's `title` and `statement` may name the rule's own numbers by
+placeholder: the path of the number in the rule (`{limit.visits}`,
+`{when.total_visits.gt}`, or `{when.total_visits}` when the fact has one
+numeric test; `{requires.months_since_last_visit}`), rendered with the number
+in force, so an edited pack or a what-if (`overrides.override_pack`) states
+the number that decided. `{{` and `}}` are literal braces; an unknown
+placeholder is a load error naming the file, line and field.
 """
 
 from __future__ import annotations
@@ -22,7 +30,7 @@ from pydantic import (
 )
 
 from ..case.model import IsoDate
-from .conditions import SCOPE_ONLY, Test, parse_tests
+from .conditions import FACTS, SCOPE_ONLY, Test, parse_tests
 from ..errors import KeyedValueError
 from ..vocabulary import BodyRegion, DiagnosisGroup, Treatment
 from .._model import FrozenModel, StrictModel
@@ -127,21 +135,89 @@ class Limit(StrictModel):
 
 Effect = Literal["not_recommended", "limit", "requires", "supports"]
 
+
+# -- the numbers a rule holds, and placeholders for them in its words ------------
+
+#: `{name}` is a placeholder; `{{` and `}}` are literal braces; a lone brace is an error.
+_TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
+
+
+def rule_numbers(limit: Limit | None, conditions: list[Test], requirement: Test | None) -> dict[str, int]:
+    """The numbers a rule holds, by the placeholder that names each: the path of
+    the number in the rule's YAML (`limit.visits`, `when.total_visits.gt`,
+    `requires.months_since_last_visit.ge`), and without the operator when the
+    fact has only one numeric test (`when.weeks_requested`)."""
+    numbers: dict[str, int] = {}
+    if limit is not None:
+        numbers["limit.visits"] = limit.visits
+    for block, tests in (("when", conditions), ("requires", [requirement] if requirement else [])):
+        by_fact: dict[str, list[Test]] = {}
+        for test in tests:
+            if FACTS[test.fact].kind == "count":
+                by_fact.setdefault(test.fact, []).append(test)
+        for fact, counted in by_fact.items():
+            for test in counted:
+                numbers[f"{block}.{fact}.{test.op}"] = test.value
+            if len(counted) == 1:
+                numbers[f"{block}.{fact}"] = counted[0].value
+    return numbers
+
+
+def render(template: str, numbers: dict[str, int]) -> str:
+    """`template` with each placeholder replaced by its number. Raises
+    ValueError naming an unknown placeholder or a lone brace."""
+
+    def one(match: re.Match) -> str:
+        token = match.group(0)
+        if token in ("{{", "}}"):
+            return token[0]
+        name = match.group(1)
+        if name is None:
+            raise ValueError(f"a lone '{token}': write '{token * 2}' for a literal brace, or {{name}} for a number of the rule")
+        name = name.strip()
+        if name not in numbers:
+            known = ", ".join("{" + n + "}" for n in numbers) or "none (the rule holds no number)"
+            raise ValueError(f"unknown placeholder {{{name}}}; this rule's numbers are {known}")
+        return str(numbers[name])
+
+    return _TOKEN.sub(one, template)
+
+
+def without_placeholders(template: str) -> str:
+    """The words of `template` as written, placeholders left out: the text whose
+    literal numbers lint checks (a placeholder's number is the rule's own)."""
+    return _TOKEN.sub(lambda m: m.group(0)[0] if m.group(0) in ("{{", "}}") else " ", template)
+
+
+class ChangedNumber(FrozenModel):
+    """A number of the rule changed by a what-if (`override_pack`): the
+    rationale says so, so no decision states the pack's number as the one used."""
+
+    placeholder: str
+    published: int
+    in_force: int
+
+
 class LintSettings(StrictModel):
     """Lint warnings the author has looked at and accepts, each with the reason."""
 
     accept: dict[
-        Literal["conflict", "never-applies", "shadowed", "odg-covered", "reviewer-quotation", "attested"], StrictStr
-    ] = Field(
-        default_factory=dict
-    )
+        Literal[
+            "conflict", "never-applies", "shadowed", "odg-covered", "reviewer-quotation", "attested", "stated-number"
+        ],
+        StrictStr,
+    ] = Field(default_factory=dict)
 
 
 class Rule(StrictModel):
     """One guideline statement, as data."""
 
     id: Annotated[StrictStr, Field(pattern=r"^[a-z0-9]+(\.[a-z0-9_]+)+$")]
-    title: StrictStr = Field(min_length=1)
+    title: StrictStr = Field(
+        min_length=1,
+        description="The rule in a line, as findings quote it. May name the rule's numbers by placeholder, "
+        "e.g. {limit.visits}, so it states the number in force.",
+    )
     citation: Citation
     question: Annotated[StrictStr, Field(pattern=r"^[a-z0-9_]+(\.[a-z0-9_]+)*$")] = Field(
         description="What the rule answers. An MTUS rule governs every ODG rule on the same question."
@@ -151,7 +227,12 @@ class Rule(StrictModel):
     effect: Effect
     limit: Limit | None = None
     requires: dict[str, Any] | None = None
-    statement: StrictStr = Field(min_length=1, description="What the guideline says, in our words.")
+    statement: StrictStr = Field(
+        min_length=1,
+        description="What the guideline says, in our words. A number the rule holds may be written as a "
+        "placeholder ({limit.visits}, {when.total_visits}, ...; {{ and }} for literal braces); lint fails a "
+        "number the rule does not hold.",
+    )
     fills_gap_in: Citation | None = Field(
         default=None, description="ODG rules: the MTUS section that is silent on this question."
     )
@@ -165,6 +246,9 @@ class Rule(StrictModel):
 
     _conditions: list[Test] = PrivateAttr(default_factory=list)
     _requirement: Test | None = PrivateAttr(default=None)
+    _title_text: str = PrivateAttr(default="")
+    _statement_text: str = PrivateAttr(default="")
+    _what_if: ChangedNumber | None = PrivateAttr(default=None)
 
     @field_validator("statement", "title")
     @classmethod
@@ -197,7 +281,34 @@ class Rule(StrictModel):
             if len(tests) != 1:
                 raise KeyedValueError(("requires", fact), "`requires` takes exactly one test")
             self._requirement = tests[0]
+        numbers = self.numbers
+        for name in ("title", "statement"):
+            try:
+                text = render(getattr(self, name), numbers)
+            except ValueError as exc:
+                raise KeyedValueError(name, str(exc)) from None
+            setattr(self, f"_{name}_text", text)
         return self
+
+    @property
+    def numbers(self) -> dict[str, int]:
+        """The numbers this rule holds, by placeholder name (see `rule_numbers`)."""
+        return rule_numbers(self.limit, self._conditions, self._requirement)
+
+    @property
+    def title_text(self) -> str:
+        """The title with its placeholders filled by the numbers in force."""
+        return self._title_text
+
+    @property
+    def statement_text(self) -> str:
+        """The statement with its placeholders filled by the numbers in force."""
+        return self._statement_text
+
+    @property
+    def what_if(self) -> ChangedNumber | None:
+        """The number a what-if changed in this rule, if one did."""
+        return self._what_if
 
     @property
     def conditions(self) -> list[Test]:

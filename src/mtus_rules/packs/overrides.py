@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from ..errors import Problem, RulePackError, problems_from_validation
 from .conditions import FACTS
-from .model import Rule, RulePack
+from .model import Rule, RulePack, ChangedNumber
 
 
 def override_pack(pack: RulePack, limits: Mapping[str, int] | None = None, disabled: Iterable[str] = ()) -> RulePack:
@@ -57,6 +57,7 @@ def _with_number(rule: Rule, value: int) -> Rule:
     data = rule.model_dump(mode="json", exclude_none=True)
     if rule.limit is not None:
         data["limit"]["visits"] = value
+        placeholder, before = "limit.visits", rule.limit.visits
     else:
         counts = [
             (fact, op) for fact, spec in rule.when.items() if FACTS[fact].kind == "count" for op in (spec if isinstance(spec, dict) else {})
@@ -64,8 +65,15 @@ def _with_number(rule: Rule, value: int) -> Rule:
         if len(counts) != 1:
             raise ValueError(f"rule {rule.id} has no single number to change (it has {len(counts)} count tests and no limit)")
         fact, op = counts[0]
+        placeholder, before = f"when.{fact}.{op}", rule.when[fact][op]
         data["when"][fact][op] = value
     try:
-        return Rule.model_validate(data)
+        changed = Rule.model_validate(data)
     except ValidationError as exc:
         raise ValueError("; ".join(str(p) for p in problems_from_validation(exc))) from None
+    # The pack's own number, even when a what-if is applied to a what-if pack:
+    # the rationale names the number the pack publishes, not an earlier what-if's.
+    published = rule.what_if.published if rule.what_if is not None else before
+    if value != published:
+        changed._what_if = ChangedNumber(placeholder=placeholder, published=published, in_force=value)
+    return changed
