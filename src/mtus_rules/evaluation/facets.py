@@ -11,7 +11,7 @@ from __future__ import annotations
 import operator
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..case import derived
 from ..case.model import Case, Frequency, Hours, PriorTreatment, RequestedItem
@@ -155,11 +155,36 @@ def injury_visits(case: Case, item: RequestedItem) -> tuple[int | None, int]:
     if item.treatment not in CAPPED:
         return 0, 0
     family = counted_with(item.treatment) & CAPPED
-    courses = [c for c in case.treatment_history if c.treatment in family]
-    if item.treatment not in POSTSURGICAL_TREATMENTS:
+    return _injury_visits(case, item.treatment, [c for c in case.treatment_history if c.treatment in family])
+
+
+def _injury_visits(case: Case, treatment: Treatment, courses: list[PriorTreatment]) -> tuple[int | None, int]:
+    """As injury_visits, from the courses of the capped family already picked out."""
+    if treatment not in POSTSURGICAL_TREATMENTS:
         return _visits(courses)
     _, outside, undated = _split_by_period(case, courses)
     return _visits(outside, undated)
+
+
+class _Counted(NamedTuple):
+    """What the facets read of a treatment's place in the counts, worked out
+    once per treatment rather than once per item."""
+
+    family: frozenset[Treatment]  # prior_courses: the treatments counted with it
+    capped: frozenset[Treatment] | None  # injury_visits: those of them the statute caps; None when it is not capped
+    same: bool  # whether the capped courses are the family's courses
+    postsurgical: bool  # whether the postsurgical schedule governs it
+
+
+_COUNTED = {
+    t: _Counted(
+        counted_with(t),
+        counted_with(t) & CAPPED if t in CAPPED else None,
+        t in CAPPED and counted_with(t) <= CAPPED,
+        t in POSTSURGICAL_TREATMENTS,
+    )
+    for t in Treatment
+}
 
 
 def diagnosis_groups(case: Case, region: str) -> frozenset[str]:
@@ -213,9 +238,31 @@ CASE_FIELDS = (
 _read_case_fields = operator.attrgetter(*CASE_FIELDS)
 
 
+class _Plan(NamedTuple):
+    """Which of the case-wide facts a set of needs asks for (see _case_facts)."""
+
+    fields: tuple[str, ...]  # read straight from the case (CASE_FIELDS)
+    care_stage: bool
+    pain_phase: bool
+    postsurgical_period: bool
+    surgery: bool
+    weeks_since_injury: bool
+    months_since_injury: bool
+    injury_year: bool
+    indications: tuple[str, ...]  # derived.INDICATIONS
+
+
+_EVERY = _Plan(CASE_FIELDS, True, True, True, True, True, True, True, tuple(derived.INDICATIONS))
+
+
 @lru_cache(maxsize=1024)
-def _case_fields_in(needs: frozenset[str]) -> tuple[str, ...]:
-    return tuple(name for name in CASE_FIELDS if name in needs)
+def _plan(needs: frozenset[str]) -> _Plan:
+    # Worked out once per set of needs (one per mix of treatments), not per case.
+    return _Plan(
+        tuple(name for name in CASE_FIELDS if name in needs),
+        *(name in needs for name in _Plan._fields[1:-1]),
+        tuple(name for name in derived.INDICATIONS if name in needs),
+    )
 
 
 def _case_facts(case: Case, needs: frozenset[str] | None = None) -> tuple[dict, dict[str, derived.Derived], bool]:
@@ -223,36 +270,35 @@ def _case_facts(case: Case, needs: frozenset[str] | None = None) -> tuple[dict, 
     the derived ones were reached, and whether the request falls in a
     postsurgical period. With `needs`, only the facts in it are there: the
     others are not worked out (most treatments read few of them)."""
-    every = needs is None
+    plan = _EVERY if needs is None else _plan(needs)
     period = derived.postsurgical_period(case)  # it also decides which prior visits count
-    if every:
+    if needs is None:
         facts = dict(zip(CASE_FIELDS, _read_case_fields(case)))
     else:
-        facts = {name: getattr(case, name) for name in _case_fields_in(needs)}
+        facts = {name: getattr(case, name) for name in plan.fields}
     notes: dict[str, derived.Derived] = {}
-    if every or "care_stage" in needs:  # type: ignore[operator]
+    if plan.care_stage:
         stage = derived.care_stage(case)
         facts["care_stage"] = stage.value
         notes["care_stage"] = stage
-    if every or "pain_phase" in needs:  # type: ignore[operator]
+    if plan.pain_phase:
         phase = derived.pain_phase(case)
         facts["pain_phase"] = phase.value
         notes["pain_phase"] = phase
-    if every or "postsurgical_period" in needs:  # type: ignore[operator]
+    if plan.postsurgical_period:
         facts["postsurgical_period"] = period.value
-    if every or "surgery" in needs:  # type: ignore[operator]
+    if plan.surgery:
         facts["surgery"] = case.surgery.procedure.value if case.surgery else "none"
-    if every or "weeks_since_injury" in needs:  # type: ignore[operator]
+    if plan.weeks_since_injury:
         facts["weeks_since_injury"] = (case.request_date - case.date_of_injury).days // 7
-    if every or "months_since_injury" in needs:  # type: ignore[operator]
+    if plan.months_since_injury:
         facts["months_since_injury"] = derived.months_between(case.date_of_injury, case.request_date)
-    if every or "injury_year" in needs:  # type: ignore[operator]
+    if plan.injury_year:
         facts["injury_year"] = case.date_of_injury.year
-    for name in derived.INDICATIONS:
-        if every or name in needs:  # type: ignore[operator]
-            found = derived.indication(case, name)
-            facts[name] = found.value
-            notes[name] = found
+    for name in plan.indications:
+        found = derived.indication(case, name)
+        facts[name] = found.value
+        notes[name] = found
     if case.surgery is not None:
         notes["postsurgical_period"] = notes["surgery"] = period
     return facts, notes, period.value == PostsurgicalPeriod.WITHIN
@@ -297,12 +343,19 @@ def facets(case: Case, needs: frozenset[str] | None = None) -> list[Facet]:
     history = case.treatment_history
     for index, item in enumerate(case.requested_items):
         treatment = item.treatment
-        postsurgical = within and treatment in POSTSURGICAL_TREATMENTS
+        counted = _COUNTED[treatment]
+        postsurgical = within and counted.postsurgical
         regions, region_note = item_regions(case, item)
         if history:
-            courses = prior_courses(case, treatment)
+            # As prior_courses and injury_visits, in one pass over the history.
+            family, capped = counted.family, counted.capped
+            courses = [c for c in history if c.treatment in family]
             visits_to_date, least_prior, improvement = _prior_course(case, courses, postsurgical)
-            capped_prior, least_capped = injury_visits(case, item)
+            if capped is None:
+                capped_prior, least_capped = 0, 0
+            else:
+                mine = courses if counted.same else [c for c in courses if c.treatment in capped]
+                capped_prior, least_capped = _injury_visits(case, treatment, mine)
             since_last = derived.months_since_last_visit(courses, case.request_date)
         else:  # what the three above give when nothing is counted (a first course), the usual case
             visits_to_date, least_prior, improvement = 0, 0, NO_PRIOR_VISITS

@@ -1,7 +1,7 @@
 """Deciding one requested item from what the rules answered for its regions:
 the outcome (evaluation.outcome), the findings and rationale in words, the
 citations, and on request what the rules would support (what-if). The item's
-decision apart from what is its own (index, description, RFA line) is
+decision apart from what is its own (index, description, RFA line, notes) is
 memoised per compiled pack on everything it reads.
 """
 
@@ -24,16 +24,17 @@ from .rationale import word_rationale
 
 class _Decided(NamedTuple):
     """An item's decision apart from what is the item's own (index,
-    description, RFA line, what-if): the conclusion is `before` + the
-    description + `after`."""
+    description, RFA line, notes, what-if): the findings and the case part of
+    the rationale follow the item's notes (`_with_notes`), and the conclusion
+    is `before` + the description + `after`."""
 
     outcome: Outcome
     rules: tuple[str, ...]
-    findings: tuple[Finding, ...]
+    findings: tuple[Finding, ...]  # the rules' findings, without the notes'
     citations: tuple[Citation, ...]
     body_regions: tuple[str, ...]
     guideline: str
-    case: str
+    case: str  # what the deciding findings show, without the notes
     before: str
     after: str
 
@@ -52,28 +53,31 @@ def decide_item(
         if explained:
             notes = [*notes, *dict.fromkeys(explained)]
     if compiled.cache_size:
-        # Everything the decision reads: the treatment; per region, the rule
-        # branches kept (they settle its status) and the facts their findings
-        # word; and the notes. The description is put in afterwards.
+        # Everything the decision reads but the notes: the treatment; per
+        # region, the rule branches kept (they settle its status) and the facts
+        # their findings word. The notes (some name the case's own dates) and
+        # the description are put in afterwards, so items that differ only
+        # there share one entry.
         if len(facets_) == 1:
             regions = ((first.body_region, answer.kept_ids, *map(first.facts.get, answer.worded)),)
         else:
             regions = tuple((f.body_region, a.kept_ids, *map(f.facts.get, a.worded)) for f, a in facets_)
-        key = (item.treatment, regions, *notes)
+        key = (item.treatment, regions)
         compiled.item_lookups += 1
         decided = compiled.item_memo.get(key)
         if decided is None:
-            decided = _decide_regions(item.treatment, facets_, notes, compiled)
+            decided = _decide_regions(item.treatment, facets_, compiled)
             compiled.remember(compiled.item_memo, key, decided)
         else:
             compiled.item_hits += 1
     else:
-        decided = _decide_regions(item.treatment, facets_, notes, compiled)
+        decided = _decide_regions(item.treatment, facets_, compiled)
 
     options = _what_if(case, item, facets_, compiled, day, decided.outcome) if what_if else None
+    findings, case_text = _with_notes(decided, notes)
     # As validation would leave them (explanation.decision.assembled): the case is
     # validated, and _Decided holds members and models. Lists are the item's own.
-    rationale = {"guideline": decided.guideline, "case": decided.case, "conclusion": decided.before + item.description + decided.after}
+    rationale = {"guideline": decided.guideline, "case": case_text, "conclusion": decided.before + item.description + decided.after}
     return assembled(
         ItemDecision,
         {
@@ -83,7 +87,7 @@ def decide_item(
             "body_regions": list(decided.body_regions),
             "outcome": decided.outcome,
             "rules": list(decided.rules),
-            "findings": list(decided.findings),
+            "findings": findings,
             "citations": list(decided.citations),
             "rationale": assembled(Rationale, rationale),
             "rfa": item.rfa,
@@ -92,11 +96,22 @@ def decide_item(
     )
 
 
-def _decide_regions(
-    treatment: str, facets_: list[tuple[Facet, Answer]], notes: list[str], compiled: CompiledPack
-) -> _Decided:
-    multi = len(facets_) > 1
+def _with_notes(decided: _Decided, notes: list[str]) -> tuple[list[Finding], str]:
+    """The item's findings and the case part of its rationale: its notes
+    first, each a finding and a sentence of the case, then the rules'."""
+    if not notes:  # the usual case
+        return list(decided.findings), decided.case
     findings = [note(n) for n in notes]
+    findings += decided.findings
+    # As word_rationale joins the notes and the findings' lines, with nothing
+    # after the notes when no finding decided.
+    case_text = " ".join(notes) if not decided.case else " ".join([*notes, decided.case])
+    return findings, case_text
+
+
+def _decide_regions(treatment: str, facets_: list[tuple[Facet, Answer]], compiled: CompiledPack) -> _Decided:
+    multi = len(facets_) > 1
+    findings: list[Finding] = []
     status: dict[str, str] = {}
     for facet, answer in facets_:
         findings.extend(finding(compiled, b, facet) for b in answer.kept)
@@ -109,7 +124,7 @@ def _decide_regions(
     guideline, citations = compiled.guideline(rule_ids)
     words = word_rationale(
         treatment=treatment, outcome=outcome, guideline=guideline, decisive=decisive,
-        notes=notes, status=status, multi=multi, pack=compiled.pack,
+        notes=[], status=status, multi=multi, pack=compiled.pack,
     )
     # As the members the decision model holds, so that validating them is a lookup.
     regions = tuple(_REGIONS.get(r, r) for r in status)
