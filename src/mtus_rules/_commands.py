@@ -238,6 +238,8 @@ def each_case(args: argparse.Namespace, run: Callable, render: Callable) -> int:
             print(f"mtus-rules: {path}: internal error ({type(exc).__name__}); the other files are still decided", file=sys.stderr)
             failed = True
 
+    if not results:  # nothing was decided: nothing on standard output, the problems are on stderr
+        return EXIT_INVALID if failed else 0
     try:
         if args.format == "json":
             out = [{"file": str(path), **result.model_dump(mode="json")} for path, result in results]

@@ -100,7 +100,7 @@ def _main(argv: Sequence[str] | None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
 
     evaluate = commands.add_parser("evaluate", help="decide one or more case files (YAML or JSON)")
-    evaluate.add_argument("cases", nargs="+", type=Path, metavar="CASE_FILE")
+    evaluate.add_argument("cases", nargs="+", type=Path, metavar="CASE_FILE", help="case files (YAML or JSON, plain or RFA form); - reads standard input")
     evaluate.add_argument("--format", choices=("text", "json"), default="text")
     evaluate.add_argument(
         "--rules",
@@ -135,7 +135,7 @@ def _main(argv: Sequence[str] | None) -> int:
     _add_overrides(compare_cmd)
 
     explain = commands.add_parser("explain", help="show every rule considered for each item, and why it decided or not")
-    explain.add_argument("cases", nargs="+", type=Path, metavar="CASE_FILE")
+    explain.add_argument("cases", nargs="+", type=Path, metavar="CASE_FILE", help="case files; - reads standard input")
     explain.add_argument("--format", choices=("text", "json"), default="text")
     explain.add_argument("--rules", action="append", type=Path, metavar="PACK_DIR")
 

@@ -39,7 +39,7 @@ import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -125,17 +125,26 @@ def _limit(file: str | None, line: int | None, what: str, name: str) -> Problem:
 def read_text(path: Path, limits: InputLimits = DEFAULT_LIMITS) -> str:
     try:
         with open(path, "rb") as stream:
-            # Read one byte past the limit: a larger file is refused without reading it all.
-            raw = stream.read(limits.max_bytes + 1)
-        if len(raw) > limits.max_bytes:
-            raise ParseError(_limit(str(path), None, f"larger than {limits.max_bytes:,} bytes", "max_bytes"))
-        return raw.decode("utf-8")
+            return read_stream(stream, str(path), limits)
     except FileNotFoundError:
         raise ParseError(Problem(file=str(path), message="file not found")) from None
-    except UnicodeDecodeError as exc:
-        raise ParseError(Problem(file=str(path), line=raw.count(b"\n", 0, exc.start) + 1, message=f"not UTF-8 text ({exc.reason})")) from None
     except OSError as exc:
         raise ParseError(Problem(file=str(path), message=exc.strerror or str(exc))) from None
+
+
+def read_stream(stream: IO[bytes], name: str, limits: InputLimits = DEFAULT_LIMITS) -> str:
+    """The text of a byte stream (a file, standard input) named `name` in errors,
+    refused past `limits.max_bytes` without reading it all."""
+    try:
+        raw = stream.read(limits.max_bytes + 1)  # one byte past the limit is enough to refuse
+    except OSError as exc:
+        raise ParseError(Problem(file=name, message=exc.strerror or str(exc))) from None
+    if len(raw) > limits.max_bytes:
+        raise ParseError(_limit(name, None, f"larger than {limits.max_bytes:,} bytes", "max_bytes"))
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ParseError(Problem(file=name, line=raw.count(b"\n", 0, exc.start) + 1, message=f"not UTF-8 text ({exc.reason})")) from None
 
 
 def read_file(path: Path, limits: InputLimits = DEFAULT_LIMITS) -> tuple[Any, Lines]:

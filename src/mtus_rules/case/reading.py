@@ -5,13 +5,14 @@ Schema of both forms, for integrators."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from ..errors import CaseError, Problem, problems_from_validation
-from ..yamlio import DEFAULT_LIMITS, InputLimits, ParseError, check_data, read_file
+from ..yamlio import DEFAULT_LIMITS, InputLimits, ParseError, check_data, parse, read_file, read_stream
 from .model import Case
 from .rfa import RfaCase, parse_rfa_case
 
@@ -53,8 +54,20 @@ def parse_case(
         raise CaseError(problems_from_validation(exc, file=file, lines=lines)) from None
 
 
+#: The path that means standard input, as Unix tools read it; named this way in errors.
+STDIN = "-"
+STDIN_NAME = "<stdin>"
+
+
 def load_case(path: str | Path, *, limits: InputLimits = DEFAULT_LIMITS) -> Case:
-    """Read one case file (YAML or JSON), held to `limits` while it is read."""
+    """Read one case file (YAML or JSON), held to `limits` while it is read;
+    `-` reads standard input."""
+    if str(path) == STDIN:
+        try:
+            data, lines = parse(read_stream(sys.stdin.buffer, STDIN_NAME, limits), STDIN_NAME, limits)
+        except ParseError as exc:
+            raise CaseError([exc.problem]) from None
+        return parse_case(data, file=STDIN_NAME, lines=lines, limits=limits)
     path = Path(path)
     try:
         data, lines = read_file(path, limits)
