@@ -19,7 +19,7 @@ from .integration.audit import DecisionLog
 from .integration._pool import PoolError
 from .integration.batch import LOG_LOCATION
 from .integration.jsonl import JsonlWriter, WriteError, read_jsonl
-from .case.reading import load_case
+from .case.reading import STDIN, load_case
 from .engine import Engine
 from .errors import MtusRulesError, Problem
 from .integration.compare import compare, comparison_text
@@ -95,7 +95,7 @@ def batch_command(args: argparse.Namespace) -> int:
     where = str(args.output) if args.output else "standard output"
     with contextlib.ExitStack() as stack:
         try:
-            stream = sys.stdin.buffer if str(args.input) == "-" else stack.enter_context(args.input.open("rb"))
+            stream = sys.stdin.buffer if str(args.input) == STDIN else stack.enter_context(args.input.open("rb"))
             if args.output:
                 writer = JsonlWriter.create(args.output)
                 stack.callback(writer.close)

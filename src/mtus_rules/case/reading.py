@@ -62,15 +62,13 @@ STDIN_NAME = "<stdin>"
 def load_case(path: str | Path, *, limits: InputLimits = DEFAULT_LIMITS) -> Case:
     """Read one case file (YAML or JSON), held to `limits` while it is read;
     `-` reads standard input."""
-    if str(path) == STDIN:
-        try:
-            data, lines = parse(read_stream(sys.stdin.buffer, STDIN_NAME, limits), STDIN_NAME, limits)
-        except ParseError as exc:
-            raise CaseError([exc.problem]) from None
-        return parse_case(data, file=STDIN_NAME, lines=lines, limits=limits)
-    path = Path(path)
+    stdin = str(path) == STDIN
+    name = STDIN_NAME if stdin else str(path)
     try:
-        data, lines = read_file(path, limits)
+        if stdin:
+            data, lines = parse(read_stream(sys.stdin.buffer, name, limits), name, limits)
+        else:
+            data, lines = read_file(Path(path), limits)
     except ParseError as exc:
         raise CaseError([exc.problem]) from None
-    return parse_case(data, file=str(path), lines=lines, limits=limits)
+    return parse_case(data, file=name, lines=lines, limits=limits)
