@@ -189,6 +189,11 @@ def _run_cli(argv: list[str]) -> tuple[int, str, str]:
         status = exc.code if isinstance(exc.code, int) else 2
     except BaseException as exc:
         raise Broken(f"{type(exc).__name__} escaped from the command line: {argv}") from exc
+    if status in (_commands.EXIT_INTERRUPTED, _commands.EXIT_TERMINATED):
+        # `main` turned a Ctrl-C or SIGTERM meant for this harness into an exit status
+        # (its handlers are installed while it runs): stop the run, as the signal asked,
+        # rather than count the input as a failure and go on.
+        raise SystemExit(status)
     if "Traceback" in err.getvalue():
         raise Broken(f"a traceback on standard error: {argv}")
     return status, out.getvalue(), err.getvalue()
