@@ -7,7 +7,8 @@ already covers, facts resting only on a reviewer's quotation or on figures the p
 attests, and treatment x
 region combinations no rule decides. An author who has looked at a warning can
 accept it in the rule (`lint: {accept: {code: reason}}`) or, for gaps, in
-pack.yaml (`known_gaps`); accepted warnings are still counted and shown.
+pack.yaml (`known_gaps`, which may name a whole treatment the pack has no rule for);
+accepted warnings are still counted, and listed with `--show-accepted`.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from ..errors import RulePackError
 from ..packs.loading import load_pack
 from ..packs.model import PACK_FILE, Rule, RulePack
 from ..packs.stated import stated_numbers, unaccepted_stated_numbers
-from ..vocabulary import BodyRegion
+from ..vocabulary import BodyRegion, Treatment
 
 Severity = Literal["error", "warning"]
 
@@ -58,16 +59,36 @@ def pack_folders(paths: Iterable[str | Path]) -> list[Path]:
     return found
 
 
-def lint_paths(paths: Iterable[str | Path]) -> list[LintFinding]:
-    findings: list[LintFinding] = []
+class PackLint(BaseModel):
+    """The findings for one pack folder, and the pack they describe."""
+
+    model_config = ConfigDict(frozen=True)
+
+    folder: str
+    pack: str | None = Field(description="Name and version of the effective pack; None when it does not load.")
+    findings: list[LintFinding]
+
+    @property
+    def title(self) -> str:
+        return f"Lint of {self.pack} ({self.folder})" if self.pack else f"Lint of {self.folder} (does not load)"
+
+
+def lint_packs(paths: Iterable[str | Path]) -> list[PackLint]:
+    """Lint each pack folder named or found under `paths`, as its effective
+    pack (an overlay with the packs it extends)."""
+    out: list[PackLint] = []
     for folder in pack_folders(paths):
         try:
             pack = load_pack(folder)
         except RulePackError as exc:
-            findings.extend(_error(p) for p in exc.problems)
+            out.append(PackLint(folder=str(folder), pack=None, findings=[_error(p) for p in exc.problems]))
             continue
-        findings.extend(lint_pack(pack))
-    return findings
+        out.append(PackLint(folder=str(folder), pack=pack.label, findings=lint_pack(pack)))
+    return out
+
+
+def lint_paths(paths: Iterable[str | Path]) -> list[LintFinding]:
+    return [finding for report in lint_packs(paths) for finding in report.findings]
 
 
 def _error(problem) -> LintFinding:
@@ -303,18 +324,29 @@ def decided_combinations(pack: RulePack) -> dict[tuple[str, str], list[str]]:
 
 def _gaps(pack: RulePack) -> list[LintFinding]:
     decided = decided_combinations(pack)
-    known = {(g.treatment.value, r.value): g.reason for g in pack.known_gaps for r in g.body_region}
-    treatments = sorted({t.value for rule in pack.rules for t in rule.applies_to.treatment})
+    known = {(g.treatment.value, r.value): g.reason for g in pack.known_gaps for r in g.regions}
+    named = {t.value for rule in pack.rules for t in rule.applies_to.treatment}
     files = [str(Path(pack.folder) / PACK_FILE)] if pack.folder else []
     findings = []
-    for treatment in treatments:
+    for treatment in gap_treatments():
         missing = [r.value for r in BodyRegion if (treatment, r.value) not in decided]
         by_reason: dict[str | None, list[str]] = {}
         for region in missing:
             by_reason.setdefault(known.get((treatment, region)), []).append(region)
         for reason, regions in by_reason.items():
+            where = ", ".join(regions)
+            if treatment not in named and len(missing) == len(BodyRegion):
+                where += " (no rule names this treatment)"
             findings.append(LintFinding(
-                severity="warning", code="gap", message=f"no rule decides {treatment} for: {', '.join(regions)}",
+                severity="warning", code="gap", message=f"no rule decides {treatment} for: {where}",
                 files=files, accepted=reason,
             ))
     return findings
+
+
+def gap_treatments() -> list[str]:
+    """Every treatment of the vocabulary but `other`: a pack that has no rule
+    for one leaves it undecided, which is a gap an author must accept by name.
+    `other` is the request the vocabulary does not name; no guideline section
+    is about it, so it can never be a gap a pack could close."""
+    return sorted(t.value for t in Treatment if t is not Treatment.OTHER)

@@ -338,8 +338,14 @@ class KnownGap(StrictModel):
     """Treatment and regions the pack knowingly leaves undecided, and why."""
 
     treatment: Treatment
-    body_region: Annotated[list[BodyRegion], Field(min_length=1)]
+    body_region: Annotated[list[BodyRegion], Field(min_length=1)] | None = Field(
+        default=None, description="The regions left undecided; absent: every region (the pack has no rule for the treatment)."
+    )
     reason: StrictStr = Field(min_length=1)
+
+    @property
+    def regions(self) -> list[BodyRegion]:
+        return list(self.body_region) if self.body_region is not None else list(BodyRegion)
 
 
 class PackLintSettings(StrictModel):
@@ -362,8 +368,20 @@ class PackHeader(StrictModel):
     lint: PackLintSettings = Field(default_factory=PackLintSettings)
 
 
+class PackLayer(FrozenModel):
+    """One pack of an effective pack made of layers: a base and the overlays
+    that extend it, each with the hash of its own files."""
+
+    name: str
+    version: str
+    content_hash: str
+
+
 class RulePack(FrozenModel):
-    """A loaded, validated rule pack. Immutable."""
+    """A loaded, validated rule pack. Immutable. An overlay (a pack.yaml that
+    `extends` another) loads as its effective pack: the base's rules with the
+    overlay's additions, overrides and disabled rules applied, its `layers`
+    naming every pack in it, base first."""
 
     name: str
     version: str
@@ -379,6 +397,18 @@ class RulePack(FrozenModel):
     overrides: dict[str, Any] | None = Field(
         default=None, description="What-if changes made to the pack as loaded (limits, disabled rules)."
     )
+
+    layers: tuple[PackLayer, ...] = Field(
+        default=(), description="For an overlay: every pack it is made of, base first, this one last; () for a plain pack."
+    )
+
+    @property
+    def label(self) -> str:
+        """The pack as a title names it: name and version, and for an overlay
+        the packs it extends."""
+        text = f"{self.name} {self.version}"
+        bases = [f"{layer.name} {layer.version}" for layer in self.layers[:-1]]
+        return f"{text} (extends {', '.join(reversed(bases))})" if bases else text
 
     def rule(self, rule_id: str) -> Rule:
         for rule in self.rules:
