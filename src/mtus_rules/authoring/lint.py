@@ -100,10 +100,12 @@ def _error(problem) -> LintFinding:
 
 
 def _error_code(location: str, message: str) -> str:
-    if "duplicate rule id" in message:
+    if "duplicate rule id" in message or "is already in the base pack" in message:
         return "duplicate-id"
-    if "overrides unknown rule" in message:
+    if "overrides unknown rule" in message or "does not have" in message:
         return "unknown-rule"
+    if location == "extends":
+        return "extends"
     if "citation" in location or "fills_gap_in" in location:
         return "citation"
     if "effective" in location or "period" in message:

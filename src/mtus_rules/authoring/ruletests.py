@@ -48,7 +48,7 @@ from ..explanation.decision import FindingKind
 from ..explanation.render import trace_text
 from .lint import pack_folders
 from ..packs.loading import load_pack
-from ..packs.model import PACK_FILE, RulePack
+from ..packs.model import PACK_FILE, RulePack, SchemaLine
 from ..yamlio import read_model
 from .._model import StrictModel
 
@@ -118,6 +118,7 @@ class _Defaults(StrictModel):
 
 
 class RuleTestFile(StrictModel):
+    schema_line: StrictStr | None = SchemaLine
     defaults: _Defaults = Field(default_factory=_Defaults)
     tests: Annotated[list[RuleTest], Field(min_length=1)]
 
