@@ -22,6 +22,7 @@ from ._version import __version__
 from .integration.jsonl import stop
 from .case.reading import case_json_schema
 from .authoring.coverage import markdown as coverage_markdown
+from .authoring.schemas import FILES as AUTHOR_FILES, file_schema
 from .explanation.render import decision_text, trace_text
 from .errors import MtusRulesError
 from .authoring.lint import lint_packs, pack_folders
@@ -161,7 +162,11 @@ def _main(argv: Sequence[str] | None) -> int:
     cover = commands.add_parser("coverage", help="print the coverage table (Markdown) of the rule packs")
     cover.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="pack folders or folders of packs (default: the bundled packs)")
 
-    commands.add_parser("schema", help="print the JSON Schema of the case format")
+    schema = commands.add_parser("schema", help="print a JSON Schema: of the case format, or of a file a rule author writes")
+    schema.add_argument(
+        "what", nargs="?", default="case", choices=("case", *AUTHOR_FILES),
+        help="case (default); pack, rule-file, rule-test: pack.yaml, a rule file, a rule-test file",
+    )
 
     serve = commands.add_parser(
         "serve", help="decide cases over HTTP (needs the server extra)", description=SERVE_DESCRIPTION,
@@ -182,7 +187,7 @@ def _main(argv: Sequence[str] | None) -> int:
 
     args = parser.parse_args(argv)
     if args.command == "schema":
-        print(json.dumps(case_json_schema(), indent=2, sort_keys=True))
+        print(json.dumps(case_json_schema() if args.what == "case" else file_schema(args.what), indent=2, sort_keys=True))
         return 0
     if args.command == "lint":
         return _lint(args)

@@ -1,6 +1,8 @@
 """Checks for rule packs that need no case: `mtus-rules lint`.
 
-Errors are what stops a pack from loading (every problem the loader reports).
+Errors are what stops a pack from loading (every problem the loader reports,
+with file, line and column) and what stops its rule tests from being read
+(code `test-file`), all in one run.
 Warnings are packs that load but may decide wrongly: rules that conflict, can
 never apply or are always decided by a stronger rule, ODG rules the MTUS
 already covers, facts resting only on a reviewer's quotation or on figures the project lead
@@ -18,11 +20,12 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from ..packs.conditions import FACTS, Test, all_of
-from ..errors import RulePackError
-from ..packs.loading import load_pack
+from ..errors import Problem, RulePackError
+from ..packs.loading import load_pack, pack_folders
+from .ruletests import problems_of_test_files
 from ..packs.model import PACK_FILE, Rule, RulePack
 from ..packs.stated import stated_numbers, unaccepted_stated_numbers
 from ..vocabulary import BodyRegion, Treatment
@@ -40,23 +43,21 @@ class LintFinding(BaseModel):
     files: list[str] = Field(default_factory=list)
     line: int | None = None
     accepted: str | None = Field(default=None, description="The author's reason, when the warning is accepted.")
+    column: int | None = Field(default=None, description="1-based column on the line, when known (errors); absent otherwise.")
+
+    @model_serializer(mode="wrap")
+    def _column_when_known(self, handler: SerializerFunctionWrapHandler):  # noqa: ANN202 - see PackRef
+        data = handler(self)
+        if self.column is None:
+            data.pop("column", None)
+        return data
 
     def __str__(self) -> str:
-        where = ":".join(str(p) for p in (self.files[0] if self.files else None, self.line) if p is not None)
+        place = (self.files[0] if self.files else None, self.line, self.column if self.line is not None else None)
+        where = ":".join(str(p) for p in place if p is not None)
         rules = f" [{', '.join(self.rules)}]" if self.rules else ""
         accepted = f" (accepted: {self.accepted})" if self.accepted else ""
         return f"{where + ': ' if where else ''}{self.severity}[{self.code}]: {self.message}{rules}{accepted}"
-
-
-def pack_folders(paths: Iterable[str | Path]) -> list[Path]:
-    """Pack folders named directly, or found one level below a folder of packs."""
-    found: list[Path] = []
-    for path in map(Path, paths):
-        if (path / PACK_FILE).is_file() or not path.is_dir():
-            found.append(path)
-        else:
-            found.extend(sorted(p.parent for p in path.glob(f"*/{PACK_FILE}")))
-    return found
 
 
 class PackLint(BaseModel):
@@ -78,12 +79,15 @@ def lint_packs(paths: Iterable[str | Path]) -> list[PackLint]:
     pack (an overlay with the packs it extends)."""
     out: list[PackLint] = []
     for folder in pack_folders(paths):
+        # The pack's rule tests are read too, so one run shows every problem
+        # of the folder; they are labelled as test-file errors.
+        tests = [_error(p, code="test-file") for p in problems_of_test_files(folder)]
         try:
             pack = load_pack(folder)
         except RulePackError as exc:
-            out.append(PackLint(folder=str(folder), pack=None, findings=[_error(p) for p in exc.problems]))
+            out.append(PackLint(folder=str(folder), pack=None, findings=[*(_error(p) for p in exc.problems), *tests]))
             continue
-        out.append(PackLint(folder=str(folder), pack=pack.label, findings=lint_pack(pack)))
+        out.append(PackLint(folder=str(folder), pack=pack.label, findings=[*tests, *lint_pack(pack)]))
     return out
 
 
@@ -91,15 +95,17 @@ def lint_paths(paths: Iterable[str | Path]) -> list[LintFinding]:
     return [finding for report in lint_packs(paths) for finding in report.findings]
 
 
-def _error(problem) -> LintFinding:
+def _error(problem: Problem, code: str | None = None) -> LintFinding:
     text = f"{problem.location}: {problem.message}" if problem.location else problem.message
     return LintFinding(
-        severity="error", code=_error_code(problem.location, problem.message), message=text,
-        files=[problem.file] if problem.file else [], line=problem.line,
+        severity="error", code=code or _error_code(problem.location, problem.message), message=text,
+        files=[problem.file] if problem.file else [], line=problem.line, column=problem.column,
     )
 
 
 def _error_code(location: str, message: str) -> str:
+    if message.startswith("unknown fact"):  # its list of facts names "postsurgical_period"
+        return "unknown-name"
     if "duplicate rule id" in message or "is already in the base pack" in message:
         return "duplicate-id"
     if "overrides unknown rule" in message or "does not have" in message:

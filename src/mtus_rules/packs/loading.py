@@ -13,17 +13,18 @@ base's period is inherited unless the overlay narrows it.
 from __future__ import annotations
 
 import copy
-import difflib
 import hashlib
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from .._resources import bundled_rules_dir
-from ..errors import Problem, RulePackError, problems_from_validation
+from ..errors import Problem, RulePackError, did_you_mean, dotted, problems_from_validation
 from ..yamlio import Lines, ParseError, read_file
+from .conditions import FACTS, unknown_fact
 from .model import PACK_FILE, PackHeader, PackLayer, Period, Rule, RuleFile, RulePack
 
 
@@ -57,7 +58,7 @@ def _load(folder: Path, chain: tuple[Path, ...]) -> RulePack:
     except ParseError as exc:
         problems.append(exc.problem)
     except ValidationError as exc:
-        found = problems_from_validation(exc, file=str(header_file), lines=header_lines)
+        found = problems_from_validation(exc, file=str(header_file), lines=header_lines, columns=header_lines.columns, model=PackHeader)
         problems.extend(found)
         # The header's own check for a missing period runs only once its fields
         # are valid; say it now, with the rest.
@@ -137,7 +138,9 @@ def _read_rules(
         try:
             parsed = RuleFile.model_validate(data)
         except ValidationError as exc:
-            problems.extend(problems_from_validation(exc, file=str(path), lines=lines))
+            found = problems_from_validation(exc, file=str(path), lines=lines, columns=lines.columns, model=RuleFile)
+            problems.extend(found)
+            problems.extend(_unknown_facts(data, path, lines, {p.location for p in found}))
             continue
         for index, rule in enumerate(parsed.rules):
             line = lines.get(("rules", index, "id"))
@@ -164,6 +167,26 @@ def _read_rules(
                 )
             rules.append(rule)
     return rules, origin
+
+
+def _unknown_facts(data: dict, path: Path, lines: Lines, reported: set[str]) -> list[Problem]:
+    """Every unknown fact of a rule file that did not validate. A rule's facts
+    are checked after its fields, so a rule with a field error would hide a
+    misspelt fact until the field was fixed: report both in one pass."""
+    problems = []
+    for index, rule in enumerate(data.get("rules") if isinstance(data.get("rules"), list) else []):
+        if not isinstance(rule, dict):
+            continue
+        for block in ("when", "requires"):
+            tests = rule.get(block)
+            for fact in tests if isinstance(tests, dict) else {}:
+                loc = ("rules", index, block, fact)
+                if isinstance(fact, str) and fact not in FACTS and dotted(loc) not in reported:
+                    problems.append(Problem(
+                        file=str(path), line=lines.get(loc), column=lines.columns.get(loc), location=dotted(loc),
+                        message=unknown_fact(fact),
+                    ))
+    return problems
 
 
 # -- overlays ----------------------------------------------------------------------
@@ -265,8 +288,7 @@ def _apply_overlay(
     own_files, own_lines = dict(files), dict(rule_lines)
 
     def unknown(key: str, index: int, rule_id: str) -> Problem:
-        near = difflib.get_close_matches(rule_id, list(by_id), n=1)
-        hint = f"; did you mean '{near[0]}'?" if near else ""
+        hint = did_you_mean(rule_id, by_id)
         return Problem(
             file=str(header_file), line=lines.get((key, index, "id")), location=f"{key}[{index}].id",
             message=f"{key} names rule '{rule_id}', which the base pack {base_name} does not have{hint}",
@@ -290,7 +312,9 @@ def _apply_overlay(
             try:
                 replaced[entry.id] = Rule.model_validate(data)
             except ValidationError as exc:
-                problems.extend(problems_from_validation(exc, file=str(header_file), lines=lines, prefix=("override", index, "set")))
+                problems.extend(problems_from_validation(
+                    exc, file=str(header_file), lines=lines, prefix=("override", index, "set"), columns=lines.columns, model=Rule,
+                ))
                 continue
             files[entry.id], rule_lines[entry.id] = str(header_file), where["line"] or 1
         else:
@@ -353,6 +377,17 @@ def _merge_patch(target: Any, patch: Any) -> Any:
         else:
             out[key] = _merge_patch(out.get(key), value)
     return out
+
+
+def pack_folders(paths: Iterable[str | Path]) -> list[Path]:
+    """Pack folders named directly, or found one level below a folder of packs."""
+    found: list[Path] = []
+    for path in map(Path, paths):
+        if (path / PACK_FILE).is_file() or not path.is_dir():
+            found.append(path)
+        else:
+            found.extend(sorted(p.parent for p in path.glob(f"*/{PACK_FILE}")))
+    return found
 
 
 def bundled_pack_dirs() -> list[Path]:
