@@ -158,6 +158,8 @@ def _only_error(folder: Path) -> object:
         ("override:\n  - {id: mtus.cpmtg.massage.limit, reason: r, set: {limit: {visits: -1}}}\n", {}, "visits: -1", "pack.yaml",
          "schema", "greater than or equal to 0"),
         ("effective: {start: 2005-01-01}\n", {}, "effective:", "pack.yaml", "period", "an overlay may only narrow it"),
+        ("override:\n  - {id: mtus.cpmtg.massage.limit, reason: r,\n     set: {id: x.y}}\n", {}, "set: {id: x.y}", "pack.yaml",
+         "schema", "`set` cannot change a rule's id"),
     ],
 )
 def test_overlay_errors_name_file_and_line(tmp_path, extra, files, anchor, file, code, message):
@@ -186,7 +188,7 @@ def test_a_cycle_in_extends_is_an_error(tmp_path):
     write(tmp_path / "a", {"pack.yaml": header("{path: ../b}").replace("name: overlay", "name: a")})
     write(tmp_path / "b", {"pack.yaml": header("{path: ../a}").replace("name: overlay", "name: b")})
     problems = _only_error(tmp_path / "a")
-    cycle = [p for p in problems if "`extends` forms a cycle" in p.message]
+    cycle = [p for p in problems if "the packs extend each other in a cycle" in p.message]
     assert cycle and cycle[0].line == 4
     assert {f.code for f in lint_paths([tmp_path / "a"])} == {"extends"}
 
@@ -194,3 +196,12 @@ def test_a_cycle_in_extends_is_an_error(tmp_path):
 def test_two_unrelated_packs_are_still_refused_together():
     with pytest.raises(RulePackError, match="both in force on some days"):
         Engine([BUNDLED, MINIMAL])
+
+
+def test_an_overlay_with_a_bad_header_is_not_also_told_it_has_no_rule_files(tmp_path):
+    overlay = write(tmp_path / "o", {"pack.yaml": header("{path: ../x}", "override: [{id: a.b, reason: ''}]\n")})
+    problems = _only_error(overlay)
+    assert [p.location for p in problems] == ["override[0].reason"]
+    (overlay / "pack.yaml").write_text(header('{path: "a\\0b"}'), encoding="utf-8")
+    (problem,) = _only_error(overlay)
+    assert "the base pack a\\x00b is not a pack folder" in problem.message  # printable, not a raw NUL

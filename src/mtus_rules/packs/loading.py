@@ -51,9 +51,11 @@ def _load(folder: Path, chain: tuple[Path, ...]) -> RulePack:
     if not folder.is_dir():
         raise RulePackError([Problem(file=str(folder), message="not a folder (a rule pack is a folder with pack.yaml)")])
     header: PackHeader | None = None
-    header_lines: Lines = {}
+    header_lines: Lines = Lines()
+    overlay = False  # the header says `extends`, even if it is not valid
     try:
         data, header_lines = read_file(header_file)
+        overlay = isinstance(data, dict) and "extends" in data
         header = PackHeader.model_validate(data if data is not None else {})
     except ParseError as exc:
         problems.append(exc.problem)
@@ -74,7 +76,7 @@ def _load(folder: Path, chain: tuple[Path, ...]) -> RulePack:
     effective = _effective(header, header_file, header_lines, base, problems)
 
     rules, origin = _read_rules(folder, effective, problems)
-    if (header is None or header.extends is None) and not _rule_files(folder):
+    if not overlay and not _rule_files(folder):
         # An overlay may only override or disable: its base has the rules.
         problems.append(Problem(file=str(folder), message="the pack has no rule files (*.yaml besides pack.yaml)"))
 
@@ -225,7 +227,10 @@ def _base(folder: Path, header: PackHeader, lines: Lines, chain: tuple[Path, ...
     if extends.path is not None:
         base_folder = Path(os.path.normpath(folder / extends.path))
         if not (base_folder / PACK_FILE).is_file():
-            problems.append(Problem(**where, message=f"the base pack {extends.path} is not a pack folder (no {PACK_FILE} in {base_folder})"))
+            problems.append(Problem(
+                **where, message=f"the base pack {_printable(extends.path)} is not a pack folder "
+                f"(no {PACK_FILE} in {_printable(base_folder)})",
+            ))
             return None
     else:
         assert extends.pack is not None and extends.version is not None
@@ -239,7 +244,7 @@ def _base(folder: Path, header: PackHeader, lines: Lines, chain: tuple[Path, ...
         base_folder = found
     if base_folder.resolve() in chain:
         names = " -> ".join(str(p) for p in (*chain, base_folder.resolve()))
-        problems.append(Problem(**where, message=f"`extends` forms a cycle: {names}"))
+        problems.append(Problem(**where, message=f"the packs extend each other in a cycle: {names}"))
         return None
     try:
         return _load(base_folder, chain)
@@ -247,6 +252,12 @@ def _base(folder: Path, header: PackHeader, lines: Lines, chain: tuple[Path, ...
         problems.append(Problem(**where, message=f"the base pack {extends} does not load (its problems follow)"))
         problems.extend(exc.problems)
         return None
+
+
+def _printable(path: object) -> str:
+    """A path as a message can show it: control characters escaped, never cut."""
+    text = str(path)
+    return text if text.isprintable() else ascii(text)[1:-1]
 
 
 def _effective(
@@ -302,6 +313,12 @@ def _apply_overlay(
             problems.append(Problem(**where, message=f"rule '{entry.id}' is overridden twice"))
         elif entry.set is not None:
             taken.add(entry.id)
+            if "id" in entry.set:
+                problems.append(Problem(
+                    file=str(header_file), line=lines.get(("override", index, "set", "id")), location=f"override[{index}].set.id",
+                    message="`set` cannot change a rule's id: add a rule with the new id instead (and disable this one)",
+                ))
+                continue
             if entry.id in mine:
                 problems.append(Problem(
                     **where, message=f"rule '{entry.id}' is both changed here (`set`) and defined in "
