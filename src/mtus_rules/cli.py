@@ -22,9 +22,10 @@ from ._version import __version__
 from .integration.jsonl import stop
 from .case.reading import case_json_schema
 from .authoring.coverage import markdown as coverage_markdown
+from .authoring.schemas import FILES as AUTHOR_FILES, file_schema
 from .explanation.render import decision_text, trace_text
 from .errors import MtusRulesError
-from .authoring.lint import lint_paths, pack_folders
+from .authoring.lint import lint_packs, pack_folders
 from ._resources import bundled_rules_dir
 from .packs.loading import load_pack
 from .packs.model import PACK_FILE
@@ -143,6 +144,7 @@ def _main(argv: Sequence[str] | None) -> int:
     lint.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="pack folders or folders of packs (default: the bundled packs)")
     lint.add_argument("--format", choices=("text", "json"), default="text")
     lint.add_argument("--strict", action="store_true", help="exit 1 on warnings that are not accepted, too")
+    lint.add_argument("--show-accepted", action="store_true", help="list the accepted warnings too (text format)")
 
     test = commands.add_parser("test", help="run the YAML rule tests next to the rules")
     test.add_argument(
@@ -160,7 +162,11 @@ def _main(argv: Sequence[str] | None) -> int:
     cover = commands.add_parser("coverage", help="print the coverage table (Markdown) of the rule packs")
     cover.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="pack folders or folders of packs (default: the bundled packs)")
 
-    commands.add_parser("schema", help="print the JSON Schema of the case format")
+    schema = commands.add_parser("schema", help="print a JSON Schema: of the case format, or of a file a rule author writes")
+    schema.add_argument(
+        "what", nargs="?", default="case", choices=("case", *AUTHOR_FILES),
+        help="case (default); pack, rule-file, rule-test: pack.yaml, a rule file, a rule-test file",
+    )
 
     serve = commands.add_parser(
         "serve", help="decide cases over HTTP (needs the server extra)", description=SERVE_DESCRIPTION,
@@ -181,7 +187,7 @@ def _main(argv: Sequence[str] | None) -> int:
 
     args = parser.parse_args(argv)
     if args.command == "schema":
-        print(json.dumps(case_json_schema(), indent=2, sort_keys=True))
+        print(json.dumps(case_json_schema() if args.what == "case" else file_schema(args.what), indent=2, sort_keys=True))
         return 0
     if args.command == "lint":
         return _lint(args)
@@ -277,20 +283,27 @@ def _test(args: argparse.Namespace) -> int:
 
 
 def _lint(args: argparse.Namespace) -> int:
-    findings = lint_paths(args.paths or [bundled_rules_dir()])
+    reports = lint_packs(args.paths or [bundled_rules_dir()])
+    findings = [f for report in reports for f in report.findings]
     errors = [f for f in findings if f.severity == "error"]
     open_warnings = [f for f in findings if f.severity == "warning" and not f.accepted]
     accepted = [f for f in findings if f.accepted]
     if args.format == "json":
         print(json.dumps([f.model_dump(mode="json") for f in findings], indent=2))
     else:
-        for finding in sorted(findings, key=lambda f: (f.accepted is not None, f.severity != "error")):
-            print(finding)
+        for report in reports:
+            print(report.title)
+            # Accepted warnings were looked at already: listed only when asked,
+            # so what needs attention is not buried under them.
+            shown = [f for f in report.findings if args.show_accepted or not f.accepted]
+            for finding in sorted(shown, key=lambda f: (f.accepted is not None, f.severity != "error")):
+                print(finding)
         by_code: dict[str, int] = {}
         for finding in accepted:
             by_code[finding.code] = by_code.get(finding.code, 0) + 1
         kinds = f" ({', '.join(f'{code}: {n}' for code, n in sorted(by_code.items()))})" if by_code else ""
-        print(f"{len(errors)} errors, {len(open_warnings)} warnings, {len(accepted)} accepted warnings{kinds}")
+        more = "; --show-accepted lists them" if accepted and not args.show_accepted else ""
+        print(f"{len(errors)} errors, {len(open_warnings)} warnings, {len(accepted)} accepted warnings{kinds}{more}")
     return 1 if errors or (args.strict and open_warnings) else 0
 
 

@@ -57,7 +57,8 @@ class Engine:
     >>> decision.items[0].outcome
     <Outcome.UPHELD: 'upheld'>
 
-    Packs are compiled once, here. `evaluate` keeps no case data between calls
+    `packs` are pack folders or loaded packs (one, or several), an overlay
+    alone standing for its effective pack. Packs are compiled once, here. `evaluate` keeps no case data between calls
     and is safe to call from several threads. Packs given together must not be
     in force on the same day: the request date picks the pack.
 
@@ -74,12 +75,14 @@ class Engine:
 
     def __init__(
         self,
-        packs: Iterable[RulePack | str | Path] | None = None,
+        packs: Iterable[RulePack | str | Path] | RulePack | str | Path | None = None,
         *,
         cache_size: int = 4096,
         decision_log: DecisionRecorder | None = None,
         backend: str | None = None,
     ):
+        if isinstance(packs, (RulePack, str, Path)):  # one pack, e.g. an overlay folder alone
+            packs = [packs]
         loaded = [p if isinstance(p, RulePack) else load_pack(p) for p in (packs if packs is not None else bundled_pack_dirs())]
         if not loaded:
             raise RulePackError([Problem(message="no rule packs given")])

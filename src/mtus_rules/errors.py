@@ -28,11 +28,14 @@ cli.Terminated (SIGTERM).
 
 from __future__ import annotations
 
+import difflib
 import re
+import types
+import typing
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 if TYPE_CHECKING:  # the vocabulary sits beside this module in the base layer
     from .vocabulary import Treatment
@@ -56,9 +59,11 @@ class Problem(BaseModel):
     line: int | None = None
     location: str = ""
     message: str
+    column: int | None = Field(default=None, description="1-based column of the problem on its line, when known.")
 
     def __str__(self) -> str:
-        where = ":".join(str(p) for p in (self.file, self.line) if p is not None)
+        place = (self.file, self.line, self.column if self.line is not None else None)
+        where = ":".join(str(p) for p in place if p is not None)
         parts = [p for p in (where, self.location) if p]
         return f"{': '.join(parts)}: {self.message}" if parts else self.message
 
@@ -202,23 +207,82 @@ def problems_from_validation(
     file: str | None = None,
     lines: Mapping[tuple, int] | None = None,
     prefix: tuple = (),
+    columns: Mapping[tuple, int] | None = None,
+    model: type[BaseModel] | None = None,
 ) -> list[Problem]:
-    """Turn pydantic's errors into Problems that point at the file line."""
+    """Turn pydantic's errors into Problems that point at the file line (and
+    column, given `columns`). Given the `model` that was validated (at
+    `prefix`), a misspelt key says which known key it is closest to."""
     problems = []
     for err in error.errors(include_url=False):
-        loc = prefix + tuple(p for p in err["loc"] if not _is_union_tag(p))
+        own = tuple(p for p in err["loc"] if not _is_union_tag(p))
+        loc = prefix + own
         cause = (err.get("ctx") or {}).get("error")
         if isinstance(cause, KeyedValueError):
             loc += cause.key
+        message = _message(err)
+        if err["type"] == "extra_forbidden" and model is not None and own:
+            message += did_you_mean(str(own[-1]), keys_at(model, own[:-1]))
+        at = nearest_path(lines, loc) if lines else None
         problems.append(
             Problem(
                 file=file,
-                line=nearest_line(lines, loc) if lines else None,
+                line=lines.get(at) if lines and at is not None else None,
+                column=columns.get(at) if columns and at is not None else None,
                 location=dotted(loc),
-                message=_message(err),
+                message=message,
             )
         )
     return problems
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """"; did you mean 'x'?" for the choice closest to a misspelt `word`, or ""."""
+    close = difflib.get_close_matches(word, [c for c in choices if c != word], n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def keys_at(model: type[BaseModel], loc: tuple) -> list[str]:
+    """The keys the mapping at `loc` inside `model`'s data may have (empty when
+    `loc` is not a model there): what a misspelt key is compared with."""
+    kind: object = model
+    for part in loc:
+        kind = _step(kind, part)
+        if kind is None:
+            return []
+    kind = _unwrap(kind)
+    if isinstance(kind, type) and issubclass(kind, BaseModel):
+        return [field.alias or name for name, field in kind.model_fields.items()]
+    return []
+
+
+def _unwrap(kind: object) -> object:
+    """The one type an Optional or Annotated type stands for."""
+    while True:
+        origin = typing.get_origin(kind)
+        if origin is typing.Annotated:
+            kind = typing.get_args(kind)[0]
+        elif origin in (typing.Union, types.UnionType):
+            args = [a for a in typing.get_args(kind) if a is not type(None)]
+            if len(args) != 1:
+                return kind
+            kind = args[0]
+        else:
+            return kind
+
+
+def _step(kind: object, part: object) -> object:
+    kind = _unwrap(kind)
+    if isinstance(kind, type) and issubclass(kind, BaseModel):
+        fields = {field.alias or name: field for name, field in kind.model_fields.items()}
+        field = fields.get(part) if isinstance(part, str) else None
+        return field.annotation if field is not None else None
+    origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if origin in (list, tuple) and isinstance(part, int) and args:
+        return args[0]
+    if origin is dict and isinstance(part, str) and len(args) == 2:
+        return args[1]
+    return None
 
 
 def _is_union_tag(part: object) -> bool:
@@ -240,6 +304,9 @@ def _message(err: Mapping) -> str:
         return msg.split(", ", 1)[1] if msg.startswith(("Value error, ", "Assertion failed, ")) else msg
     if "input" in err:
         msg = f"{msg} (got {excerpt(err['input'])})"
+        if err["type"] in ("enum", "literal_error") and isinstance(err["input"], str):
+            # A misspelt vocabulary word ('massge'): name the word it is closest to.
+            msg += did_you_mean(err["input"], re.findall(r"'([^']*)'", str((err.get("ctx") or {}).get("expected", ""))))
     return msg
 
 
@@ -296,8 +363,13 @@ def _mask(char: str) -> str:
 def nearest_line(lines: Mapping[tuple, int], loc: tuple) -> int | None:
     """The line of the deepest part of `loc` the file has (a missing field
     points at the mapping that should have held it)."""
+    at = nearest_path(lines, loc)
+    return lines[at] if at is not None else None
+
+
+def nearest_path(lines: Mapping[tuple, int], loc: tuple) -> tuple | None:
+    """The deepest part of `loc` the file has a line for."""
     for n in range(len(loc), -1, -1):
-        line = lines.get(tuple(loc[:n]))
-        if line is not None:
-            return line
+        if tuple(loc[:n]) in lines:
+            return tuple(loc[:n])
     return None

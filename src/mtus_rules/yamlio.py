@@ -46,7 +46,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import MtusRulesError, Problem, dotted, problems_from_validation, shown_key
 
-Lines = dict[tuple, int]
+class Lines(dict[tuple, int]):
+    """The 1-based line of each value of a document, by its path; `columns`
+    holds the 1-based column of each (of the key, for a mapping's value), so
+    an error can point at the exact place (a tab, a misspelt key)."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.columns: dict[tuple, int] = {}
+
+
 _M = TypeVar("_M", bound=BaseModel)
 
 
@@ -156,7 +165,8 @@ def read_file(path: Path, limits: InputLimits = DEFAULT_LIMITS) -> tuple[Any, Li
 
 def read_model(path: Path, model: type[_M], error: type[MtusRulesError]) -> tuple[_M, Lines]:
     """A file read (`read_file`) and validated as `model` (an empty file as an
-    empty mapping), or `error` listing every problem with its file and line."""
+    empty mapping), or `error` listing every problem with its file, line and
+    column (a misspelt key with the known key it is closest to)."""
     try:
         data, lines = read_file(path)
     except ParseError as exc:
@@ -164,7 +174,7 @@ def read_model(path: Path, model: type[_M], error: type[MtusRulesError]) -> tupl
     try:
         return model.model_validate(data if data is not None else {}), lines
     except ValidationError as exc:
-        raise error(problems_from_validation(exc, file=str(path), lines=lines)) from None
+        raise error(problems_from_validation(exc, file=str(path), lines=lines, columns=lines.columns, model=model)) from None
 
 
 def _json_int(limits: InputLimits) -> Any:
@@ -197,7 +207,7 @@ def parse(text: str, filename: str, limits: InputLimits = DEFAULT_LIMITS) -> tup
         loader = _Loader(text)
         loader.limits, loader.filename = limits, filename
         node = loader.get_single_node()
-        lines: Lines = {}
+        lines = Lines()
         data = _build(loader, node, (), lines, filename) if node is not None else None
     except yaml.reader.ReaderError as exc:
         line = text.count("\n", 0, exc.position) + 1 if isinstance(exc.position, int) else None
@@ -207,8 +217,9 @@ def parse(text: str, filename: str, limits: InputLimits = DEFAULT_LIMITS) -> tup
             else Problem(file=filename, line=line, message=f"invalid YAML: {exc.reason}")
         ) from None
     except yaml.MarkedYAMLError as exc:
+        line, column = _error_place(exc, text)
         raise ParseError(
-            Problem(file=filename, line=_error_line(exc, text), message=f"invalid YAML: {exc.problem or exc.context}")
+            Problem(file=filename, line=line, column=column, message=f"invalid YAML: {exc.problem or exc.context}")
         ) from None
     except yaml.YAMLError as exc:
         raise ParseError(Problem(file=filename, message=f"invalid YAML: {type(exc).__name__}")) from None
@@ -221,16 +232,19 @@ def parse(text: str, filename: str, limits: InputLimits = DEFAULT_LIMITS) -> tup
     return data, lines
 
 
-def _error_line(exc: yaml.MarkedYAMLError, text: str) -> int | None:
+def _error_place(exc: yaml.MarkedYAMLError, text: str) -> tuple[int | None, int | None]:
+    """The 1-based line and column of a YAML syntax error."""
     # An unclosed bracket or quote is noticed only at the end of the file; the
     # line that opened it is the one to point at.
     mark = exc.problem_mark or exc.context_mark
     if mark is None:
-        return None
+        return None, None
     last_line = text.count("\n") - (1 if text.endswith("\n") else 0)
     if exc.problem_mark is not None and exc.problem_mark.line > last_line and exc.context_mark is not None:
         mark = exc.context_mark
-    return min(mark.line, last_line) + 1
+    if mark.line > last_line:  # past the end: the last line, no column
+        return last_line + 1, None
+    return mark.line + 1, mark.column + 1
 
 
 _MAP = "tag:yaml.org,2002:map"
@@ -261,6 +275,7 @@ def _build(
     loader: _Loader, node: yaml.Node, path: tuple, lines: Lines, filename: str, active: frozenset[int] = frozenset()
 ) -> Any:
     lines.setdefault(path, node.start_mark.line + 1)
+    lines.columns.setdefault(path, node.start_mark.column + 1)
     line = node.start_mark.line + 1
     limits = loader.limits
     if len(lines) > limits.max_values:  # aliases can multiply a small file into a huge one
@@ -295,6 +310,7 @@ def _build(
                 )
             # A field's line is the line of its key, where a reader looks for it.
             lines[path + (key,)] = key_node.start_mark.line + 1
+            lines.columns[path + (key,)] = key_node.start_mark.column + 1
             out[key] = _build(loader, value_node, path + (key,), lines, filename, active)
         return out
     if isinstance(node, yaml.SequenceNode):

@@ -59,7 +59,9 @@ def test_each_warning_kind_names_its_rules_file_and_line(fixture, code, message,
 
 
 def test_gap_warning_lists_the_undecided_regions():
-    (finding,) = lint_paths([LINT / "gap"])
+    # (The treatments no rule of the fixture names are gaps of their own; see
+    # test_gap_check_covers_every_treatment_of_the_vocabulary.)
+    (finding,) = [f for f in lint_paths([LINT / "gap"]) if "no rule names this treatment" not in f.message]
     assert finding.code == "gap" and finding.files == [str(LINT / "gap" / "pack.yaml")]
     assert finding.message == (
         "no rule decides mechanical_traction for: cervical, shoulder, elbow, forearm, wrist, hand, hip, knee, ankle, foot, head"
@@ -112,16 +114,62 @@ def test_lint_exit_codes_and_json(capsys):
     capsys.readouterr()
     assert main(["lint", str(LINT / "conflict"), "--format", "json"]) == 0
     findings = json.loads(capsys.readouterr().out)
-    assert {f["code"] for f in findings} == {"conflict"}
+    # The fixture has rules for massage only: every other treatment of the
+    # vocabulary is a gap (lint covers the whole vocabulary), beside the conflict.
+    assert {f["code"] for f in findings} == {"conflict", "gap"}
+    assert {f["code"] for f in findings if "no rule names this treatment" not in f["message"]} == {"conflict"}
     assert set(findings[0]) == {"severity", "code", "message", "rules", "files", "line", "accepted"}
 
 
 def test_accepted_warnings_are_counted_and_shown(capsys):
     findings = lint_paths([bundled_rules_dir()])
     assert findings and all(f.severity == "warning" and f.accepted for f in findings)
-    main(["lint"])
+    main(["lint", "--show-accepted"])
     out = capsys.readouterr().out
-    assert f"{len(findings)} accepted warnings" in out and "(accepted: " in out
+    assert f"{len(findings)} accepted warnings" in out and out.count("(accepted: ") == len(findings)
+
+
+def test_accepted_warnings_are_summarised_in_one_line_unless_asked_for(capsys):
+    findings = lint_paths([bundled_rules_dir()])
+    by_code: dict[str, int] = {}
+    for finding in findings:
+        by_code[finding.code] = by_code.get(finding.code, 0) + 1
+    assert main(["lint"]) == 0
+    out = capsys.readouterr().out
+    assert "(accepted: " not in out
+    kinds = ", ".join(f"{code}: {n}" for code, n in sorted(by_code.items()))
+    assert out.splitlines()[-1] == (
+        f"0 errors, 0 warnings, {len(findings)} accepted warnings ({kinds}); --show-accepted lists them"
+    )
+
+
+def test_lint_and_coverage_titles_name_the_pack(capsys):
+    main(["lint", str(PACKS / "valid_minimal")])
+    assert capsys.readouterr().out.splitlines()[0] == f"Lint of test-pack 0.1.0 ({PACKS / 'valid_minimal'})"
+    main(["coverage", str(PACKS / "valid_minimal")])
+    assert capsys.readouterr().out.splitlines()[0] == "# Coverage of test-pack 0.1.0"
+
+
+def test_gap_check_covers_every_treatment_of_the_vocabulary(tmp_path):
+    """A treatment no rule names is undecided everywhere: a gap, unless
+    known_gaps names it (without regions: all of them)."""
+    from mtus_rules.vocabulary import Treatment
+
+    gaps = {f.message.split(" for:")[0].removeprefix("no rule decides "): f
+            for f in lint_paths([PACKS / "valid_minimal"]) if f.code == "gap"}
+    assert set(gaps) == {t.value for t in Treatment} - {"massage", "other"}
+    assert "no rule names this treatment" in gaps["acupuncture"].message and gaps["acupuncture"].accepted is None
+
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    (pack / "massage.yaml").write_bytes((PACKS / "valid_minimal" / "massage.yaml").read_bytes())
+    (pack / "pack.yaml").write_text(
+        (PACKS / "valid_minimal" / "pack.yaml").read_text(encoding="utf-8")
+        + "known_gaps:\n  - {treatment: acupuncture, reason: This payer's contract leaves acupuncture to a person.}\n",
+        encoding="utf-8",
+    )
+    (acupuncture,) = [f for f in lint_paths([pack]) if f.code == "gap" and "acupuncture" in f.message]
+    assert acupuncture.accepted == "This payer's contract leaves acupuncture to a person."
 
 
 # -- YAML rule tests -----------------------------------------------------------------

@@ -157,4 +157,7 @@ def test_an_unknown_key_is_a_test_file_error_naming_file_and_line(tmp_path, caps
     err = capsys.readouterr().err
     assert err.startswith("mtus-rules: invalid rule test file: 1 problem")
     assert "invalid rule pack" not in err
-    assert f"{path}:{line_of(path, 'suported_visits')}: tests[1].expect[0].suported_visits: unknown field" in err
+    line = line_of(path, "suported_visits")
+    column = path.read_text().splitlines()[line - 1].index("suported_visits") + 1
+    assert f"{path}:{line}:{column}: tests[1].expect[0].suported_visits: unknown field" in err  # file:line:column
+    assert "did you mean 'supported_visits'?" in err

@@ -36,6 +36,10 @@ def test_lint_lists_each_attested_rule_accepted_for_the_pack(capsys):
     reason = load_pack(folder).lint_accept["attested"]
     assert all(f.accepted == reason for f in findings)
     assert main(["lint", str(folder)]) == 0
+    # Counted in the summary line on every run...
+    assert f"attested: {len(findings)}" in capsys.readouterr().out.splitlines()[-1]
+    # ...and each one listed, for checking its pages, when asked for (issue 14 point 5).
+    assert main(["lint", "--show-accepted", str(folder)]) == 0
     out = capsys.readouterr().out
     assert out.count("warning[attested]") == len(findings)
     assert f"attested: {len(findings)}" in out.splitlines()[-1]

@@ -601,7 +601,9 @@ def test_cli_broken_pack_exits_2_with_problem_on_stderr(capsys):
     assert status == 2
     assert out == ""
     assert "invalid rule pack" in err
-    assert f"{path}:{line_of(path, 'pages:')}: rules[0].citation.pages:" in err
+    line = line_of(path, "pages:")
+    column = path.read_text(encoding="utf-8").splitlines()[line - 1].index("pages:") + 1
+    assert f"{path}:{line}:{column}: rules[0].citation.pages:" in err  # file:line:column (issue 14 point 4)
 
 
 def test_cli_two_broken_files_both_on_stderr(capsys):

@@ -1,13 +1,16 @@
 """Checks for rule packs that need no case: `mtus-rules lint`.
 
-Errors are what stops a pack from loading (every problem the loader reports).
+Errors are what stops a pack from loading (every problem the loader reports,
+with file, line and column) and what stops its rule tests from being read
+(code `test-file`), all in one run.
 Warnings are packs that load but may decide wrongly: rules that conflict, can
 never apply or are always decided by a stronger rule, ODG rules the MTUS
 already covers, facts resting only on a reviewer's quotation or on figures the project lead
 attests, and treatment x
 region combinations no rule decides. An author who has looked at a warning can
 accept it in the rule (`lint: {accept: {code: reason}}`) or, for gaps, in
-pack.yaml (`known_gaps`); accepted warnings are still counted and shown.
+pack.yaml (`known_gaps`, which may name a whole treatment the pack has no rule for);
+accepted warnings are still counted, and listed with `--show-accepted`.
 """
 
 from __future__ import annotations
@@ -17,14 +20,15 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from ..packs.conditions import FACTS, Test, all_of
-from ..errors import RulePackError
-from ..packs.loading import load_pack
+from ..errors import Problem, RulePackError
+from ..packs.loading import load_pack, pack_folders
+from .ruletests import problems_of_test_files
 from ..packs.model import PACK_FILE, Rule, RulePack
 from ..packs.stated import stated_numbers, unaccepted_stated_numbers
-from ..vocabulary import BodyRegion
+from ..vocabulary import BodyRegion, Treatment
 
 Severity = Literal["error", "warning"]
 
@@ -39,50 +43,75 @@ class LintFinding(BaseModel):
     files: list[str] = Field(default_factory=list)
     line: int | None = None
     accepted: str | None = Field(default=None, description="The author's reason, when the warning is accepted.")
+    column: int | None = Field(default=None, description="1-based column on the line, when known (errors); absent otherwise.")
+
+    @model_serializer(mode="wrap")
+    def _column_when_known(self, handler: SerializerFunctionWrapHandler):  # noqa: ANN202 - see PackRef
+        data = handler(self)
+        if self.column is None:
+            data.pop("column", None)
+        return data
 
     def __str__(self) -> str:
-        where = ":".join(str(p) for p in (self.files[0] if self.files else None, self.line) if p is not None)
+        place = (self.files[0] if self.files else None, self.line, self.column if self.line is not None else None)
+        where = ":".join(str(p) for p in place if p is not None)
         rules = f" [{', '.join(self.rules)}]" if self.rules else ""
         accepted = f" (accepted: {self.accepted})" if self.accepted else ""
         return f"{where + ': ' if where else ''}{self.severity}[{self.code}]: {self.message}{rules}{accepted}"
 
 
-def pack_folders(paths: Iterable[str | Path]) -> list[Path]:
-    """Pack folders named directly, or found one level below a folder of packs."""
-    found: list[Path] = []
-    for path in map(Path, paths):
-        if (path / PACK_FILE).is_file() or not path.is_dir():
-            found.append(path)
-        else:
-            found.extend(sorted(p.parent for p in path.glob(f"*/{PACK_FILE}")))
-    return found
+class PackLint(BaseModel):
+    """The findings for one pack folder, and the pack they describe."""
+
+    model_config = ConfigDict(frozen=True)
+
+    folder: str
+    pack: str | None = Field(description="Name and version of the effective pack; None when it does not load.")
+    findings: list[LintFinding]
+
+    @property
+    def title(self) -> str:
+        return f"Lint of {self.pack} ({self.folder})" if self.pack else f"Lint of {self.folder} (does not load)"
 
 
-def lint_paths(paths: Iterable[str | Path]) -> list[LintFinding]:
-    findings: list[LintFinding] = []
+def lint_packs(paths: Iterable[str | Path]) -> list[PackLint]:
+    """Lint each pack folder named or found under `paths`, as its effective
+    pack (an overlay with the packs it extends)."""
+    out: list[PackLint] = []
     for folder in pack_folders(paths):
+        # The pack's rule tests are read too, so one run shows every problem
+        # of the folder; they are labelled as test-file errors.
+        tests = [_error(p, code="test-file") for p in problems_of_test_files(folder)]
         try:
             pack = load_pack(folder)
         except RulePackError as exc:
-            findings.extend(_error(p) for p in exc.problems)
+            out.append(PackLint(folder=str(folder), pack=None, findings=[*(_error(p) for p in exc.problems), *tests]))
             continue
-        findings.extend(lint_pack(pack))
-    return findings
+        out.append(PackLint(folder=str(folder), pack=pack.label, findings=[*tests, *lint_pack(pack)]))
+    return out
 
 
-def _error(problem) -> LintFinding:
+def lint_paths(paths: Iterable[str | Path]) -> list[LintFinding]:
+    return [finding for report in lint_packs(paths) for finding in report.findings]
+
+
+def _error(problem: Problem, code: str | None = None) -> LintFinding:
     text = f"{problem.location}: {problem.message}" if problem.location else problem.message
     return LintFinding(
-        severity="error", code=_error_code(problem.location, problem.message), message=text,
-        files=[problem.file] if problem.file else [], line=problem.line,
+        severity="error", code=code or _error_code(problem.location, problem.message), message=text,
+        files=[problem.file] if problem.file else [], line=problem.line, column=problem.column,
     )
 
 
 def _error_code(location: str, message: str) -> str:
-    if "duplicate rule id" in message:
+    if message.startswith("unknown fact"):  # its list of facts names "postsurgical_period"
+        return "unknown-name"
+    if "duplicate rule id" in message or "is already in the base pack" in message:
         return "duplicate-id"
-    if "overrides unknown rule" in message:
+    if "overrides unknown rule" in message or "does not have" in message:
         return "unknown-rule"
+    if location == "extends":
+        return "extends"
     if "citation" in location or "fills_gap_in" in location:
         return "citation"
     if "effective" in location or "period" in message:
@@ -303,18 +332,29 @@ def decided_combinations(pack: RulePack) -> dict[tuple[str, str], list[str]]:
 
 def _gaps(pack: RulePack) -> list[LintFinding]:
     decided = decided_combinations(pack)
-    known = {(g.treatment.value, r.value): g.reason for g in pack.known_gaps for r in g.body_region}
-    treatments = sorted({t.value for rule in pack.rules for t in rule.applies_to.treatment})
+    known = {(g.treatment.value, r.value): g.reason for g in pack.known_gaps for r in g.regions}
+    named = {t.value for rule in pack.rules for t in rule.applies_to.treatment}
     files = [str(Path(pack.folder) / PACK_FILE)] if pack.folder else []
     findings = []
-    for treatment in treatments:
+    for treatment in gap_treatments():
         missing = [r.value for r in BodyRegion if (treatment, r.value) not in decided]
         by_reason: dict[str | None, list[str]] = {}
         for region in missing:
             by_reason.setdefault(known.get((treatment, region)), []).append(region)
         for reason, regions in by_reason.items():
+            where = ", ".join(regions)
+            if treatment not in named and len(missing) == len(BodyRegion):
+                where += " (no rule names this treatment)"
             findings.append(LintFinding(
-                severity="warning", code="gap", message=f"no rule decides {treatment} for: {', '.join(regions)}",
+                severity="warning", code="gap", message=f"no rule decides {treatment} for: {where}",
                 files=files, accepted=reason,
             ))
     return findings
+
+
+def gap_treatments() -> list[str]:
+    """Every treatment of the vocabulary but `other`: a pack that has no rule
+    for one leaves it undecided, which is a gap an author must accept by name.
+    `other` is the request the vocabulary does not name; no guideline section
+    is about it, so it can never be a gap a pack could close."""
+    return sorted(t.value for t in Treatment if t is not Treatment.OTHER)

@@ -46,9 +46,8 @@ from ..engine import Engine
 from ..errors import CaseError, MtusRulesError, Problem, RulePackError
 from ..explanation.decision import FindingKind
 from ..explanation.render import trace_text
-from .lint import pack_folders
-from ..packs.loading import load_pack
-from ..packs.model import PACK_FILE, RulePack
+from ..packs.loading import load_pack, pack_folders
+from ..packs.model import PACK_FILE, RulePack, SchemaLine
 from ..yamlio import read_model
 from .._model import StrictModel
 
@@ -118,6 +117,7 @@ class _Defaults(StrictModel):
 
 
 class RuleTestFile(StrictModel):
+    schema_line: StrictStr | None = SchemaLine
     defaults: _Defaults = Field(default_factory=_Defaults)
     tests: Annotated[list[RuleTest], Field(min_length=1)]
 
@@ -178,6 +178,30 @@ def load_test_file(path: Path) -> tuple[RuleTestFile, dict]:
     return read_model(path, RuleTestFile, RuleTestError)
 
 
+def problems_of_test_files(pack_folder: Path) -> list[Problem]:
+    """Every problem of every rule-test file of the pack (lint reads them)."""
+    problems: list[Problem] = []
+    for path in pack_test_files(pack_folder):
+        try:
+            load_test_file(path)
+        except RuleTestError as exc:
+            problems.extend(exc.problems)
+    return problems
+
+
+class RuleTestsNotRun(RulePackError):
+    """Neither the pack nor its test files could be used: every problem of
+    each, under its own heading ("invalid rule pack", "invalid rule test
+    file"), so one run shows them all."""
+
+    def __init__(self, errors: list[MtusRulesError]):
+        self.errors = errors
+        super().__init__([p for error in errors for p in error.problems])
+
+    def _summary(self) -> str:
+        return "\n".join(str(error) for error in self.errors)
+
+
 def pack_above(start: Path) -> Path | None:
     """The pack folder `start` is in: the nearest of it and the folders above
     it that holds pack.yaml (so `mtus-rules test` works from a pack's tests/
@@ -204,8 +228,11 @@ def collect(paths: Iterable[str | Path]) -> list[tuple[Path, list[Path]]]:
     return [(pack, sorted(set(files))) for pack, files in out.items()]
 
 
-def run_file(engine: Engine, pack: RulePack, path: Path, select: re.Pattern | None = None) -> list[RuleTestResult]:
-    parsed, lines = load_test_file(path)
+def run_file(
+    engine: Engine, pack: RulePack, path: Path, select: re.Pattern | None = None,
+    loaded: tuple[RuleTestFile, dict] | None = None,
+) -> list[RuleTestResult]:
+    parsed, lines = loaded if loaded is not None else load_test_file(path)
     return [
         run_test(engine, pack, test, parsed.defaults.case, str(path), lines.get(("tests", i, "name")))
         for i, test in enumerate(parsed.tests)
@@ -305,9 +332,10 @@ def _alternative_matches(want: AlternativeExpectation, got: Any) -> bool:
 
 def run(paths: Iterable[str | Path], select: str | None = None) -> Report:
     """Run every test of every pack under `paths`, or those whose id
-    (`file::name`) the regular expression `select` matches. Raises
-    MtusRulesError when a pack or a test file cannot be read (nothing is run
-    for that pack), RuleTestError for a bad test file or `select`."""
+    (`file::name`) the regular expression `select` matches. Nothing runs
+    unless every pack and test file reads: RulePackError names the problems
+    of packs, RuleTestError those of test files (or of `select`), and
+    RuleTestsNotRun both, each under its heading."""
     started = time.perf_counter()
     try:
         pattern = re.compile(select) if select is not None else None
@@ -315,12 +343,36 @@ def run(paths: Iterable[str | Path], select: str | None = None) -> Report:
         raise RuleTestError([Problem(location="--run", message=f"not a regular expression ({exc})")]) from None
     results: list[RuleTestResult] = []
     coverage: list[RuleCoverage] = []
+    # Everything is read before anything runs, so one run names every problem
+    # of every pack and test file, each labelled by what it is in.
+    loaded: list[tuple[RulePack, list[tuple[Path, tuple[RuleTestFile, dict]]]]] = []
+    pack_problems: list[Problem] = []
+    test_problems: list[Problem] = []
     for folder, files in collect(paths):
         if not (folder / PACK_FILE).is_file():
-            raise RulePackError([Problem(file=str(folder), message="not a rule pack folder (no pack.yaml)")])
-        pack = load_pack(folder)
+            pack_problems.append(Problem(file=str(folder), message="not a rule pack folder (no pack.yaml)"))
+            continue
+        tests = []
+        for path in files:
+            try:
+                tests.append((path, load_test_file(path)))
+            except RuleTestError as exc:
+                test_problems.extend(exc.problems)
+        try:
+            loaded.append((load_pack(folder), tests))
+        except RulePackError as exc:
+            pack_problems.extend(exc.problems)
+    errors: list[MtusRulesError] = [
+        *([RulePackError(pack_problems)] if pack_problems else []),
+        *([RuleTestError(test_problems)] if test_problems else []),
+    ]
+    if len(errors) > 1:
+        raise RuleTestsNotRun(errors)
+    if errors:
+        raise errors[0]
+    for pack, tests in loaded:
         engine = Engine([pack])
-        pack_results = [result for path in files for result in run_file(engine, pack, path, pattern)]
+        pack_results = [result for path, parsed in tests for result in run_file(engine, pack, path, pattern, parsed)]
         results.extend(pack_results)
         decided = {r for result in pack_results if result.passed for r in result.decided}
         not_applied = {r for result in pack_results if result.passed for r in result.not_applied}
@@ -362,6 +414,7 @@ def report_text(report: Report, *, show_coverage: bool, explain: bool = False) -
 
 
 __all__ = [
-    "Report", "RuleTest", "RuleTestError", "RuleTestFile", "RuleTestResult", "collect", "pack_above", "report_text", "run",
+    "Report", "RuleTest", "RuleTestError", "RuleTestFile", "RuleTestResult", "RuleTestsNotRun", "collect", "pack_above",
+    "problems_of_test_files", "report_text", "run",
     "MtusRulesError",
 ]

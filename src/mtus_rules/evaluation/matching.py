@@ -230,7 +230,10 @@ def compile_for_matcher(
             )
     return CompiledPack(
         pack=pack,
-        ref=PackRef(name=pack.name, version=pack.version, content_hash=pack.content_hash, overrides=pack.overrides),
+        ref=PackRef(
+            name=pack.name, version=pack.version, content_hash=pack.content_hash, overrides=pack.overrides,
+            layers=list(pack.layers) or None,
+        ),
         by_treatment=by_treatment,
         branches=branches,
         cache_size=cache_size,

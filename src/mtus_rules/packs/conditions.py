@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ..errors import KeyedValueError
+from ..errors import KeyedValueError, did_you_mean
 from .facts import AT_LEAST_SUFFIX, FACTS, KNOWN_SUFFIX, SCOPE_ONLY, Fact
 
 __all__ = [
@@ -127,9 +127,14 @@ def parse_tests(fact: str, spec: Any) -> list[Test]:
         raise KeyedValueError(fact, str(exc)) from None
 
 
+def unknown_fact(fact: str) -> str:
+    """What is wrong with a fact name no rule can test, and the nearest that is one."""
+    return f"unknown fact '{fact}'{did_you_mean(fact, FACTS)} (known facts: {', '.join(sorted(FACTS))})"
+
+
 def _parse_tests(fact: str, spec: Any) -> list[Test]:
     if fact not in FACTS:
-        raise ValueError(f"unknown fact '{fact}'; known facts: {', '.join(sorted(FACTS))}")
+        raise ValueError(unknown_fact(fact))
     info = FACTS[fact]
     if not isinstance(spec, dict):
         spec = {"is": spec}
@@ -138,7 +143,7 @@ def _parse_tests(fact: str, spec: Any) -> list[Test]:
     tests = []
     for op, value in spec.items():
         if op not in OPERATORS:
-            raise ValueError(f"unknown test '{op}' on '{fact}'; use one of {', '.join(OPERATORS)}")
+            raise ValueError(f"unknown test '{op}' on '{fact}'{did_you_mean(str(op), OPERATORS)}; use one of {', '.join(OPERATORS)}")
         if info.kind == "count":
             if op not in _COMPARE:
                 raise ValueError(f"'{fact}' is a count: use lt, le, gt or ge")
@@ -153,7 +158,8 @@ def _parse_tests(fact: str, spec: Any) -> list[Test]:
             wanted = value if isinstance(value, list) else [value]
             bad = [v for v in wanted if v not in info.values]
             if not wanted or bad:
-                raise ValueError(f"'{fact}' cannot be {bad or value!r}; expected one of {', '.join(info.values)}")
+                hint = did_you_mean(bad[0], info.values) if len(bad) == 1 and isinstance(bad[0], str) else ""
+                raise ValueError(f"'{fact}' cannot be {bad or value!r}{hint}; expected one of {', '.join(info.values)}")
             value = tuple(wanted) if isinstance(value, list) else value
         tests.append(Test(fact, op, value))
     return tests

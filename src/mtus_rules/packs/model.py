@@ -24,8 +24,10 @@ from pydantic import (
     Field,
     PrivateAttr,
     StrictInt,
+    SerializerFunctionWrapHandler,
     StrictStr,
     field_validator,
+    model_serializer,
     model_validator,
 )
 
@@ -330,7 +332,14 @@ def _keyed(block: str, fn: Any, *args: Any) -> Any:
         raise KeyedValueError((block, *exc.key), str(exc)) from None
 
 
+#: The `$schema` line a pack, rule or rule-test file may start with, so an
+#: editor finds its JSON Schema (`mtus-rules schema pack|rule-file|rule-test`).
+#: Read and ignored: the schema checks nothing the models do not.
+SchemaLine = Field(default=None, alias="$schema", description="The JSON Schema of this file, for editors; ignored.")
+
+
 class RuleFile(StrictModel):
+    schema_line: StrictStr | None = SchemaLine
     rules: Annotated[list[Rule], Field(min_length=1)]
 
 
@@ -338,8 +347,14 @@ class KnownGap(StrictModel):
     """Treatment and regions the pack knowingly leaves undecided, and why."""
 
     treatment: Treatment
-    body_region: Annotated[list[BodyRegion], Field(min_length=1)]
+    body_region: Annotated[list[BodyRegion], Field(min_length=1)] | None = Field(
+        default=None, description="The regions left undecided; absent: every region (the pack has no rule for the treatment)."
+    )
     reason: StrictStr = Field(min_length=1)
+
+    @property
+    def regions(self) -> list[BodyRegion]:
+        return list(self.body_region) if self.body_region is not None else list(BodyRegion)
 
 
 class PackLintSettings(StrictModel):
@@ -352,18 +367,93 @@ class PackLintSettings(StrictModel):
     accept: dict[Literal["attested"], StrictStr] = Field(default_factory=dict)
 
 
+PackName = Annotated[StrictStr, Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")]
+PackVersion = Annotated[StrictStr, Field(pattern=r"^\d+\.\d+\.\d+$")]
+
+
+class Extends(StrictModel):
+    """The pack an overlay builds on: a pack the engine knows by name and
+    version (the bundled packs), or a folder by path, relative to the overlay."""
+
+    pack: PackName | None = Field(default=None, description="Name of a bundled pack, e.g. mtus-2009.")
+    version: PackVersion | None = Field(default=None, description="Its version, e.g. 0.2.0 (required with `pack`).")
+    path: StrictStr | None = Field(default=None, min_length=1, description="A pack folder, relative to this pack.yaml.")
+
+    @model_validator(mode="after")
+    def _one_way(self) -> Extends:
+        if (self.path is None) == (self.pack is None):
+            raise ValueError("`extends` names a pack either by `pack` and `version` or by `path`, not both or neither")
+        if self.pack is not None and self.version is None:
+            raise KeyedValueError("version", "`extends` by name needs the `version` of the pack too")
+        if self.path is not None and self.version is not None:
+            raise KeyedValueError("version", "`extends` by `path` takes no `version` (the folder's pack.yaml has it)")
+        return self
+
+    def __str__(self) -> str:
+        return f"{self.pack} {self.version}" if self.pack else str(self.path)
+
+
+class RuleOverride(StrictModel):
+    """A base rule the overlay replaces: by the rule of the same id in the
+    overlay's rule files, or by the base rule with `set` merged into it."""
+
+    id: StrictStr
+    reason: StrictStr = Field(min_length=1, description="Why the overlay departs from the base (kept with the pack).")
+    set: dict[str, Any] | None = Field(
+        default=None,
+        description="Keys of the rule to change, merged into the base rule (mappings key by key, anything else "
+        "replaced, null removes a key), e.g. {limit: {visits: 8}}. Without it, a rule file of the overlay "
+        "defines the rule with this id.",
+    )
+
+
+class RuleDisable(StrictModel):
+    """A base rule the overlay switches off."""
+
+    id: StrictStr
+    reason: StrictStr = Field(min_length=1)
+
+
 class PackHeader(StrictModel):
-    name: Annotated[StrictStr, Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")]
-    version: Annotated[StrictStr, Field(pattern=r"^\d+\.\d+\.\d+$")]
+    schema_line: StrictStr | None = SchemaLine
+    name: PackName
+    version: PackVersion
     title: StrictStr = Field(min_length=1)
-    effective: Period
+    effective: Period | None = Field(
+        default=None, description="When the pack is in force; an overlay inherits its base's unless it narrows it."
+    )
     description: StrictStr | None = None
+    extends: Extends | None = Field(default=None, description="The pack this one is an overlay on.")
+    override: list[RuleOverride] = Field(default_factory=list, description="Base rules the overlay replaces (needs `extends`).")
+    disable: list[RuleDisable] = Field(default_factory=list, description="Base rules the overlay switches off (needs `extends`).")
     known_gaps: list[KnownGap] = Field(default_factory=list)
     lint: PackLintSettings = Field(default_factory=PackLintSettings)
 
+    @model_validator(mode="after")
+    def _overlay(self) -> PackHeader:
+        if self.extends is None:
+            if self.effective is None:
+                raise KeyedValueError("effective", "required field is missing (only a pack that `extends` another may leave it out)")
+            for key in ("override", "disable"):
+                if getattr(self, key):
+                    raise KeyedValueError(key, f"`{key}` changes the rules of a base pack: it needs `extends`")
+        return self
+
+
+class PackLayer(FrozenModel):
+    """One pack of an effective pack made of layers: a base and the overlays
+    that extend it, each with the hash of its own files."""
+
+    name: str
+    version: str
+    content_hash: str
+
 
 class RulePack(FrozenModel):
-    """A loaded, validated rule pack. Immutable."""
+    """A loaded, validated rule pack. Immutable. An overlay (a pack.yaml that
+    `extends` another) loads as its effective pack: the base's rules with the
+    overlay's additions, overrides and disabled rules applied, its `layers`
+    naming every pack in it, base first."""
 
     name: str
     version: str
@@ -380,6 +470,18 @@ class RulePack(FrozenModel):
         default=None, description="What-if changes made to the pack as loaded (limits, disabled rules)."
     )
 
+    layers: tuple[PackLayer, ...] = Field(
+        default=(), description="For an overlay: every pack it is made of, base first, this one last; () for a plain pack."
+    )
+
+    @property
+    def label(self) -> str:
+        """The pack as a title names it: name and version, and for an overlay
+        the packs it extends."""
+        text = f"{self.name} {self.version}"
+        bases = [f"{layer.name} {layer.version}" for layer in self.layers[:-1]]
+        return f"{text} (extends {', '.join(reversed(bases))})" if bases else text
+
     def rule(self, rule_id: str) -> Rule:
         for rule in self.rules:
             if rule.id == rule_id:
@@ -391,7 +493,8 @@ class RulePack(FrozenModel):
 
 
 class PackRef(FrozenModel):
-    """The pack that decided, as a decision cites it: what-if overrides included."""
+    """The pack that decided, as a decision cites it: what-if overrides included,
+    and for an overlay every layer with its own hash."""
 
     name: str
     version: str
@@ -399,3 +502,18 @@ class PackRef(FrozenModel):
     overrides: dict[str, Any] | None = Field(
         default=None, description="What-if changes to the pack as loaded, when there are any."
     )
+    layers: list[PackLayer] | None = Field(
+        default=None,
+        description="An overlay's packs, base first, each with its content hash (the pack's own "
+        "content_hash is of them all); absent for a plain pack.",
+    )
+
+    @model_serializer(mode="wrap")
+    # No return annotation: with one, the JSON Schema of a decision would show
+    # PackRef as any object instead of its fields.
+    def _layers_only_for_overlays(self, handler: SerializerFunctionWrapHandler):  # noqa: ANN202
+        # A plain pack's decisions keep the JSON they always had: no `layers: null`.
+        data = handler(self)
+        if self.layers is None:
+            data.pop("layers", None)
+        return data
