@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
+from functools import cached_property
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 from ..case.model import RfaMapping
 from ..evaluation.outcome import Outcome
@@ -144,6 +146,17 @@ class Decision(FrozenModel):
         "none in decisions recorded before it was stated.",
     )
     items: list[ItemDecision]
+
+    @computed_field  # type: ignore[prop-decorator]
+    @cached_property
+    def decision_id(self) -> str:
+        """The decision's id: a digest of everything it says but the backend (both
+        backends give the same decision). The same case decided by the same pack
+        and library version has the same id, so decisions stay deterministic and
+        comparable; the decision log records it, so a returned decision finds
+        its audit records (each record also has its own record_id)."""
+        said = self.model_dump_json(exclude={"backend", "decision_id"})
+        return hashlib.sha256(said.encode()).hexdigest()[:32]
 
     def _repr_html_(self) -> str:  # Jupyter's rich display
         from .render import decision_html
