@@ -234,6 +234,7 @@ def _serve(args: argparse.Namespace) -> int:
         rules=args.rules,
         decision_log=args.decision_log,
         log_identifying=args.log_identifying,
+        audit_key_file=args.audit_key_file,
         max_body=args.max_body,
         max_batch_body=args.max_batch_body,
     )
@@ -298,6 +299,13 @@ def _add_log(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--decision-log", type=Path, metavar="LOG.jsonl", help="append an audit record per decision")
     parser.add_argument(
         "--log-identifying", action="store_true", help="keep claimant, date of injury, case id and free text in the log"
+    )
+    parser.add_argument(
+        "--audit-key-file",
+        type=Path,
+        metavar="PATH",
+        help="the secret key that masks case ids and input hashes in the decision log (default: $MTUS_RULES_AUDIT_KEY); "
+        "the same key in every run keeps the logs joinable",
     )
 
 
