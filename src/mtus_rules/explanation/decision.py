@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field, computed_field
 
 from ..case.model import RfaMapping
 from ..evaluation.outcome import Outcome
-from ..packs.model import Citation, PackRef
+from ..packs.model import CitedSource, PackRef
 from ..vocabulary import BodyRegion, Treatment
 from .._model import FrozenModel
 
@@ -120,7 +120,9 @@ class ItemDecision(FrozenModel):
     outcome: Outcome
     rules: list[str] = Field(description="The rules that decided the outcome.")
     findings: list[Finding]
-    citations: list[Citation]
+    citations: list[CitedSource] = Field(
+        description="Where the deciding rules' facts come from; the authors' research notes stay on the rules."
+    )
     rationale: Rationale
     rfa: RfaMapping | None = Field(default=None, description="How the item was read from an RFA line, if it was.")
     what_if: WhatIf | None = Field(
