@@ -152,12 +152,13 @@ class Decision(FrozenModel):
     @computed_field  # type: ignore[prop-decorator]
     @cached_property
     def decision_id(self) -> str:
-        """The decision's id: a digest of everything it says but the backend (both
-        backends give the same decision). The same case decided by the same pack
-        and library version has the same id, so decisions stay deterministic and
-        comparable; the decision log records it, so a returned decision finds
-        its audit records (each record also has its own record_id)."""
-        said = self.model_dump_json(exclude={"backend", "decision_id"})
+        """The decision's id: a digest of everything it decides and says, but not
+        the backend (both give the same decision) nor the what-if advice (asking
+        for it does not change the decision). The same case decided by the same
+        pack and library version has the same id, so decisions stay
+        deterministic and comparable; the decision log records it, so a returned
+        decision finds its audit records (each record also has its own record_id)."""
+        said = self.model_dump_json(exclude={"backend": True, "decision_id": True, "items": {"__all__": {"what_if"}}})
         return hashlib.sha256(said.encode()).hexdigest()[:32]
 
     def _repr_html_(self) -> str:  # Jupyter's rich display
