@@ -56,23 +56,38 @@ def _citations(rules: list[Rule]) -> list[CitedSource]:
 def _guideline_text(rules: list[Rule]) -> str:
     """What the deciding rules say, each citation once: the statements of one
     source are said together and cited after the last of them, and ODG's are
-    introduced once for the MTUS section whose gap they fill."""
-    # (the MTUS section an ODG statement fills a gap in, or None) -> citation -> statements
-    groups: dict[tuple | None, dict[tuple, tuple[Citation, list[str]]]] = {}
+    introduced once for the MTUS section whose gap they fill. A note on a
+    number this decision used instead of the one the words quote (a what-if,
+    an edited pack) follows its statement's citation, as it is not the
+    guideline's: that statement goes last in its group, and a second such
+    statement in one group is cited on its own."""
+    # (the MTUS section an ODG statement fills a gap in, or None) -> source -> (citation, [(statement, notes)])
+    groups: dict[tuple | None, dict[tuple, tuple[Citation, list[tuple[str, list[str]]]]]] = {}
     gaps: dict[tuple | None, Citation | None] = {}
     for rule in rules:
         gap = _cited(rule.fills_gap_in) if rule.fills_gap_in is not None else None
         gaps.setdefault(gap, rule.fills_gap_in)
         _, said = groups.setdefault(gap, {}).setdefault(_cited(rule.citation), (rule.citation, []))
-        for text in (rule.statement_text, what_if_words(rule), stale_words(rule)):
-            if text and text not in said:
-                said.append(text)
+        if any(text == rule.statement_text for text, _ in said):
+            continue
+        said.append((rule.statement_text, [n for n in (what_if_words(rule), stale_words(rule)) if n]))
+
+    def cite(citation: Citation, said: list[tuple[str, list[str]]]) -> str:
+        plain = [text for text, notes in said if not notes]
+        noted = [(text, notes) for text, notes in said if notes]
+        if not noted:
+            return f"{' '.join(plain)} ({citation})"
+        out = []
+        for i, (text, notes) in enumerate(noted):
+            words = " ".join([*plain, text]) if i == 0 else text
+            out.append(f"{words} ({citation}) {' '.join(notes)}")
+        return " ".join(out)
+
     parts: list[str] = []
     direct = groups.pop(None, {})
-    for citation, texts in direct.values():  # what the MTUS itself says comes first
-        parts.append(f"{' '.join(texts)} ({citation})")
+    parts.extend(cite(citation, said) for citation, said in direct.values())  # what the MTUS itself says, first
     for gap, by_citation in groups.items():
-        cited = " ".join(f"{' '.join(texts)} ({citation})" for citation, texts in by_citation.values())
+        cited = " ".join(cite(citation, said) for citation, said in by_citation.values())
         mtus = gaps[gap]
         assert mtus is not None and gap is not None
         where = f"{mtus.section}, cited above" if gap in direct else str(mtus)
