@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import uuid
 from functools import cached_property
 from typing import Any, Literal, TypeVar
 
@@ -159,7 +160,8 @@ class Decision(FrozenModel):
         deterministic and comparable; the decision log records it, so a returned
         decision finds its audit records (each record also has its own record_id)."""
         said = self.model_dump_json(exclude={"backend": True, "decision_id": True, "items": {"__all__": {"what_if"}}})
-        return hashlib.sha256(said.encode()).hexdigest()[:32]
+        # In a UUID's form, as the log's ids were before, for whoever parses them.
+        return str(uuid.UUID(bytes=hashlib.sha256(said.encode()).digest()[:16]))
 
     def _repr_html_(self) -> str:  # Jupyter's rich display
         from .render import decision_html
