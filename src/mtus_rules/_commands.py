@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from .integration.audit import DecisionLog
+from .integration.audit import DecisionLog, read_key_file
 from .integration._pool import PoolError
 from .integration.batch import LOG_LOCATION
 from .integration.jsonl import JsonlWriter, WriteError, read_jsonl
@@ -39,8 +39,10 @@ def _engine(args: argparse.Namespace, packs: list[Path] | None = None, overrides
     """The engine the arguments ask for; raises MtusRulesError."""
     packs = packs if packs is not None else args.rules
     log_path = getattr(args, "decision_log", None)
+    key_file = getattr(args, "audit_key_file", None)
+    key = read_key_file(key_file) if key_file and log_path else None
     try:
-        log = DecisionLog(log_path, include_identifying=args.log_identifying) if log_path else None
+        log = DecisionLog(log_path, include_identifying=args.log_identifying, mask_key=key) if log_path else None
     except OSError as exc:
         raise MtusRulesError([Problem(file=str(log_path), location="--decision-log", message=exc.strerror or str(exc))]) from None
     engine = Engine(packs, decision_log=log) if packs else Engine(decision_log=log)

@@ -104,6 +104,9 @@ def _main(argv: Sequence[str] | None) -> int:
     evaluate.add_argument("cases", nargs="+", type=Path, metavar="CASE_FILE", help="case files (YAML or JSON, plain or RFA form); - reads standard input")
     evaluate.add_argument("--format", choices=("text", "json"), default="text")
     evaluate.add_argument(
+        "-v", "--verbose", action="store_true", help="text: also the deciding rules' ids and how RFA codes were mapped"
+    )
+    evaluate.add_argument(
         "--rules",
         action="append",
         type=Path,
@@ -138,6 +141,7 @@ def _main(argv: Sequence[str] | None) -> int:
     explain = commands.add_parser("explain", help="show every rule considered for each item, and why it decided or not")
     explain.add_argument("cases", nargs="+", type=Path, metavar="CASE_FILE", help="case files; - reads standard input")
     explain.add_argument("--format", choices=("text", "json"), default="text")
+    explain.add_argument("-v", "--verbose", action="store_true", help="text: also the rules for other treatments")
     explain.add_argument("--rules", action="append", type=Path, metavar="PACK_DIR")
 
     lint = commands.add_parser("lint", help="check rule packs without deciding any case")
@@ -208,11 +212,11 @@ def _main(argv: Sequence[str] | None) -> int:
         print(coverage_markdown(packs), end="")
         return 0
     if args.command == "explain":
-        return each_case(args, lambda engine, case: engine.explain(case), lambda trace, path: trace_text(trace))
+        return each_case(args, lambda engine, case: engine.explain(case), lambda trace, path: trace_text(trace, verbose=args.verbose))
     return each_case(
         args,
         lambda engine, case: engine.evaluate(case, what_if=not args.no_what_if),
-        lambda decision, path: decision_text(decision, path),
+        lambda decision, path: decision_text(decision, path, verbose=args.verbose),
     )
 
 
@@ -240,6 +244,7 @@ def _serve(args: argparse.Namespace) -> int:
         rules=args.rules,
         decision_log=args.decision_log,
         log_identifying=args.log_identifying,
+        audit_key_file=args.audit_key_file,
         max_body=args.max_body,
         max_batch_body=args.max_batch_body,
     )
@@ -311,6 +316,13 @@ def _add_log(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--decision-log", type=Path, metavar="LOG.jsonl", help="append an audit record per decision")
     parser.add_argument(
         "--log-identifying", action="store_true", help="keep claimant, date of injury, case id and free text in the log"
+    )
+    parser.add_argument(
+        "--audit-key-file",
+        type=Path,
+        metavar="PATH",
+        help="the secret key that masks case ids and input hashes in the decision log (default: $MTUS_RULES_AUDIT_KEY); "
+        "the same key in every run keeps the logs joinable",
     )
 
 

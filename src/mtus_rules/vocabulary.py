@@ -232,6 +232,7 @@ LABELS: dict[str, str] = {
     "thoracic": "thoracic spine",
     "lumbar": "lumbar spine",
     "not_specified": "body region not specified",
+    "sprain_strain": "sprain/strain",
 }
 
 

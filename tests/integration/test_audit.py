@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 
 from mtus_rules import CareStage, DecisionLog, Engine, load_case
 from mtus_rules.integration.audit import input_hash
@@ -25,8 +26,11 @@ def test_a_record_per_decision_with_identity_left_out():
     decision = engine.evaluate(case)
     engine.evaluate(case)
     first, second = _records(stream)
-    assert set(first) == {"decision_id", "time", "input_hash", "case_id", "request_date", "rule_pack", "library_version", "items"}
-    assert first["decision_id"] != second["decision_id"]
+    assert set(first) == {"decision_id", "record_id", "time", "input_hash", "case_id", "request_date", "rule_pack",
+                          "library_version", "items"}
+    # Each record has its own id; both name the decision, which the caller was returned (issue 14 point 7).
+    assert first["record_id"] != second["record_id"]
+    assert first["decision_id"] == second["decision_id"] == decision.decision_id
     # Keyed with the log's key (issue 10): matchable by whoever holds the key, not by hashing guesses.
     assert first["input_hash"] == second["input_hash"] == engine.decision_log.input_hash(case)
     assert first["input_hash"] != input_hash(case)
@@ -127,3 +131,96 @@ def test_a_failed_write_never_removes_lines_another_process_appended(tmp_path, m
     except OSError:
         pass
     assert path.read_text(encoding="utf-8").endswith(other)
+
+
+# -- joinable logs (issue 14 point 7) --------------------------------------------------------------
+
+KEY = "a-shared-secret-of-some-length"
+
+
+def _one_record(log: DecisionLog, case) -> dict:
+    Engine(decision_log=log).evaluate(case)
+    (record,) = _records(log._stream)
+    return record
+
+
+def test_the_same_key_masks_a_claimant_the_same_in_two_runs(monkeypatch):
+    case = load_case(SEED)
+    monkeypatch.setenv("MTUS_RULES_AUDIT_KEY", KEY)
+    first = _one_record(DecisionLog(io.StringIO()), case)
+    second = _one_record(DecisionLog(io.StringIO()), case)
+    assert first["case_id"] == second["case_id"] and first["input_hash"] == second["input_hash"]
+    assert first["decision_id"] == second["decision_id"]
+    monkeypatch.setenv("MTUS_RULES_AUDIT_KEY", KEY + "-other")
+    other = _one_record(DecisionLog(io.StringIO()), case)
+    assert other["case_id"] != first["case_id"] and other["input_hash"] != first["input_hash"]
+    # A key given in code wins over the environment.
+    given = _one_record(DecisionLog(io.StringIO(), mask_key=KEY.encode()), case)
+    assert given["case_id"] == first["case_id"]
+
+
+def test_without_a_key_a_warning_says_the_log_cannot_be_joined(monkeypatch, caplog):
+    monkeypatch.delenv("MTUS_RULES_AUDIT_KEY", raising=False)
+    with caplog.at_level(logging.WARNING, logger="mtus_rules.audit"):
+        first = _one_record(DecisionLog(io.StringIO()), load_case(SEED))
+    assert any("cannot be joined" in r.getMessage() for r in caplog.records)
+    second = _one_record(DecisionLog(io.StringIO()), load_case(SEED))
+    assert first["case_id"] != second["case_id"]
+
+
+def test_cli_key_file_makes_two_runs_joinable(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("MTUS_RULES_AUDIT_KEY", raising=False)
+    key = tmp_path / "audit.key"
+    key.write_text(KEY + "\n")
+    masked = []
+    for run in ("one", "two"):
+        log = tmp_path / f"{run}.jsonl"
+        assert main(["evaluate", str(SEED), "--decision-log", str(log), "--audit-key-file", str(key), "--no-what-if"]) == 0
+        (record,) = [json.loads(line) for line in log.read_text().splitlines()]
+        masked.append(record["case_id"])
+    capsys.readouterr()
+    assert masked[0] == masked[1] and masked[0].startswith("masked:")
+
+
+def test_an_unusable_key_is_a_clear_error(tmp_path, capsys, monkeypatch):
+    log = str(tmp_path / "log.jsonl")
+    missing = tmp_path / "no-such.key"
+    assert main(["evaluate", str(SEED), "--decision-log", log, "--audit-key-file", str(missing)]) == 2
+    err = capsys.readouterr().err
+    assert str(missing) in err and "Traceback" not in err
+    short = tmp_path / "short.key"
+    short.write_text("abc")
+    assert main(["evaluate", str(SEED), "--decision-log", log, "--audit-key-file", str(short)]) == 2
+    err = capsys.readouterr().err
+    assert "at least 16 bytes" in err and str(short) in err
+    monkeypatch.setenv("MTUS_RULES_AUDIT_KEY", "abc")
+    assert main(["evaluate", str(SEED), "--decision-log", log]) == 2
+    assert "MTUS_RULES_AUDIT_KEY" in capsys.readouterr().err
+
+
+def test_records_go_through_python_logging_too(caplog):
+    stream = io.StringIO()
+    with caplog.at_level(logging.INFO, logger="mtus_rules.audit"):
+        decision = Engine(decision_log=DecisionLog(stream, mask_key=KEY.encode())).evaluate(load_case(SEED))
+    (written,) = _records(stream)
+    (logged,) = [r for r in caplog.records if r.name == "mtus_rules.audit" and r.levelno == logging.INFO]
+    assert logged.audit_record == written
+    assert decision.decision_id in logged.getMessage()
+
+
+class _Defective(Engine):
+    def evaluate(self, case, *, what_if=False):
+        if isinstance(case, dict) and case.get("case_id") == "defect":
+            raise ZeroDivisionError("a defect inside the engine")
+        return super().evaluate(case, what_if=what_if)
+
+
+def test_a_defect_in_a_batch_row_keeps_its_traceback_in_the_log(caplog):
+    good = load_case(SEED).model_dump(mode="json")
+    rows = [good, {**good, "case_id": "defect"}]
+    with caplog.at_level(logging.ERROR, logger="mtus_rules.batch"):
+        results = list(_Defective().evaluate_many(rows))
+    assert results[0].ok and results[1].problems[0].message.startswith("internal error (ZeroDivisionError)")
+    (logged,) = [r for r in caplog.records if r.name == "mtus_rules.batch"]
+    assert logged.exc_info and logged.exc_info[0] is ZeroDivisionError
+    assert "a defect inside the engine" in caplog.text and "Traceback" in caplog.text

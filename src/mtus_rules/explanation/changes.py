@@ -48,13 +48,18 @@ def describe(changes: dict[str, Any], treatment: str, rules: list[str]) -> Alter
         elif fact == "body_region":
             text = f"the body region specified ({label(value)})"
         elif fact == "visits_to_date":
-            text = f"the prior {treatment} visits documented: {value}" + (" or fewer in all" if value else "")
+            if value:
+                text = f"{value} or fewer prior {treatment} visits documented in all"
+            else:
+                text = f"no prior {treatment} visits documented (a first course)"
         elif fact == "functional_improvement" and value == "yes":
             text = f"objective functional improvement from the prior {treatment} documented"
         else:
             text = f"{FACTS[fact].label} documented as {label(value)}"
         items.append(Change(fact=fact, value=value, text=text))
-    return Alternative(changes=items, rules=rules, text="; ".join(c.text for c in items))
+    # Every change of an alternative is needed; saying so keeps "a; b" from reading as "a or b".
+    text = items[0].text if len(items) == 1 else "all of: " + "; ".join(c.text for c in items)
+    return Alternative(changes=items, rules=rules, text=text)
 
 
 def apply_alternative(case: Case | dict, item_index: int, alternative: Alternative) -> Case:

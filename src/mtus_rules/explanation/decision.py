@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
+import uuid
+from functools import cached_property
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 from ..case.model import RfaMapping
 from ..evaluation.outcome import Outcome
-from ..packs.model import Citation, PackRef
+from ..packs.model import CitedSource, PackRef
 from ..vocabulary import BodyRegion, Treatment
 from .._model import FrozenModel
 
@@ -118,7 +121,9 @@ class ItemDecision(FrozenModel):
     outcome: Outcome
     rules: list[str] = Field(description="The rules that decided the outcome.")
     findings: list[Finding]
-    citations: list[Citation]
+    citations: list[CitedSource] = Field(
+        description="Where the deciding rules' facts come from; the authors' research notes stay on the rules."
+    )
     rationale: Rationale
     rfa: RfaMapping | None = Field(default=None, description="How the item was read from an RFA line, if it was.")
     what_if: WhatIf | None = Field(
@@ -144,6 +149,19 @@ class Decision(FrozenModel):
         "none in decisions recorded before it was stated.",
     )
     items: list[ItemDecision]
+
+    @computed_field  # type: ignore[prop-decorator]
+    @cached_property
+    def decision_id(self) -> str:
+        """The decision's id: a digest of everything it decides and says, but not
+        the backend (both give the same decision) nor the what-if advice (asking
+        for it does not change the decision). The same case decided by the same
+        pack and library version has the same id, so decisions stay
+        deterministic and comparable; the decision log records it, so a returned
+        decision finds its audit records (each record also has its own record_id)."""
+        said = self.model_dump_json(exclude={"backend": True, "decision_id": True, "items": {"__all__": {"what_if"}}})
+        # In a UUID's form, as the log's ids were before, for whoever parses them.
+        return str(uuid.UUID(bytes=hashlib.sha256(said.encode()).digest()[:16]))
 
     def _repr_html_(self) -> str:  # Jupyter's rich display
         from .render import decision_html

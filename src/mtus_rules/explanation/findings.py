@@ -50,7 +50,7 @@ def _shown(facts: Mapping[str, Any], name: str) -> str:
         return f"not documented (at least {least})" if least else "not documented"
     if name.startswith("months_"):
         return months_words(value)
-    return str(value).replace("_", " ")
+    return label(value)
 
 
 def _visits_phrase(facts: Mapping[str, Any], counts: str) -> str:

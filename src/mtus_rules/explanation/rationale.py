@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 from ..evaluation.outcome import Outcome
 from ..packs.conditions import FACTS, Test
-from ..packs.model import Citation, Rule, RulePack
+from ..packs.model import Citation, CitedSource, Rule, RulePack
 from ..packs.stated import unaccepted_stated_numbers
 from ..vocabulary import label
 from .decision import Finding
@@ -23,45 +23,76 @@ class RationaleWords(NamedTuple):
     after: str
 
 
-def guideline_for(pack: RulePack) -> Callable[[tuple[str, ...]], tuple[str, tuple[Citation, ...]]]:
+def guideline_for(pack: RulePack) -> Callable[[tuple[str, ...]], tuple[str, tuple[CitedSource, ...]]]:
     """What the guideline says and cites for a set of deciding rules of `pack`.
     It depends only on which rules decided, and the same few combinations recur
     across cases, so it is kept in a bounded cache per pack."""
     rules = {rule.id: rule for rule in pack.rules}
 
     @lru_cache(maxsize=4096)
-    def guideline(rule_ids: tuple[str, ...]) -> tuple[str, tuple[Citation, ...]]:
+    def guideline(rule_ids: tuple[str, ...]) -> tuple[str, tuple[CitedSource, ...]]:
         chosen = [rules[r] for r in rule_ids]
         return _guideline_text(chosen), tuple(_citations(chosen))
 
     return guideline
 
 
-def _citations(rules: list[Rule]) -> list[Citation]:
-    out: dict[tuple, Citation] = {}
+def _cited(citation: Citation) -> tuple[str, str, str | None]:
+    # Two rules citing the same pages cite one source, whatever their research notes say.
+    return citation.guideline, citation.section, citation.pages
+
+
+def _citations(rules: list[Rule]) -> list[CitedSource]:
+    """The deciding rules' citations, each once, as decisions carry them: without
+    the authors' research notes (`Citation.evidence`)."""
+    out: dict[tuple, CitedSource] = {}
     for rule in rules:
         for citation in (rule.fills_gap_in, rule.citation):
-            if citation is not None:
-                out.setdefault((citation.guideline, citation.section, citation.pages), citation)
+            if citation is not None and _cited(citation) not in out:
+                out[_cited(citation)] = citation.cited()
     return list(out.values())
 
 
 def _guideline_text(rules: list[Rule]) -> str:
-    said: list[str] = []
+    """What the deciding rules say, each citation once: the statements of one
+    source are said together and cited after the last of them, and ODG's are
+    introduced once for the MTUS section whose gap they fill. A note on a
+    number this decision used instead of the one the words quote (a what-if,
+    an edited pack) follows its statement's citation, as it is not the
+    guideline's: that statement goes last in its group, and a second such
+    statement in one group is cited on its own."""
+    # (the MTUS section an ODG statement fills a gap in, or None) -> source -> (citation, [(statement, notes)])
+    groups: dict[tuple | None, dict[tuple, tuple[Citation, list[tuple[str, list[str]]]]]] = {}
+    gaps: dict[tuple | None, Citation | None] = {}
     for rule in rules:
-        if rule.fills_gap_in is not None:
-            text = (
-                f"The MTUS ({rule.fills_gap_in}) does not settle this point; ODG fills the gap "
-                f"({rule.citation}): {rule.statement_text}"
-            )
-        else:
-            text = f"{rule.statement_text} ({rule.citation})"
-        if text not in said:
-            said.append(text)
-        for extra in (what_if_words(rule), stale_words(rule)):
-            if extra and extra not in said:
-                said.append(extra)
-    return " ".join(said)
+        gap = _cited(rule.fills_gap_in) if rule.fills_gap_in is not None else None
+        gaps.setdefault(gap, rule.fills_gap_in)
+        _, said = groups.setdefault(gap, {}).setdefault(_cited(rule.citation), (rule.citation, []))
+        if any(text == rule.statement_text for text, _ in said):
+            continue
+        said.append((rule.statement_text, [n for n in (what_if_words(rule), stale_words(rule)) if n]))
+
+    def cite(citation: Citation, said: list[tuple[str, list[str]]]) -> str:
+        plain = [text for text, notes in said if not notes]
+        noted = [(text, notes) for text, notes in said if notes]
+        if not noted:
+            return f"{' '.join(plain)} ({citation})"
+        out = []
+        for i, (text, notes) in enumerate(noted):
+            words = " ".join([*plain, text]) if i == 0 else text
+            out.append(f"{words} ({citation}) {' '.join(notes)}")
+        return " ".join(out)
+
+    parts: list[str] = []
+    direct = groups.pop(None, {})
+    parts.extend(cite(citation, said) for citation, said in direct.values())  # what the MTUS itself says, first
+    for gap, by_citation in groups.items():
+        cited = " ".join(cite(citation, said) for citation, said in by_citation.values())
+        mtus = gaps[gap]
+        assert mtus is not None and gap is not None
+        where = f"{mtus.section}, cited above" if gap in direct else str(mtus)
+        parts.append(f"The MTUS ({where}) does not settle this; ODG fills the gap: {cited}")
+    return " ".join(parts)
 
 
 def stale_words(rule: Rule) -> str | None:
@@ -95,6 +126,24 @@ def what_if_words(rule: Rule) -> str | None:
     return f"This decision uses a what-if condition, {test.describe()}, changed from the pack's {published.describe()}."
 
 
+#: Where the sentence on what the record lacks goes among the case's lines.
+_MISSING = "\0missing"
+
+
+def _missing_words(missing: list[Finding], pack: RulePack) -> str:
+    """Each fact the record lacks once, and the rules that cannot be applied
+    without it, in one sentence (instead of one sentence per rule and region)."""
+    needed = list(dict.fromkeys(n for f in missing for n in f.needed))
+    ids = list(dict.fromkeys(f.rule for f in missing))
+    titles = [rule.title_text for rule in pack.rules if rule.id in ids]
+    if len(needed) == 1:
+        lacks, it = f"Not documented: {needed[0]}.", "it"
+    else:
+        lacks, it = f"Not documented (all of these are needed): {'; '.join(needed)}.", "them"
+    rules = "the rule" if len(titles) == 1 else f"these {len(titles)} rules"
+    return f"{lacks} Without {it} {rules} cannot be applied: {'; '.join(titles)}."
+
+
 def word_rationale(
     *,
     treatment: str,
@@ -112,10 +161,19 @@ def word_rationale(
     decided (outcome.DECISIVE_KINDS); `status` each region's status; `multi`
     whether the item covers more than one region."""
     regions_by_text: dict[str, list[str]] = {}
+    missing: list[Finding] = []  # said together, once: what the record lacks and which rules need it
     for finding in decisive:
+        if finding.kind == "insufficient_documentation" and finding.needed and finding.rule:
+            if not missing:
+                regions_by_text[_MISSING] = []
+            missing.append(finding)
+            regions_by_text[_MISSING].append(label(finding.body_region))
+            continue
         regions_by_text.setdefault(finding.text, []).append(label(finding.body_region))
     case_lines = list(notes)
     for text, regions in regions_by_text.items():
+        if text is _MISSING:
+            text = _missing_words(missing, pack)
         shown = list(dict.fromkeys(regions))
         case_lines.append(f"{', '.join(shown).capitalize()}: {text}" if multi else text)
     if outcome is Outcome.UPHELD:

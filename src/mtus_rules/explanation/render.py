@@ -9,14 +9,16 @@ the standard library: Jupyter finds `_repr_html_` on the models itself.
 from __future__ import annotations
 
 import textwrap
+from collections import Counter
 from html import escape
 from typing import TYPE_CHECKING
 
-from ..evaluation.outcome import Outcome
-from ..packs.model import Citation, PackRef
+from ..evaluation.outcome import DECISIVE_KINDS, Outcome
+from ..packs.model import CitedSource, PackRef
 from ..vocabulary import label
 
 if TYPE_CHECKING:  # the models import this module to show themselves (_repr_html_, __str__)
+    from ..case.model import RfaMapping
     from .decision import Decision, ItemDecision
     from .trace import Trace
 
@@ -42,16 +44,62 @@ def pack_words(pack: PackRef | None) -> str:
 ATTESTED_MARK = " [attested: check against your copy]"
 
 
-def citation_words(citation: Citation) -> str:
+def citation_words(citation: CitedSource) -> str:
     return str(citation) + (ATTESTED_MARK if citation.attested else "")
 
 
-def _rationale_parts(item: ItemDecision) -> list[tuple[str, str]]:
+_OUTCOME_COUNTS = (
+    (Outcome.UPHELD, "upheld"),
+    (Outcome.OVERTURNED, "overturned"),
+    (Outcome.NO_APPLICABLE_GUIDELINE, "with no applicable guideline"),
+)
+
+
+def case_summary(decision: Decision) -> str:
+    """The case in one line: how many items, and how each came out."""
+    count = len(decision.items)
+    outcomes = Counter(item.outcome for item in decision.items)
+    said = ", ".join(f"{outcomes[outcome]} {words}" for outcome, words in _OUTCOME_COUNTS if outcomes[outcome])
+    return f"{count} item{'' if count == 1 else 's'}: {said}" if count else "no items"
+
+
+#: Why an item came out as it did, by the kind of the findings that decided it.
+_REASONS = {
+    "not_recommended": "the guideline does not recommend it here",
+    "exceeds_limit": "more visits than the guideline allows",
+    "exceeds_statutory_cap": "over the statutory visit cap",
+    "criterion_not_met": "a condition the guideline sets is not met",
+    "insufficient_documentation": "the record lacks information the guideline needs",
+}
+
+
+def item_summary(item: ItemDecision) -> str:
+    """Why the item came out as it did, in a few words, for its first line."""
+    if item.outcome is Outcome.OVERTURNED:
+        return "the guideline supports it"
+    if item.outcome is Outcome.NO_APPLICABLE_GUIDELINE:
+        return "no rule in force covers it"
+    kinds = DECISIVE_KINDS[item.outcome] or ()
+    reasons = dict.fromkeys(_REASONS[f.kind] for f in item.findings if f.kind in kinds and f.kind in _REASONS)
+    return "; ".join(reasons) or "not supported by the guideline"
+
+
+def rfa_words(rfa: RfaMapping) -> str:
+    """How an RFA line was read, without codes (those are for --verbose)."""
+    visits = f", {rfa.visits} visit{'' if rfa.visits == 1 else 's'}" if rfa.visits is not None else ""
+    return f"Read from RFA line {rfa.line + 1} as {label(rfa.treatment)}{visits}."
+
+
+def _rationale_parts(item: ItemDecision, verbose: bool = True) -> list[tuple[str, str]]:
+    case = item.rationale.case
+    if not verbose and item.rfa is not None:
+        # The code mapping ("97110 -> physical_therapy") is for whoever checks the reading.
+        case = case.replace(item.rfa.describe(), rfa_words(item.rfa), 1)
     return [
         (title, text)
         for title, text in (
             ("What the guideline says", item.rationale.guideline),
-            ("This case", item.rationale.case),
+            ("This case", case),
             ("Conclusion", item.rationale.conclusion),
         )
         if text
@@ -69,27 +117,34 @@ def _supported_words(item: ItemDecision) -> str | None:
 # -- plain text ----------------------------------------------------------------------
 
 
-def decision_text(decision: Decision, source: str | None = None) -> str:
-    """A decision as a claims examiner reads it."""
+def decision_text(decision: Decision, source: str | None = None, *, verbose: bool = False) -> str:
+    """A decision as a claims examiner reads it: a line for the case and one
+    for each item first, then each item in full. `verbose` adds what an
+    author or a reviewer checking the engine wants: the ids of the deciding
+    rules and how codes on an RFA were mapped."""
     wrap = textwrap.TextWrapper(width=100, initial_indent="      ", subsequent_indent="      ")
     head = f"Case {decision.case_id or '(no id)'}" + (f"  [{source}]" if source else "")
-    lines = [head, f"  Request date {decision.request_date}; rule pack {pack_words(decision.rule_pack)}"]
+    lines = [
+        head,
+        f"  {case_summary(decision)}",
+        f"  Request date {decision.request_date}; rule pack {pack_words(decision.rule_pack)}",
+    ]
     for item in decision.items:
         lines.append("")
-        lines.append(f"  {item.index + 1}. {item.description}: {OUTCOME_WORDS[item.outcome]}")
+        lines.append(f"  {item.index + 1}. {item.description}: {OUTCOME_WORDS[item.outcome]} - {item_summary(item)}")
         if item.citations:
             lines.append("    Guideline: " + "; ".join(citation_words(c) for c in item.citations))
-        if item.rules:
+        if item.rules and verbose:
             lines.append("    Decided by: " + ", ".join(item.rules))
-        for title, text in _rationale_parts(item):
+        for title, text in _rationale_parts(item, verbose):
             lines.append(f"    {title}:")
             lines.extend(wrap.wrap(text))
         supported = _supported_words(item)
         if supported is None:
             continue
         if item.outcome is Outcome.UPHELD:
-            lines.append("    What would change the outcome:")
             alternatives = item.what_if.alternatives if item.what_if else []
+            lines.append("    What would change the outcome" + (" (any one of these):" if len(alternatives) > 1 else ":"))
             if alternatives:
                 lines.extend(line for a in alternatives for line in wrap.wrap(f"- {a.text}"))
             else:
@@ -98,8 +153,9 @@ def decision_text(decision: Decision, source: str | None = None) -> str:
     return "\n".join(lines)
 
 
-def trace_text(trace: Trace) -> str:
-    """The trace for a person: every rule considered, and what it did."""
+def trace_text(trace: Trace, *, verbose: bool = False) -> str:
+    """The trace for a person: every rule considered, and what it did; with
+    `verbose`, also the rules for other treatments, which never applied."""
     lines = [f"Case {trace.case_id or '(no id)'}; request date {trace.request_date}; rule pack {pack_words(trace.rule_pack)}"]
     for item in trace.items:
         lines.append("")
@@ -107,7 +163,7 @@ def trace_text(trace: Trace) -> str:
                      + (f", decided by {', '.join(item.deciding_rules)}" if item.deciding_rules else ""))
         for facet in item.facets:
             lines.append(f"   region {facet.body_region}: {facet.status}")
-            other = [r for r in facet.rules if not r.in_scope and r.scope.startswith("treatment is")]
+            other = [] if verbose else [r for r in facet.rules if not r.in_scope and r.scope.startswith("treatment is")]
             for rule in facet.rules:
                 if rule in other:
                     continue
@@ -175,7 +231,7 @@ def decision_html(decision: Decision) -> str:
     return (
         '<div class="mtus-decision">'
         f"<h4>Case {escape(decision.case_id or '(no id)')}</h4>"
-        f"<p>Request date {decision.request_date}; rule pack {escape(pack_words(decision.rule_pack))}; "
+        f"<p>{escape(case_summary(decision))}. Request date {decision.request_date}; rule pack {escape(pack_words(decision.rule_pack))}; "
         f"mtus-rules {escape(decision.library_version)}</p>"
         f"<table><thead><tr>{header}</tr></thead><tbody>{rows}</tbody></table>"
         + "".join(f"<details><summary>Item {i.index + 1} in full</summary>{item_html(i)}</details>" for i in decision.items)

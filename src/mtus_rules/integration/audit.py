@@ -11,7 +11,19 @@ The input hash is an HMAC-SHA256, under the log's key, of the whole validated
 case: whoever holds the key can match a record to the input that produced it
 (`DecisionLog.input_hash`), without the log holding that input; without the
 key, a small input cannot be guessed by hashing candidates, as it could from a
-bare sha256. Give the same `mask_key` to link records across logs.
+bare sha256.
+
+The key is a secret: whoever holds it can confirm a guessed claim number
+against a masked id. Give the same key to every run whose logs must be joined
+(the same claimant then has the same masked id in each): `mask_key=`, the
+environment variable MTUS_RULES_AUDIT_KEY, or a key file (`read_key_file`; the
+CLI's `--audit-key-file`). Without one, each log gets a random key, and a
+warning says its records cannot be joined with any other run's.
+
+Every record carries the `decision_id` of the decision it records (the same
+id the returned decision has) and its own unique `record_id`, and goes to the
+Python logger "mtus_rules.audit" (level INFO, the record under
+`extra={"audit_record": ...}`) as well as to the JSON Lines target.
 
 A log file is created readable and writable by its owner only (0600; the umask
 can only narrow it); an existing file keeps its mode. Each record is one
@@ -24,14 +36,51 @@ import datetime as _dt
 import hashlib
 import hmac
 import json
+import logging
+import os
 import threading
 import uuid
 from pathlib import Path
 from typing import IO, Any
 
 from ..case.model import Case
+from ..errors import MtusRulesError, Problem
 from ..explanation.decision import Decision
 from .jsonl import JsonlWriter, encode_line
+
+logger = logging.getLogger("mtus_rules.audit")
+
+#: The environment variable that holds the masking key (a secret) when none is given.
+KEY_VARIABLE = "MTUS_RULES_AUDIT_KEY"
+
+#: Shorter keys are refused: a masked claim number is only as hard to confirm as its key is to guess.
+MIN_KEY_LENGTH = 16
+
+
+class AuditKeyError(MtusRulesError):
+    """The masking key given is unusable (missing file, too short)."""
+
+
+def _checked_key(key: bytes, where: str) -> bytes:
+    if len(key) < MIN_KEY_LENGTH:
+        raise AuditKeyError([Problem(location=where, message=f"the audit key must be at least {MIN_KEY_LENGTH} bytes, got {len(key)}")])
+    return key
+
+
+def read_key_file(path: str | os.PathLike[str]) -> bytes:
+    """The masking key held in a file (its bytes, without trailing line ends or
+    spaces); raises AuditKeyError naming the file when it cannot be used."""
+    try:
+        key = Path(path).read_bytes().rstrip()
+    except OSError as exc:
+        raise AuditKeyError([Problem(file=str(path), location="audit key file", message=exc.strerror or str(exc))]) from None
+    return _checked_key(key, f"audit key file {path}")
+
+
+def key_from_environment() -> bytes | None:
+    """The masking key in MTUS_RULES_AUDIT_KEY, if set (and not empty)."""
+    value = os.environ.get(KEY_VARIABLE)
+    return _checked_key(value.encode(), KEY_VARIABLE) if value else None
 
 
 def input_hash(case: Case, key: bytes | None = None) -> str:
@@ -55,16 +104,25 @@ class DecisionLog:
         else:
             self._file, self._stream = None, target
         self.include_identifying = include_identifying
-        # The key makes masked ids unguessable from a list of claim numbers; keep it
-        # to link records across logs, or let each log have its own.
-        self._key = mask_key if mask_key is not None else uuid.uuid4().bytes
+        # The key makes masked ids unguessable from a list of claim numbers; the
+        # same key across runs keeps a claimant's masked id the same.
+        key = mask_key if mask_key is not None else key_from_environment()
+        if key is None:
+            logger.warning(
+                "no audit key given (%s or a key file): this decision log masks with a random key of its own, "
+                "so its records cannot be joined with any other run's",
+                KEY_VARIABLE,
+            )
+            key = uuid.uuid4().bytes + uuid.uuid4().bytes
+        self._key = key
         self._lock = threading.Lock()
 
     def record(self, case: Case, decision: Decision) -> dict[str, Any]:
         """Write the record for one decision and return it."""
         pack = decision.rule_pack
         entry: dict[str, Any] = {
-            "decision_id": str(uuid.uuid4()),
+            "decision_id": decision.decision_id,
+            "record_id": str(uuid.uuid4()),
             "time": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds"),
             "input_hash": self.input_hash(case),
             "case_id": self._case_id(case.case_id),
@@ -93,6 +151,10 @@ class DecisionLog:
                 assert self._stream is not None
                 self._stream.write(json.dumps(entry, ensure_ascii=False) + "\n")
                 self._stream.flush()
+        # After the file: a record the JSON Lines log could not keep is not announced as kept.
+        if logger.isEnabledFor(logging.INFO):
+            logger.info("decision %s recorded: %s", entry["decision_id"], json.dumps(entry, ensure_ascii=False),
+                        extra={"audit_record": entry})
         return entry
 
     def input_hash(self, case: Case) -> str:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import logging
 import pickle
 import signal
 from collections.abc import Iterable, Iterator, Mapping
@@ -91,8 +92,14 @@ def _failed(row: int, message: str, location: str = "") -> BatchResult:
 LOG_LOCATION = "decision log"
 
 
+logger = logging.getLogger("mtus_rules.batch")
+
+
 def _internal(row: int, exc: BaseException) -> BatchResult:
-    # The exception's text may quote the row's data; its type is enough to report a defect.
+    # The result names only the exception's type (its text may quote the row's
+    # data, and results go to whoever sent the rows); the operator's log keeps
+    # the whole traceback, without which the defect cannot be found.
+    logger.error("internal error while deciding batch row %d", row, exc_info=exc)
     return _failed(row, f"internal error ({type(exc).__name__}) while deciding this row; the other rows are not affected")
 
 

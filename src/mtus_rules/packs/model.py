@@ -75,8 +75,9 @@ _PAGES = re.compile(r"^\d+(-\d+)?$")
 ConfirmedBy = Literal["guideline_text", "secondary_summary", "reviewer_quotation", "attested"]
 
 
-class Citation(StrictModel):
-    """Where a rule's fact comes from, and how that was confirmed."""
+class CitedSource(StrictModel):
+    """Where a rule's fact comes from, and how that was confirmed: a citation as
+    a decision carries it (`Citation` without the author's research note)."""
 
     source: Literal["MTUS", "ODG", "statute"] = Field(
         description="MTUS (regulation, presumed correct), ODG (fills gaps the MTUS leaves) or statute "
@@ -86,7 +87,6 @@ class Citation(StrictModel):
     section: StrictStr = Field(min_length=1)
     pages: StrictStr | None = Field(default=None, description='A page or range, e.g. "58" or "57-59".')
     confirmed_by: ConfirmedBy
-    evidence: StrictStr = Field(min_length=1, description="The source that confirms the fact and the page.")
 
     @field_validator("pages")
     @classmethod
@@ -115,6 +115,18 @@ class Citation(StrictModel):
     def __str__(self) -> str:
         pages = f", p{'p' if '-' in (self.pages or '') else ''}. {self.pages}" if self.pages else ""
         return f"{self.guideline}, {self.section}{pages}"
+
+
+class Citation(CitedSource):
+    """A rule's citation, with the research note that confirms it. The note is
+    for the pack's authors (lint, coverage, explain); decisions cite the rule
+    without it (`cited`)."""
+
+    evidence: StrictStr = Field(min_length=1, description="The source that confirms the fact and the page.")
+
+    def cited(self) -> CitedSource:
+        """This citation as a decision carries it, without the research note."""
+        return CitedSource.model_validate(self.model_dump(exclude={"evidence"}))
 
 
 class AppliesTo(StrictModel):

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from ..engine import Engine
 from ..errors import MtusRulesError, Problem
+from ..integration.audit import read_key_file
 from .app import _IdLog, create_app
 from .models import DEFAULT_MAX_BATCH_BODY, DEFAULT_MAX_BODY
 
@@ -52,6 +53,7 @@ def serve(
     rules: list[Path] | None = None,
     decision_log: Path | None = None,
     log_identifying: bool = False,
+    audit_key_file: Path | None = None,
     max_body: int | None = None,
     max_batch_body: int | None = None,
 ) -> int:
@@ -72,7 +74,8 @@ def serve(
         log = None
         if decision_log is not None:
             try:
-                log = _IdLog(decision_log, include_identifying=log_identifying)
+                key = read_key_file(audit_key_file) if audit_key_file is not None else None
+                log = _IdLog(decision_log, include_identifying=log_identifying, mask_key=key)
             except OSError as exc:
                 raise MtusRulesError(
                     [Problem(file=str(decision_log), location="--decision-log", message=exc.strerror or str(exc))]
