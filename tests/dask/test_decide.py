@@ -23,7 +23,7 @@ from distributed import Client
 
 from mtus_rules import Engine
 from mtus_rules.integration.batch import BatchResult
-from mtus_rules.integration.dask import EngineSpec, PackMismatchError, decide_bag, decide_frame
+from mtus_rules.integration.dask import EngineSpec, PackMismatchError, WorkerEngineError, decide_bag, decide_frame
 from mtus_rules.integration.jsonl import read_jsonl
 from mtus_rules.packs.loading import bundled_pack_dirs
 
@@ -85,8 +85,13 @@ def test_a_bag_of_json_lines_is_decided_as_batch_decides_the_file(client: Client
     assert sum("problems" in r for r in got) == len(BAD_LINES)
 
 
-def test_a_bag_of_mappings_with_overrides_and_what_if(client: Client, engine: Engine):
-    changed = engine.with_overrides(limits={"mtus.cpmtg.massage.limit": 4})
+@pytest.fixture(scope="module")
+def changed(engine: Engine) -> Engine:
+    """An engine with a what-if override: a spec of its own, which the workers rebuild with the override."""
+    return engine.with_overrides(limits={"mtus.cpmtg.massage.limit": 4})
+
+
+def test_a_bag_of_mappings_with_overrides_and_what_if(client: Client, changed: Engine):
     rows: list[Any] = [*CASES[:60], 42, make_case({"description": "Massage", "treatment": "no such treatment"})]
     bag = db.from_sequence(rows, npartitions=5)
 
@@ -99,20 +104,24 @@ def test_a_bag_of_mappings_with_overrides_and_what_if(client: Client, engine: En
 
 
 def test_a_frame_with_a_column_of_json_keeps_its_index(client: Client, engine: Engine):
-    texts = [json.dumps(case) for case in CASES[:50]] + ["{not json"]
+    texts = [json.dumps(case) for case in CASES[:50]] + [None, "{not json"]
     frame = dd.from_pandas(pd.DataFrame({"case": texts}, index=pd.RangeIndex(1000, 1000 + len(texts))), npartitions=4)
 
     got = decide_frame(frame, engine, column="case").compute()
 
     assert list(got.index) == list(range(1000, 1000 + len(texts)))
-    expected = _expected(engine, [json.loads(t) for t in texts[:-1]] + [None])
+    expected = _expected(engine, [json.loads(t) for t in texts[:-2]])
     as_records = [
         {"row": int(row), **({"decision": json.loads(d)} if not pd.isna(d) else {"problems": json.loads(p)})}
-        for row, d, p in zip(got["row"], got["decision"], got["problems"])
+        for row, d, p in zip(got["row"], got["decision"], got["problems"], strict=True)
     ]
-    assert as_records[:-1] == expected[:-1]
-    assert as_records[-1]["row"] == len(texts) - 1
-    assert as_records[-1]["problems"][0]["message"].startswith("invalid JSON")
+    assert as_records[:-2] == expected
+    empty, not_json = as_records[-2:]
+    assert (empty["row"], not_json["row"]) == (len(texts) - 2, len(texts) - 1)
+    assert [p["message"] for p in empty["problems"]] == ["no case: the column 'case' is empty on this row"]
+    assert [p["message"] for p in not_json["problems"]] == [
+        "invalid JSON: Expecting property name enclosed in double quotes (column 2)"
+    ]
 
 
 def test_a_frame_whose_columns_are_the_fields(client: Client, engine: Engine):
@@ -126,8 +135,7 @@ def test_a_frame_whose_columns_are_the_fields(client: Client, engine: Engine):
     assert json.loads(got["problems"].iloc[-1])[0]["location"] == "date_of_injury"
 
 
-def test_one_engine_per_worker_process_built_there_from_the_spec(client: Client, engine: Engine):
-    changed = engine.with_overrides(limits={"mtus.cpmtg.massage.limit": 5})  # a spec no other test uses
+def test_one_engine_per_worker_process_built_there_from_the_spec(client: Client, changed: Engine):
     spec = EngineSpec.of(changed)
     assert len(pickle.dumps(spec)) < 2_000, "what the tasks carry is the spec, not the engine"
     with pytest.raises(TypeError):
@@ -153,9 +161,12 @@ def _pack_copy(tmp_path: Path) -> Path:
     return folder
 
 
-def _touch_a_rule_file(folder: Path) -> None:
+def _touch_a_rule_file(folder: Path) -> tuple[Path, bytes]:
+    """A comment added to a rule file: the same rules, other files. The file and its bytes before."""
     rule_file = sorted(p for p in folder.glob("*.yaml") if p.name != "pack.yaml")[0]
-    rule_file.write_text(rule_file.read_text(encoding="utf-8") + "\n# changed on this machine\n", encoding="utf-8")
+    before = rule_file.read_bytes()
+    rule_file.write_bytes(before + b"\n# changed on this machine\n")
+    return rule_file, before
 
 
 def test_a_worker_refuses_a_pack_whose_files_differ(client: Client, tmp_path: Path):
@@ -163,7 +174,7 @@ def test_a_worker_refuses_a_pack_whose_files_differ(client: Client, tmp_path: Pa
     engine = Engine([folder], cache_size=0)
     expected_hash = engine.pack_refs[0].content_hash
     results = decide_bag(db.from_sequence(CASES[:10], npartitions=2), engine)
-    _touch_a_rule_file(folder)  # what a worker with other pack files would find
+    rule_file, before = _touch_a_rule_file(folder)  # what a worker with other pack files would find
 
     with pytest.raises(PackMismatchError) as raised:
         results.compute()
@@ -171,6 +182,13 @@ def test_a_worker_refuses_a_pack_whose_files_differ(client: Client, tmp_path: Pa
     message = str(raised.value)
     assert "worker tcp://" in message and str(folder) in message
     assert f"not {expected_hash} as the engine loaded it" in message
+
+    # A worker without the folder at all says so, the same way.
+    rule_file.write_bytes(before)
+    results = decide_frame(dd.from_pandas(pd.DataFrame({"case": ["{}"]}), npartitions=1), engine, column="case")
+    folder.rename(tmp_path / "elsewhere")
+    with pytest.raises(PackMismatchError, match=r"worker tcp://[0-9.:]+: not a folder"):
+        results.compute()
 
 
 def test_the_caller_refuses_a_pack_changed_since_the_engine_loaded_it(tmp_path: Path):
@@ -204,3 +222,15 @@ def test_without_dask_the_module_says_which_extra_to_install():
         "ModuleNotFoundError dask | mtus_rules.integration.dask needs dask (dask is not installed); "
         "install the dask extra: pip install 'mtus-rules[dask]'"
     )
+
+
+def test_an_engine_a_process_cannot_build_is_an_error_that_travels_whole():
+    spec = EngineSpec.bundled().model_copy(update={"backend": "no_such_backend"})
+    with pytest.raises(WorkerEngineError) as raised:
+        spec.build()
+    # Errors come back from a worker pickled: the problems must survive, not be re-read from the text.
+    travelled = pickle.loads(pickle.dumps(raised.value))
+    assert type(travelled) is WorkerEngineError
+    assert travelled.problems == raised.value.problems
+    assert travelled.problems[0].message.startswith(f"process {os.getpid()}: ")
+    assert "no_such_backend" in str(travelled)

@@ -62,7 +62,7 @@ except ModuleNotFoundError as exc:
     ) from None
 
 from ..engine import Engine
-from ..errors import Problem, RulePackError
+from ..errors import MtusRulesError, Problem, RulePackError
 from ..evaluation._backends import resolve as resolve_backend
 from ..packs.loading import bundled_pack_dirs, load_pack
 from ..packs.model import RulePack
@@ -75,16 +75,25 @@ if TYPE_CHECKING:
     import dask.dataframe
     import pandas
 
-__all__ = ["EngineSpec", "PackMismatchError", "PackSource", "decide_bag", "decide_frame"]
+__all__ = ["EngineSpec", "PackMismatchError", "PackSource", "WorkerEngineError", "decide_bag", "decide_frame"]
 
 
-class PackMismatchError(RulePackError):
-    """A worker (or the caller) found a rule pack other than the one the engine loaded."""
+class WorkerEngineError(MtusRulesError):
+    """A process (a worker, or the caller) cannot build the engine the caller
+    loaded: a pack folder missing there, a backend that does not run there."""
+
+    kind = "engine for the workers"
 
     def __reduce__(self) -> tuple[Any, ...]:
         # The error travels back from the worker pickled; rebuilt from its
         # problems, not from its text (which the base class would take for them).
         return (type(self), (self.problems,))
+
+
+class PackMismatchError(WorkerEngineError, RulePackError):
+    """A worker (or the caller) found a rule pack other than the one the engine loaded."""
+
+    kind = "rule pack"
 
 
 #: Engine()'s memo size, for the engine the workers build when none is given.
@@ -129,8 +138,13 @@ class EngineSpec(BaseModel):
         return cls(packs=packs, backend=resolve_backend(None), cache_size=_DEFAULT_CACHE_SIZE)
 
     def build(self) -> Engine:
-        """The engine, from the pack folders here; PackMismatchError when one differs."""
-        return Engine([pack_here(source) for source in self.packs], cache_size=self.cache_size, backend=self.backend)
+        """The engine, from the pack folders here; PackMismatchError when one
+        differs, WorkerEngineError when it cannot be built here."""
+        packs = [pack_here(source) for source in self.packs]
+        try:
+            return Engine(packs, cache_size=self.cache_size, backend=self.backend)
+        except MtusRulesError as exc:  # e.g. a backend this worker cannot run
+            raise WorkerEngineError([_located(p) for p in exc.problems]) from None
 
 
 def _source(pack: RulePack, bundled: Mapping[Path, str]) -> PackSource:
@@ -155,6 +169,10 @@ def _here() -> str:
         return f"process {os.getpid()}"
 
 
+def _located(problem: Problem) -> Problem:
+    return problem.model_copy(update={"message": f"{_here()}: {problem.message}"})
+
+
 def pack_here(source: PackSource) -> RulePack:
     """The pack `source` names, loaded in this process and checked against its hash."""
     folder = source.folder
@@ -165,7 +183,10 @@ def pack_here(source: PackSource) -> RulePack:
                 [Problem(file=folder, message=f"{_here()} has no bundled rule pack '{source.bundled}' (another release of mtus-rules?)")]
             )
         folder = str(mine[0])
-    pack = load_pack(folder)
+    try:
+        pack = load_pack(folder)
+    except RulePackError as exc:  # no such folder here, or a pack that does not load
+        raise PackMismatchError([_located(p) for p in exc.problems]) from None
     if source.limits or source.disabled:
         pack = override_pack(pack, dict(source.limits), source.disabled)
     if pack.content_hash != source.content_hash:
@@ -242,6 +263,11 @@ def _from_text(text: str | bytes, limits: InputLimits) -> Any:
         return UnreadableRow(str(exc))
 
 
+def _is_text(data: Any) -> bool:
+    # An UnreadableRow is text too, but it already says why there is no case.
+    return isinstance(data, (str, bytes)) and not isinstance(data, UnreadableRow)
+
+
 def _is_unicode(text: str) -> bool:
     try:
         text.encode("utf-8")
@@ -279,7 +305,7 @@ def _decide_rows(spec: EngineSpec, rows: Iterable[Any], what_if: bool, limits: I
     engine = engine_for(spec)
     out: list[dict[str, Any]] = []
     for data in rows:
-        if isinstance(data, (str, bytes)):
+        if _is_text(data):
             data = _from_text(data, limits)
             if data is _Skip:
                 continue
@@ -371,7 +397,8 @@ def _missing(value: Any) -> bool:
 
 def _case_rows(part: pandas.DataFrame, column: str | None) -> list[Any]:
     if column is not None:
-        return [None if _missing(v) else v for v in part[column].tolist()]
+        empty = UnreadableRow(f"no case: the column '{column}' is empty on this row")
+        return [empty if _missing(v) else v for v in part[column].tolist()]
     return [{k: v for k, v in row.items() if not _missing(v)} for row in part.to_dict("records")]
 
 
@@ -381,7 +408,7 @@ def _decide_part(
     engine = engine_for(spec)
     records = []
     for row, data in enumerate(_case_rows(part, column)):
-        if isinstance(data, (str, bytes)):
+        if _is_text(data):
             data = _from_text(data, limits)
             if data is _Skip:  # a row of the frame has a result, always: its index is kept
                 data = UnreadableRow("blank: no case")
