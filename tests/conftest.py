@@ -11,7 +11,10 @@ from mtus_rules import Engine
 # tests/analysis needs the analysis extra. The core suite runs without it (that
 # is the point of the first half of the README's test command); the second half
 # installs the extras and runs tests/analysis on its own.
-ANALYSIS_INSTALLED = importlib.util.find_spec("pandas") is not None
+# pandas alone is not the extra: the dask extra brings it too, without the charts or Jupyter.
+ANALYSIS_INSTALLED = all(
+    importlib.util.find_spec(name) is not None for name in ("pandas", "matplotlib", "nbclient", "nbformat")
+)
 # tests/server needs the server extra (and httpx, from the test extra), the same way.
 SERVER_INSTALLED = all(importlib.util.find_spec(name) is not None for name in ("fastapi", "uvicorn", "httpx"))
 # tests/dask needs the dask extra (dask with its DataFrames, and distributed for the local cluster).

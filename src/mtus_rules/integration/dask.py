@@ -6,13 +6,18 @@ Both decide partition by partition on the workers and give, row for row, what
 `Engine.evaluate_many` (and `mtus-rules batch`) give for the same cases, in
 the envelope `mtus-rules batch` writes: `{"row": n, "decision": {...}}`, or
 `{"row": n, "problems": [...]}` for a bad row, worded as `batch` words it
-(less its "line N: "). A bad row never fails its partition; but
-`dask.bag.read_text` decodes whole blocks, so give it
-`errors="surrogateescape"`, or one invalid byte fails the partition before it
-reaches the engine (with it, that row is reported as not UTF-8 text). `row` is the case's position in the whole collection (0-based);
-there is no `line`, since a collection has no file lines. A string of
-whitespace only is skipped, as `batch` skips a blank line, so a bag read from
-a JSON Lines file numbers its rows as `batch` does.
+(less its "line N: "). `row` is the case's position in the whole collection
+(0-based); there is no `line`, since a collection has no file lines. A string
+of whitespace only is skipped, as `batch` skips a blank line, so a bag read
+from a JSON Lines file numbers its rows as `batch` does.
+
+A bad row never fails its partition. But `dask.bag.read_text` decodes whole
+blocks: give it `errors="surrogateescape"`, or one invalid byte fails the
+partition before it reaches the engine (with it, that row alone is reported
+as not UTF-8 text)::
+
+    results = decide_bag(dask.bag.read_text("cases-*.jsonl", errors="surrogateescape"))
+    results.map(json.dumps).to_textfiles("decided-*.jsonl")
 
 The engine is never pickled: the tasks carry an `EngineSpec` (where each rule
 pack is, its content hash, the what-if overrides, the backend), and each
@@ -366,16 +371,18 @@ def _checked_spec(engine: Engine | None) -> EngineSpec:
     # (or an engine overridden twice, which no folder rebuilds) is refused
     # before any work is sent.
     for source in spec.packs:
-        pack_here(source)
+        try:
+            pack_here(source)
+        except PackMismatchError as exc:
+            hint = Problem(
+                message="the pack's files changed since the engine loaded them, or its what-if overrides were made "
+                "on top of other overrides (the workers rebuild one with_overrides call from the folder)"
+            )
+            raise PackMismatchError([*exc.problems, hint]) from None
     return spec
 
 
 # -- DataFrames ---------------------------------------------------------------------
-
-#: The columns of `decide_frame`'s result: the row's position, and the
-#: decision or the problems as JSON text (the other is missing).
-RESULT_COLUMNS = ("row", "decision", "problems")
-
 
 def _frame(records: list[dict[str, Any]], index: pandas.Index) -> pandas.DataFrame:
     import pandas as pd
