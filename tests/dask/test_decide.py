@@ -234,3 +234,10 @@ def test_an_engine_a_process_cannot_build_is_an_error_that_travels_whole():
     assert travelled.problems == raised.value.problems
     assert travelled.problems[0].message.startswith(f"process {os.getpid()}: ")
     assert "no_such_backend" in str(travelled)
+
+
+def test_without_a_cluster_the_default_engine_decides_in_this_process(engine: Engine):
+    # No engine given: the bundled packs, as Engine() has them; any Dask scheduler will do.
+    rows = CASES[:20]
+    got = decide_bag(db.from_sequence(rows, npartitions=3)).compute(scheduler="sync")
+    assert got == _expected(engine, rows)

@@ -69,7 +69,7 @@ except ModuleNotFoundError as exc:
 from ..engine import Engine
 from ..errors import MtusRulesError, Problem, RulePackError
 from ..evaluation._backends import resolve as resolve_backend
-from ..packs.loading import bundled_pack_dirs, load_pack
+from ..packs.loading import bundled_pack_dirs, content_hash, load_pack
 from ..packs.model import RulePack
 from ..packs.overrides import override_pack
 from ..yamlio import DEFAULT_LIMITS, InputLimits
@@ -137,9 +137,11 @@ class EngineSpec(BaseModel):
 
     @classmethod
     def bundled(cls) -> EngineSpec:
-        """The spec of `Engine()`, without compiling the packs here."""
-        bundled = {p.resolve(): p.name for p in bundled_pack_dirs()}
-        packs = tuple(_source(load_pack(folder), bundled) for folder in bundled_pack_dirs())
+        """The spec of `Engine()`, from the packs' files alone: only the workers load and compile them."""
+        packs = tuple(
+            PackSource(folder=str(folder), bundled=folder.name, content_hash=content_hash(folder))
+            for folder in bundled_pack_dirs()
+        )
         return cls(packs=packs, backend=resolve_backend(None), cache_size=_DEFAULT_CACHE_SIZE)
 
     def build(self) -> Engine:
@@ -363,6 +365,17 @@ def decide_bag(
     return dask.bag.from_delayed(_numbered(parts))
 
 
+def _unchanged(source: PackSource) -> bool:
+    """The pack's files are the ones the engine loaded: hashing them is enough here
+    (loading them is the workers' job). Overrides need the pack loaded to check."""
+    if source.limits or source.disabled:
+        return False
+    try:
+        return content_hash(Path(source.folder)) == source.content_hash
+    except OSError:
+        return False  # pack_here says what is missing
+
+
 def _checked_spec(engine: Engine | None) -> EngineSpec:
     if engine is None:  # the bundled packs, loaded but not compiled: only the workers decide
         return EngineSpec.bundled()
@@ -371,6 +384,8 @@ def _checked_spec(engine: Engine | None) -> EngineSpec:
     # (or an engine overridden twice, which no folder rebuilds) is refused
     # before any work is sent.
     for source in spec.packs:
+        if _unchanged(source):
+            continue
         try:
             pack_here(source)
         except PackMismatchError as exc:
