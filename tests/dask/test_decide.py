@@ -241,3 +241,16 @@ def test_without_a_cluster_the_default_engine_decides_in_this_process(engine: En
     rows = CASES[:20]
     got = decide_bag(db.from_sequence(rows, npartitions=3)).compute(scheduler="sync")
     assert got == _expected(engine, rows)
+
+
+def test_the_package_and_its_commands_import_no_dask():
+    # With dask installed an import of it would go unnoticed elsewhere: the core must stay free of it.
+    run = run_python(
+        """
+        import sys
+        import mtus_rules, mtus_rules.integration, mtus_rules.cli, mtus_rules._commands
+        print(sorted(m for m in sys.modules if m.split(".")[0] in ("dask", "distributed") or m == "mtus_rules.integration.dask"))
+        """
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "[]"
