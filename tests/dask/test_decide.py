@@ -236,6 +236,8 @@ def test_an_engine_a_process_cannot_build_is_an_error_that_travels_whole():
     assert "no_such_backend" in str(travelled)
 
 
+# Dask warns that the cluster of the other tests is not used here: that is the point.
+@pytest.mark.filterwarnings("ignore:Running on a single-machine scheduler:UserWarning")
 def test_without_a_cluster_the_default_engine_decides_in_this_process(engine: Engine):
     # No engine given: the bundled packs, as Engine() has them; any Dask scheduler will do.
     rows = CASES[:20]
