@@ -33,7 +33,7 @@ import re
 import types
 import typing
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -77,10 +77,23 @@ class MtusRulesError(ValueError):
         self.problems: list[Problem] = list(problems)
         super().__init__(self._summary())
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Exceptions pickle as `type(self)(*self.args)`, and `args` here is the summary
+        # text: a process pool (ours, Dask) would rebuild the error from a string, one
+        # "problem" per character. Rebuild it from its attributes instead.
+        return (_restore, (type(self), self.__dict__.copy()))
+
     def _summary(self) -> str:
         n = len(self.problems)
         head = f"invalid {self.kind}: {n} problem{'s' if n != 1 else ''}"
         return "\n".join([head, *(f"  {p}" for p in self.problems)])
+
+
+def _restore(cls: type[MtusRulesError], state: dict[str, Any]) -> MtusRulesError:
+    error = cls.__new__(cls)
+    error.__dict__.update(state)
+    ValueError.__init__(error, error._summary())
+    return error
 
 
 class CaseError(MtusRulesError):
