@@ -7,6 +7,11 @@ read into a requested item (and its diagnosis) through the code tables and the
 quantity parser, and the item keeps how it was read (`RequestedItem.rfa`), so
 the decision shows the mapping for a reviewer to check. Every line's problems
 are reported at once, at `rfa_lines[i].<field>`.
+
+A quantity column holding a bare number ("8") is a count of visits, as the DWC
+form is filled; zero, negative, fractional or over-large counts are refused at
+that column. (In free text elsewhere a bare number stays ambiguous: visits or
+weeks.)
 """
 
 from __future__ import annotations
@@ -24,6 +29,10 @@ from .quantity import QuantityError, parse_quantity
 from .quantity_fields import parse_quantity_field
 from ..vocabulary import NOT_SPECIFIED, BodyRegion, DiagnosisGroup, Purpose
 
+
+#: A quantity column holding only a number (whole or not, signed or not): a
+#: count of visits, refused with the count's own reason when it is not one.
+_NUMBER_ONLY = re.compile(r"^\s*[-\u2212]?\s*[0-9][0-9,.]*\s*$")
 
 #: Words that make a count one of sessions (or give the hours beside them).
 _SESSIONS_NAMED = re.compile(r"\b(?:sessions?|visits?|days?|treatments?|hours?|hrs?)\b", re.IGNORECASE)
@@ -123,7 +132,12 @@ def _read_lines(rfa: RfaCase, file: str | None, lines: dict | None) -> Case:
             # separate fields are combined and must agree.
             given = [f for f in ("frequency", "duration", "quantity") if (getattr(line, f) or "").strip()]
             try:
-                if len(given) == 1:
+                if given == ["quantity"] and _NUMBER_ONLY.match(line.quantity or ""):
+                    # The DWC RFA form's quantity column holds a count of
+                    # visits: "8" there is 8 visits, read (and held to the
+                    # bounds of a count) by the quantity-field reader.
+                    quantity = parse_quantity_field(None, None, line.quantity)
+                elif len(given) == 1:
                     quantity = parse_quantity(getattr(line, given[0]))
                 else:
                     quantity = parse_quantity_field(line.frequency, line.duration, line.quantity)
