@@ -41,7 +41,10 @@ from ._commands import (  # noqa: F401 - the exit statuses stay importable from 
 )
 
 EPILOG = """exit status:
-  0    everything was decided (lint: no errors; test: every test passed)
+  0    everything was decided (lint: no errors; test: every test passed); also
+       when a request date is outside every loaded rule pack: its items are
+       no_applicable_guideline (rule_pack is null) and a warning names the
+       date and the years the packs cover on stderr
   1    lint found errors, or a rule test failed
   2    invalid input: a case, row, rule pack or option could not be used; the
        other inputs are still decided, and batch writes a result line per row

@@ -39,3 +39,34 @@ def test_nothing_on_standard_output_when_no_case_was_decided(tmp_path):
         assert done.returncode == 2
         assert done.stdout == b"", f"{fmt}: {done.stdout!r}"
         assert b"file not found" in done.stderr
+
+
+def _late(tmp_path, date: str = "2019-03-01"):
+    text = SEED.read_text().replace("request_date: 2015-06-10", f"request_date: {date}")
+    assert f"request_date: {date}" in text
+    path = tmp_path / "late.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_a_request_outside_every_pack_is_decided_with_a_warning_naming_date_and_years(tmp_path):
+    late = _late(tmp_path)
+    for command in ("evaluate", "explain"):
+        done = _mtus(command, str(late), str(SEED), "--format", "json")
+        assert done.returncode == 0, done.stderr
+        warnings = [line for line in done.stderr.decode().splitlines() if "warning" in line]
+        assert len(warnings) == 1, done.stderr  # the case in force gets none
+        assert str(late) in warnings[0] and "2019-03-01" in warnings[0]
+        assert "mtus-2009" in warnings[0] and "2009-07-18 to 2017-11-30" in warnings[0]
+        decided = json.loads(done.stdout)
+        assert [d["rule_pack"] is None for d in decided] == [True, False]
+
+
+def test_no_warning_when_every_case_is_in_force():
+    done = _mtus("evaluate", str(SEED), "--no-what-if")
+    assert done.returncode == 0 and b"warning" not in done.stderr
+
+
+def test_the_help_says_what_the_exit_status_is_for_a_date_outside_the_packs():
+    done = _mtus("--help")
+    assert b"outside every loaded rule pack" in done.stdout
