@@ -25,7 +25,7 @@ from .authoring.coverage import markdown as coverage_markdown
 from .explanation.render import decision_text, trace_text
 from .errors import MtusRulesError
 from .authoring.lint import lint_paths, pack_folders
-from ._resources import bundled_rules_dir
+from ._resources import bundled_rules_dir, install_command
 from .packs.loading import load_pack
 from .packs.model import PACK_FILE
 from ._commands import (  # noqa: F401 - the exit statuses stay importable from cli
@@ -226,8 +226,7 @@ def _serve(args: argparse.Namespace) -> int:
         if (exc.name or "").partition(".")[0] == "mtus_rules":
             raise
         print(
-            f"mtus-rules: serve needs the server extra ({exc.name} is not installed): "
-            "pip install 'mtus-rules[server]', or from a checkout: pip install '.[server]'",
+            f"mtus-rules: serve needs the server extra ({exc.name} is not installed): {install_command('server')}",
             file=sys.stderr,
         )
         return EXIT_INVALID
