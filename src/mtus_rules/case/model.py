@@ -25,7 +25,19 @@ from pydantic import (
 )
 
 from ..errors import CodeError, excerpt
-from .codes import ICD9_GOES, ICD9_PATTERN, ICD9CM, ICD10CM, checked_icd9, code_set_release, checked_icd10, is_icd9_not_icd10, looks_icd9, normalize_icd9, wrong_code_set
+from .codes import (
+    ICD9_GOES,
+    ICD9_PATTERN,
+    ICD9CM,
+    ICD10CM,
+    checked_icd9,
+    checked_icd10,
+    code_set_release,
+    is_icd9_not_icd10,
+    looks_icd9,
+    normalize_icd9,
+    wrong_code_set,
+)
 from .._model import StrictModel
 from ..vocabulary import (
     ICD10_PATTERN,

@@ -1,6 +1,7 @@
 """Cases given as Request for Authorization lines, with codes and free text.
 
-Claims systems send RFA lines: a diagnosis with its ICD-10-CM code, a service
+Claims systems send RFA lines: a diagnosis with its code (ICD-10-CM, or
+ICD-9-CM on a request dated before 2015-10-01: see codes.py), a service
 with its CPT/HCPCS code, and frequency, duration and quantity as written. An
 RFA-shaped case has `rfa_lines` instead of `requested_items`; each line is
 read into a requested item (and its diagnosis) through the code tables and the
@@ -73,7 +74,6 @@ class RfaLine(StrictModel):
         description="For a stimulation unit: the number of leads requested. A code that fixes it (E0720, E0730) "
         "gives it when the line does not; a number the code cannot mean is an error.",
     )
-
 
     @model_validator(mode="after")
     def _one_code(self) -> RfaLine:
