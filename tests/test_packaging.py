@@ -8,6 +8,8 @@ from importlib import metadata
 
 import pytest
 
+from mtus_rules._resources import install_command
+
 from .helpers import ROOT, run_python
 
 #: What the analysis extra brings (and its notebook runner); the core must not need any of it.
@@ -48,7 +50,7 @@ def test_without_pandas_the_analysis_module_says_which_extra_to_install():
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == (
         "ModuleNotFoundError pandas | mtus_rules.analysis needs pandas (pandas is not installed); "
-        "install the analysis extra: pip install 'mtus-rules[analysis]'"
+        f"install the analysis extra: {install_command('analysis')}"
     )
 
 

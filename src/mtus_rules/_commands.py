@@ -242,6 +242,8 @@ def each_case(args: argparse.Namespace, run: Callable, render: Callable) -> int:
 
     if not results:  # nothing was decided: nothing on standard output, the problems are on stderr
         return EXIT_INVALID if failed else 0
+    for path, result in results:
+        warn_outside_packs(engine, path, result)
     try:
         if args.format == "json":
             out = [{"file": str(path), **result.model_dump(mode="json")} for path, result in results]
@@ -256,3 +258,20 @@ def each_case(args: argparse.Namespace, run: Callable, render: Callable) -> int:
         return EXIT_OUTPUT
     return EXIT_INVALID if failed else 0
 
+
+
+def warn_outside_packs(engine: Engine, path: Path, result: Any) -> None:
+    """One line on stderr when a case's request date is outside every loaded
+    pack, so its items came out `no_applicable_guideline` for that reason, not
+    because a guideline is silent. The exit status stays 0: the output is a
+    complete decision (with `rule_pack: null`) and a batch of mixed dates should
+    not fail on it; the warning is for the person reading the terminal."""
+    if result.rule_pack is not None:
+        return
+    periods = "; ".join(f"{p.name} {p.version} covers {p.effective}" for p in engine.packs) or "no pack is loaded"
+    count = len(result.items)
+    print(
+        f"mtus-rules: warning: {path}: request date {result.request_date} is outside every loaded rule pack "
+        f"({periods}); {count} item{'' if count == 1 else 's'} not decided (no_applicable_guideline)",
+        file=sys.stderr,
+    )

@@ -2,7 +2,8 @@
 
 For analysts in a notebook. It needs the optional `analysis` extra:
 
-    pip install 'mtus-rules[analysis]'
+    pip install 'mtus-rules[analysis]'    # from an installed wheel
+    pip install '.[analysis]'             # from a checkout, standing in it
 
 The rest of the library never imports this module, so the core install stays
 free of pandas and matplotlib.
@@ -29,8 +30,10 @@ from typing import TYPE_CHECKING, Any
 
 def _needs_extra(what: str, exc: ModuleNotFoundError) -> ModuleNotFoundError:
     """The error for a missing package of the extra: what needs it, what is missing, what to install."""
+    from ._resources import install_command
+
     return ModuleNotFoundError(
-        f"{what} ({exc.name} is not installed); install the analysis extra: pip install 'mtus-rules[analysis]'",
+        f"{what} ({exc.name} is not installed); install the analysis extra: {install_command('analysis')}",
         name=exc.name,
     )
 

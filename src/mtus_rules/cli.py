@@ -26,7 +26,7 @@ from .authoring.schemas import FILES as AUTHOR_FILES, file_schema
 from .explanation.render import decision_text, trace_text
 from .errors import MtusRulesError
 from .authoring.lint import lint_packs, pack_folders
-from ._resources import bundled_rules_dir
+from ._resources import bundled_rules_dir, install_command
 from .packs.loading import load_pack
 from .packs.model import PACK_FILE
 from ._commands import (  # noqa: F401 - the exit statuses stay importable from cli
@@ -42,7 +42,10 @@ from ._commands import (  # noqa: F401 - the exit statuses stay importable from 
 )
 
 EPILOG = """exit status:
-  0    everything was decided (lint: no errors; test: every test passed)
+  0    everything was decided (lint: no errors; test: every test passed); also
+       when a request date is outside every loaded rule pack: its items are
+       no_applicable_guideline (rule_pack is null) and a warning names the
+       date and the years the packs cover on stderr
   1    lint found errors, or a rule test failed
   2    invalid input: a case, row, rule pack or option could not be used; the
        other inputs are still decided, and batch writes a result line per row
@@ -233,8 +236,7 @@ def _serve(args: argparse.Namespace) -> int:
         if (exc.name or "").partition(".")[0] == "mtus_rules":
             raise
         print(
-            f"mtus-rules: serve needs the server extra ({exc.name} is not installed): "
-            "pip install 'mtus-rules[server]', or from a checkout: pip install '.[server]'",
+            f"mtus-rules: serve needs the server extra ({exc.name} is not installed): {install_command('server')}",
             file=sys.stderr,
         )
         return EXIT_INVALID

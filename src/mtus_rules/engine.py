@@ -162,6 +162,7 @@ class Engine:
                 "rule_pack": compiled.ref,
                 "library_version": __version__,
                 "backend": self.backend,
+                "diagnosis_code_sets": case.diagnosis_code_sets,
                 "items": items,
             },
         )
@@ -238,6 +239,7 @@ class Engine:
             rule_pack=None,
             library_version=__version__,
             backend=self.backend,
+            diagnosis_code_sets=case.diagnosis_code_sets,
             items=items,
         )
 

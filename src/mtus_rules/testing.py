@@ -52,9 +52,10 @@ from typing import Any
 try:
     from hypothesis import strategies as st
 except ImportError as exc:  # pragma: no cover - depends on the environment
+    from ._resources import install_command
+
     raise ImportError(
-        "mtus_rules.testing needs hypothesis, which mtus-rules installs only for tests: "
-        "pip install 'mtus-rules[test]'"
+        f"mtus_rules.testing needs hypothesis, which mtus-rules installs only for tests: {install_command('test')}"
     ) from exc
 
 from .case.model import (

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from mtus_rules import Comparison, Engine, compare, load_case
+from mtus_rules._resources import install_command
 from mtus_rules.analysis import (
     DECISION_COLUMNS,
     FLIP_COLUMNS,
@@ -204,7 +205,7 @@ def test_the_chart_without_matplotlib_names_the_extra():
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == (
         "0 plot_flips needs matplotlib (matplotlib is not installed); install the analysis extra: "
-        "pip install 'mtus-rules[analysis]'"
+        f"{install_command('analysis')}"
     )
 
 

@@ -229,3 +229,41 @@ def test_the_schema_lists_the_new_vocabulary_and_the_lead_count():
     assert {"neuropathic_pain", "phantom_limb", "spinal_cord_injury", "multiple_sclerosis", "soft_tissue_inflammation"} <= set(
         defs["DiagnosisGroup"]["enum"])
     assert defs["RfaLine"]["properties"]["device_leads"]["anyOf"][0] == {"maximum": 16, "minimum": 1, "type": "integer"}
+
+
+@pytest.mark.parametrize("quantity,visits", [("8", 8), (" 12 ", 12), ("1,000", 1000)])
+def test_a_bare_number_in_the_quantity_column_is_a_visit_count(quantity, visits):
+    from mtus_rules.case import Visits, parse_case
+
+    item = parse_case(_rfa(quantity=quantity)).requested_items[0]
+    assert item.quantity == Visits(visits=visits)
+    assert item.rfa.visits == visits and item.rfa.quantity_text == quantity
+
+
+@pytest.mark.parametrize(
+    "quantity,reason",
+    [("0", "zero or negative"), ("-3", "zero or negative"), ("1001", "more than 1000 visits"), ("8.5", "not a whole number")],
+)
+def test_a_bare_number_that_is_not_a_visit_count_is_refused_at_its_column(quantity, reason):
+    problems = _problems(_rfa(quantity=quantity))
+    assert list(problems) == ["rfa_lines[0].quantity"]
+    assert reason in problems["rfa_lines[0].quantity"] and repr(quantity) in problems["rfa_lines[0].quantity"]
+
+
+def test_a_bare_number_refused_in_a_file_names_its_line(tmp_path):
+    from mtus_rules.case import load_case as load
+
+    path = tmp_path / "rfa.yaml"
+    path.write_text(
+        "date_of_injury: 2013-01-10\nrequest_date: 2014-03-01\nrfa_lines:\n"
+        "  - icd10: S33.5XXA\n    service: Massage\n    code: '97124'\n    quantity: '0'\n"
+    )
+    with pytest.raises(CaseError) as info:
+        load(path)
+    (problem,) = info.value.problems
+    assert (problem.file, problem.line, problem.location) == (str(path), 7, "rfa_lines[0].quantity")
+
+
+def test_a_bare_number_in_the_duration_column_stays_ambiguous():
+    problems = _problems(_rfa(quantity=None, duration="8"))
+    assert "rfa_lines[0].duration" in problems

@@ -1,5 +1,5 @@
-"""Billing code tables: CPT/HCPCS procedure codes and ICD-10-CM diagnosis codes
-mapped onto the vocabulary, as data (`rules/codes/*.yaml`).
+"""Billing code tables: CPT/HCPCS procedure codes and ICD-10-CM and ICD-9-CM
+diagnosis codes mapped onto the vocabulary, as data (`rules/codes/*.yaml`).
 
 Claims systems send codes, not our treatment names. These tables translate
 them, and never guess:
@@ -14,6 +14,14 @@ them, and never guess:
   in ICD-10-CM raises `InvalidCodeError`; one that exists but is not in the
   table raises `UnmappedCodeError`.
 
+Diagnosis codes come in the code set in force on the request date: ICD-9-CM
+before 2015-10-01 (`ICD10_FROM`), ICD-10-CM from then. `diagnosis_for_icd9`
+maps an ICD-9-CM code like `diagnosis_for` (table `diagnoses-icd9.yaml`), and
+validity is checked against the last ICD-9-CM release, CMS version 32, shipped
+as `icd9cm.tsv` (scripts/icd9cm_table.py says where it comes from). An ICD-9-CM
+code on a request dated from 2015-10-01 is refused (`wrong_code_set`); an
+ICD-10-CM code on an earlier request is read as given (records re-coded since).
+
 The tables are validated when they load (unknown fields, treatments, regions
 and groups, duplicate codes and prefixes), and every problem is reported as a
 `RulePackError` with its file and line, like a rule pack.
@@ -21,6 +29,7 @@ and groups, duplicate codes and prefixes), and every problem is reported as a
 
 from __future__ import annotations
 
+import datetime as _dt
 import re
 import warnings
 from collections.abc import Iterable
@@ -48,12 +57,29 @@ from .._model import StrictModel
 CODES_DIR = "codes"
 PROCEDURES_FILE = "procedures.yaml"
 DIAGNOSES_FILE = "diagnoses.yaml"
+ICD9_DIAGNOSES_FILE = "diagnoses-icd9.yaml"
+ICD9_CODE_SET_FILE = "icd9cm.tsv"
+
+#: ICD-10-CM replaced ICD-9-CM for services on and after this day (HHS final
+#: rule, 45 CFR 162.1002, as delayed to 2015-10-01).
+ICD10_FROM = _dt.date(2015, 10, 1)
+ICD9CM = "ICD-9-CM"
+ICD10CM = "ICD-10-CM"
+#: The ICD-9-CM release the codes are checked against: the last one (ICD-9-CM
+#: was frozen after it), so it holds every code a request before 2015-10-01 can use.
+ICD9CM_VERSION = "ICD-9-CM CMS version 32 (FY2015)"
+#: Where an ICD-9-CM code given as ICD-10-CM belongs.
+ICD9_GOES = f"ICD-9-CM codes go in icd9, and only on requests dated before {ICD10_FROM}"
 
 #: CPT (five digits; Category II/III end in F/T, PLA codes in U) or HCPCS Level II
 #: (a letter A-V and four digits).
 _PROCEDURE_CODE = re.compile(r"^(?:\d{4}[0-9FTU]|[A-V]\d{4})$")
 #: ICD-10-CM: letter, digit, letter or digit, then up to four more after the dot.
 _ICD10_CODE = re.compile(ICD10_PATTERN)
+#: ICD-9-CM diagnosis: three digits, V and two digits, or E and three digits,
+#: then up to two (E codes: one) after the dot.
+ICD9_PATTERN = r"^(?:[0-9]{3}(?:\.?[0-9]{1,2})?|V[0-9]{2}(?:\.?[0-9]{1,2})?|E[0-9]{3}(?:\.?[0-9])?)$"
+_ICD9_CODE = re.compile(ICD9_PATTERN)
 
 
 # --------------------------------------------------------------------------- errors
@@ -94,6 +120,100 @@ def icd10cm_exists(code: str) -> bool:
     The package parses its data on first import (about 1.5 s), so it is imported
     here, on first use, and only here."""
     return _icd10cm().is_valid_item(code)
+
+
+def code_set_release(code_set: str) -> str:
+    """The code set with the release its codes are checked against."""
+    return ICD9CM_VERSION if code_set == ICD9CM else icd10cm_version()
+
+
+@lru_cache(maxsize=1)
+def icd10cm_version() -> str:
+    """The ICD-10-CM release the codes are checked against, and the package that ships it."""
+    from importlib import metadata
+    from importlib.resources import files
+
+    package = "simple-icd-10-cm"
+    releases = sorted(p.name for p in files("simple_icd_10_cm").joinpath("data").iterdir() if p.name.startswith("code-list-"))
+    release = releases[-1].removeprefix("code-list-").removesuffix(".txt").replace("-", " ") if releases else "release unknown"
+    return f"{ICD10CM} {release} ({package} {metadata.version(package)})"
+
+
+def checked_icd10(code: str) -> str:
+    """The ICD-10-CM code normalized ('m5126' -> 'M51.26'), or InvalidCodeError
+    when it is malformed or not in ICD-10-CM. One check for every place a code
+    is given (a case's diagnoses, RFA lines)."""
+    if is_icd9_not_icd10(code):
+        raise InvalidCodeError(code.strip(), f"{code.strip()} is an {ICD9CM} code, not an {ICD10CM} code: {ICD9_GOES}")
+    normal = normalize_icd10(code)
+    if not icd10cm_exists(normal):
+        raise InvalidCodeError(normal, f"{normal} is not a code of {ICD10CM}")
+    return normal
+
+
+# --------------------------------------------------------------------------- ICD-9-CM
+
+
+def looks_icd9(code: str) -> bool:
+    """Whether `code` is shaped like an ICD-9-CM diagnosis code. Only V and E
+    codes can also be ICD-10-CM shaped; a code starting with a digit is ICD-9."""
+    return isinstance(code, str) and bool(_ICD9_CODE.match(code.strip().upper()))
+
+
+def is_icd9_not_icd10(code: Any) -> bool:
+    """Whether `code` is a code of ICD-9-CM that cannot be an ICD-10-CM code
+    (given where an ICD-10-CM code belongs, it gets a message saying so)."""
+    if not isinstance(code, str) or not looks_icd9(code) or _ICD10_CODE.match(code.strip().upper()):
+        return False
+    return normalize_icd9(code).replace(".", "") in _icd9cm()
+
+
+def normalize_icd9(code: str) -> str:
+    """The ICD-9-CM code in upper case with its dot ('7242' -> '724.2',
+    'e8490' -> 'E849.0'); InvalidCodeError when it is not shaped like one."""
+    if not isinstance(code, str):
+        raise InvalidCodeError(str(code), f"an {ICD9CM} code is text such as '724.2', got {code!r}")
+    text = code.strip().upper()
+    if not _ICD9_CODE.match(text):
+        hint = f": it is shaped like an {ICD10CM} code; give it as icd10" if _ICD10_CODE.match(text) else ""
+        raise InvalidCodeError(
+            text, f"{code!r} is not an {ICD9CM} code (three digits, V and two digits or E and three digits, "
+            f"then the digits after the dot, e.g. 724.2){hint}"
+        )
+    bare = text.replace(".", "")
+    head = 4 if bare.startswith("E") else 3
+    return bare if len(bare) == head else f"{bare[:head]}.{bare[head:]}"
+
+
+def checked_icd9(code: str) -> str:
+    """The ICD-9-CM code normalized, or InvalidCodeError when it is malformed or
+    not in ICD-9-CM (a billable code, or a category or subcategory of one)."""
+    normal = normalize_icd9(code)
+    if normal.replace(".", "") not in _icd9cm():
+        raise InvalidCodeError(normal, f"{normal} is not a code of {ICD9CM} (checked against {ICD9CM_VERSION})")
+    return normal
+
+
+def wrong_code_set(code_set: str, day: _dt.date) -> str | None:
+    """Why a code of `code_set` cannot be read on a request dated `day`, or None."""
+    if code_set == ICD9CM and day >= ICD10_FROM:
+        return f"requests dated from {ICD10_FROM} use {ICD10CM} (this one is dated {day})"
+    return None
+
+
+@lru_cache(maxsize=1)
+def _icd9cm() -> frozenset[str]:
+    """Every ICD-9-CM diagnosis code (no dot), with the categories and
+    subcategories the billable codes extend."""
+    path = default_codes_dir() / ICD9_CODE_SET_FILE
+    codes: set[str] = set()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line or line.startswith("#"):
+            continue
+        code = line.partition("\t")[0]
+        head = 4 if code.startswith("E") else 3
+        codes.update(code[:n] for n in range(head, len(code) + 1))
+    return frozenset(codes)
 
 
 @lru_cache(maxsize=1)
@@ -233,6 +353,19 @@ class DiagnosisEntry(StrictModel):
         return value
 
 
+class Icd9DiagnosisEntry(DiagnosisEntry):
+    """A row of the ICD-9-CM table: the same, with an ICD-9-CM prefix."""
+
+    @field_validator("prefix")
+    @classmethod
+    def _icd10_prefix(cls, value: str) -> str:  # the parent's check, replaced
+        if not _ICD9_CODE.match(value) or value != normalize_icd9(value):
+            raise ValueError(f"{value!r} is not an ICD-9-CM code written with its dot (e.g. '724.2')")
+        if value.replace(".", "") not in _icd9cm():
+            raise ValueError(f"{value} is not a code of {ICD9CM} (checked against {ICD9CM_VERSION})")
+        return value
+
+
 _VERSION = Annotated[StrictStr, Field(pattern=r"^\d+\.\d+\.\d+$")]
 
 
@@ -246,18 +379,25 @@ class DiagnosisTable(StrictModel):
     diagnoses: Annotated[list[DiagnosisEntry], Field(min_length=1)]
 
 
+class Icd9DiagnosisTable(StrictModel):
+    version: _VERSION
+    diagnoses: Annotated[list[Icd9DiagnosisEntry], Field(min_length=1)]
+
+
 # --------------------------------------------------------------------------- tables
 
 
 class CodeTables:
     """The loaded procedure and diagnosis tables, with the lookups."""
 
-    def __init__(self, procedures: ProcedureTable, diagnoses: DiagnosisTable):
+    def __init__(self, procedures: ProcedureTable, diagnoses: DiagnosisTable, icd9: Icd9DiagnosisTable | None = None):
         self.procedures_version = procedures.version
         self.diagnoses_version = diagnoses.version
+        self.icd9_diagnoses_version = icd9.version if icd9 else None
         self._procedures = {e.code: e for e in procedures.procedures}
         self._diagnoses = {e.prefix.replace(".", ""): e for e in diagnoses.diagnoses}
         self._longest = max(len(p) for p in self._diagnoses)
+        self._icd9 = {e.prefix.replace(".", ""): e for e in (icd9.diagnoses if icd9 else [])}
 
     @property
     def procedure_codes(self) -> list[str]:
@@ -299,9 +439,7 @@ class CodeTables:
 
     def diagnosis_entry(self, icd10: str) -> DiagnosisEntry:
         """The entry with the longest prefix of an existing ICD-10-CM code."""
-        code = normalize_icd10(icd10)
-        if not icd10cm_exists(code):
-            raise InvalidCodeError(code, f"{code} is not a code of ICD-10-CM")
+        code = checked_icd10(icd10)
         bare = code.replace(".", "")
         for n in range(min(len(bare), self._longest), 2, -1):
             entry = self._diagnoses.get(bare[:n])
@@ -315,6 +453,23 @@ class CodeTables:
         """(body regions, diagnosis group) of an ICD-10-CM code. An empty region
         list means the code does not fix a region; a None group, no group."""
         entry = self.diagnosis_entry(icd10)
+        return list(entry.body_regions), entry.group
+
+    def icd9_diagnosis_entry(self, icd9: str) -> DiagnosisEntry:
+        """The entry with the longest prefix of an existing ICD-9-CM code."""
+        code = checked_icd9(icd9)
+        bare = code.replace(".", "")
+        for n in range(len(bare), 2, -1):
+            entry = self._icd9.get(bare[:n])
+            if entry is not None:
+                return entry
+        raise UnmappedCodeError(
+            code, f"{ICD9CM} code {code} is not in the code table; give the body regions and diagnosis group explicitly"
+        )
+
+    def diagnosis_for_icd9(self, icd9: str) -> tuple[list[BodyRegion], DiagnosisGroup | None]:
+        """`diagnosis_for` for an ICD-9-CM code."""
+        entry = self.icd9_diagnosis_entry(icd9)
         return list(entry.body_regions), entry.group
 
 
@@ -333,9 +488,13 @@ def load_code_tables(folder: str | Path | None = None) -> CodeTables:
     problems: list[Problem] = []
     procedures = _load(base / PROCEDURES_FILE, ProcedureTable, "procedures", "code", problems)
     diagnoses = _load(base / DIAGNOSES_FILE, DiagnosisTable, "diagnoses", "prefix", problems)
+    # The ICD-9-CM table is optional in a folder of one's own (tables written
+    # before it existed); without it every ICD-9-CM code is unmapped.
+    icd9_path = base / ICD9_DIAGNOSES_FILE
+    icd9 = _load(icd9_path, Icd9DiagnosisTable, "diagnoses", "prefix", problems) if icd9_path.exists() else None
     if problems or procedures is None or diagnoses is None:
         raise RulePackError(problems)
-    return CodeTables(procedures, diagnoses)
+    return CodeTables(procedures, diagnoses, icd9)
 
 
 def _load(path: Path, model: type[StrictModel], key: str, field: str, problems: list[Problem]) -> Any:
@@ -401,3 +560,8 @@ def treatments_for(code: str, wording: str | None = None) -> Treatment:
 def diagnosis_for(icd10: str) -> tuple[list[BodyRegion], DiagnosisGroup | None]:
     """`CodeTables.diagnosis_for` on the bundled tables."""
     return bundled_code_tables().diagnosis_for(icd10)
+
+
+def diagnosis_for_icd9(icd9: str) -> tuple[list[BodyRegion], DiagnosisGroup | None]:
+    """`CodeTables.diagnosis_for_icd9` on the bundled tables."""
+    return bundled_code_tables().diagnosis_for_icd9(icd9)

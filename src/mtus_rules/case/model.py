@@ -24,7 +24,20 @@ from pydantic import (
     model_validator,
 )
 
-from ..errors import excerpt
+from ..errors import CodeError, excerpt
+from .codes import (
+    ICD9_GOES,
+    ICD9_PATTERN,
+    ICD9CM,
+    ICD10CM,
+    checked_icd9,
+    checked_icd10,
+    code_set_release,
+    is_icd9_not_icd10,
+    looks_icd9,
+    normalize_icd9,
+    wrong_code_set,
+)
 from .._model import StrictModel
 from ..vocabulary import (
     ICD10_PATTERN,
@@ -99,11 +112,68 @@ class Claimant(StrictModel):
     sex: Literal["female", "male", "other"] | None = None
 
 
+def _code_error(check: Any, value: str) -> None:
+    """Run a code check, turning its CodeError into the ValueError validation reports."""
+    try:
+        check(value)
+    except CodeError as exc:
+        raise ValueError(exc.problems[0].message) from None
+
+
 class Diagnosis(StrictModel):
+    """A diagnosis of the case. Its code, if given, is checked against its code
+    set (a code that does not exist is refused, as on an RFA line); the regions
+    and group are what the case states."""
+
     description: StrictStr = Field(min_length=1)
-    icd10: Annotated[StrictStr, Field(pattern=ICD10_PATTERN)] | None = None
+    icd10: Annotated[StrictStr, Field(pattern=ICD10_PATTERN)] | None = Field(
+        default=None, description="ICD-10-CM code: the code set of requests dated from 2015-10-01 (and accepted before)."
+    )
+    icd9: Annotated[StrictStr, Field(pattern=ICD9_PATTERN)] | None = Field(
+        default=None, description="ICD-9-CM code: the code set of requests dated before 2015-10-01 only."
+    )
     body_regions: list[BodyRegion] = Field(default_factory=list)
     group: DiagnosisGroup | None = None
+
+    # Before the pattern: a code of the other set gets a message saying so.
+    @field_validator("icd10", mode="before")
+    @classmethod
+    def _icd10_not_icd9(cls, value: Any) -> Any:
+        if is_icd9_not_icd10(value):
+            raise ValueError(f"{value.strip()} is an {ICD9CM} code, not an {ICD10CM} code: {ICD9_GOES}")
+        return value
+
+    @field_validator("icd9", mode="before")
+    @classmethod
+    def _icd9_not_icd10(cls, value: Any) -> Any:
+        if isinstance(value, str) and not looks_icd9(value):
+            _code_error(normalize_icd9, value)
+        return value
+
+    @field_validator("icd10")
+    @classmethod
+    def _icd10_exists(cls, value: str | None) -> str | None:
+        if value is not None:
+            _code_error(checked_icd10, value)
+        return value
+
+    @field_validator("icd9")
+    @classmethod
+    def _icd9_exists(cls, value: str | None) -> str | None:
+        if value is not None:
+            _code_error(checked_icd9, value)
+        return value
+
+    @model_validator(mode="after")
+    def _one_code(self) -> Diagnosis:
+        if self.icd10 is not None and self.icd9 is not None:
+            raise ValueError("give one code for a diagnosis: icd9 (requests before 2015-10-01) or icd10")
+        return self
+
+    @property
+    def code_set(self) -> str | None:
+        """The code set of the diagnosis's code, or None when it gives none."""
+        return ICD10CM if self.icd10 is not None else ICD9CM if self.icd9 is not None else None
 
 
 class PriorTreatment(StrictModel):
@@ -246,7 +316,8 @@ class RfaMapping(StrictModel):
     resolved_by: Literal["code", "wording"] = Field(
         description="'wording' when the code means several treatments and the service text chose one."
     )
-    icd10: str
+    icd10: str | None = Field(description="The line's ICD-10-CM code; none when it gave an ICD-9-CM code.")
+    icd9: str | None = Field(default=None, description="The line's ICD-9-CM code, when it gave one.")
     diagnosis_regions: list[BodyRegion]
     diagnosis_group: DiagnosisGroup | None
     quantity_text: str | None
@@ -260,7 +331,7 @@ class RfaMapping(StrictModel):
         quantity = f"; '{self.quantity_text}' -> {self.visits} visits" if self.quantity_text else "; no quantity"
         leads = f"; a unit with {self.device_leads} leads" if self.device_leads else ""
         return (f"Read from RFA line {self.line + 1}: code {self.code} -> {self.treatment.value}{how}; "
-                f"ICD-10 {self.icd10} -> {regions}{group}{quantity}{leads}.")
+                f"{'ICD-9' if self.icd9 else 'ICD-10'} {self.icd9 or self.icd10} -> {regions}{group}{quantity}{leads}.")
 
 
 class RequestedItem(StrictModel):
@@ -382,6 +453,16 @@ class CaseFacts(StrictModel):
             raise ValueError(f"request_date is before date_of_injury ({value} < {injury})")
         return value
 
+    @field_validator("diagnoses")
+    @classmethod
+    def _code_set_of_the_date(cls, value: list[Diagnosis], info: ValidationInfo) -> list[Diagnosis]:
+        request = info.data.get("request_date")
+        for index, diagnosis in enumerate(value):
+            reason = wrong_code_set(diagnosis.code_set, request) if diagnosis.icd9 and request else None
+            if reason:
+                raise ValueError(f"diagnoses[{index}].icd9: {diagnosis.icd9} is an {ICD9CM} code; {reason}")
+        return value
+
     @field_validator("onset_date")
     @classmethod
     def _onset_before_request(cls, value: _dt.date | None, info: ValidationInfo) -> _dt.date | None:
@@ -395,3 +476,8 @@ class Case(CaseFacts):
     """One review case: the clinical facts and the disputed items."""
 
     requested_items: Annotated[list[RequestedItem], Field(min_length=1)]
+
+    @property
+    def diagnosis_code_sets(self) -> list[str]:
+        """The code sets (with their release) of the diagnoses' codes, for the decision."""
+        return sorted({code_set_release(d.code_set) for d in self.diagnoses if d.code_set is not None})

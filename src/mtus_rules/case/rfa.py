@@ -1,12 +1,18 @@
 """Cases given as Request for Authorization lines, with codes and free text.
 
-Claims systems send RFA lines: a diagnosis with its ICD-10-CM code, a service
+Claims systems send RFA lines: a diagnosis with its code (ICD-10-CM, or
+ICD-9-CM on a request dated before 2015-10-01: see codes.py), a service
 with its CPT/HCPCS code, and frequency, duration and quantity as written. An
 RFA-shaped case has `rfa_lines` instead of `requested_items`; each line is
 read into a requested item (and its diagnosis) through the code tables and the
 quantity parser, and the item keeps how it was read (`RequestedItem.rfa`), so
 the decision shows the mapping for a reviewer to check. Every line's problems
 are reported at once, at `rfa_lines[i].<field>`.
+
+A quantity column holding a bare number ("8") is a count of visits, as the DWC
+form is filled; zero, negative, fractional or over-large counts are refused at
+that column. (In free text elsewhere a bare number stays ambiguous: visits or
+weeks.)
 """
 
 from __future__ import annotations
@@ -14,16 +20,30 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from pydantic import Field, StrictInt, StrictStr, ValidationError
+from pydantic import Field, StrictInt, StrictStr, ValidationError, model_validator
 
 from .._model import StrictModel
 from .model import Case, CaseFacts, Diagnosis, RequestedItem, RfaMapping, Visits
-from .codes import CodeError, UnmappedCodeError, bundled_code_tables, normalize_icd10
+from .codes import (
+    ICD9CM,
+    ICD10_FROM,
+    CodeError,
+    InvalidCodeError,
+    UnmappedCodeError,
+    bundled_code_tables,
+    checked_icd9,
+    checked_icd10,
+    wrong_code_set,
+)
 from ..errors import CaseError, Problem, dotted, nearest_line, problems_from_validation
 from .quantity import QuantityError, parse_quantity
 from .quantity_fields import parse_quantity_field
 from ..vocabulary import NOT_SPECIFIED, BodyRegion, DiagnosisGroup, Purpose
 
+
+#: A quantity column holding only a number (whole or not, signed or not): a
+#: count of visits, refused with the count's own reason when it is not one.
+_NUMBER_ONLY = re.compile(r"^\s*[-\u2212]?\s*[0-9][0-9,.]*\s*$")
 
 #: Words that make a count one of sessions (or give the hours beside them).
 _SESSIONS_NAMED = re.compile(r"\b(?:sessions?|visits?|days?|treatments?|hours?|hrs?)\b", re.IGNORECASE)
@@ -33,7 +53,10 @@ class RfaLine(StrictModel):
     """One line of a Request for Authorization."""
 
     diagnosis: StrictStr | None = Field(default=None, description="The diagnosis as written.")
-    icd10: StrictStr = Field(min_length=1)
+    icd10: StrictStr | None = Field(default=None, min_length=1, description="ICD-10-CM code of the diagnosis.")
+    icd9: StrictStr | None = Field(
+        default=None, min_length=1, description="ICD-9-CM code of the diagnosis, for a request dated before 2015-10-01."
+    )
     service: StrictStr = Field(min_length=1, description="The service as written; it resolves codes with several meanings.")
     code: StrictStr = Field(min_length=1, description="CPT or HCPCS code.")
     frequency: StrictStr | None = None
@@ -51,6 +74,15 @@ class RfaLine(StrictModel):
         description="For a stimulation unit: the number of leads requested. A code that fixes it (E0720, E0730) "
         "gives it when the line does not; a number the code cannot mean is an error.",
     )
+
+    @model_validator(mode="after")
+    def _one_code(self) -> RfaLine:
+        if (self.icd10 is None) == (self.icd9 is None):
+            raise ValueError(
+                f"give the diagnosis code once: icd10, or icd9 for a request dated before {ICD10_FROM}"
+                + (" (both are given)" if self.icd10 is not None else "")
+            )
+        return self
 
 
 class RfaCase(CaseFacts):
@@ -105,17 +137,26 @@ def _read_lines(rfa: RfaCase, file: str | None, lines: dict | None) -> Case:
             problem(index, "code", str(exc))
         regions: list[str] = []
         group = line.diagnosis_group
-        icd10 = line.icd10
+        field = "icd9" if line.icd9 is not None else "icd10"
+        code: str = line.icd9 if line.icd9 is not None else line.icd10  # type: ignore[assignment]
         try:
-            icd10 = normalize_icd10(line.icd10)  # "s33.5xxa" is recorded as "S33.5XXA"
-            found_regions, found_group = tables.diagnosis_for(icd10)
+            # Recorded normalized: "s33.5xxa" as "S33.5XXA", "7242" as "724.2".
+            if field == "icd9":
+                code = checked_icd9(code)
+                reason = wrong_code_set(ICD9CM, rfa.request_date)
+                if reason:
+                    raise InvalidCodeError(code, f"{code} is an {ICD9CM} code; {reason}")
+                found_regions, found_group = tables.diagnosis_for_icd9(code)
+            else:
+                code = checked_icd10(code)
+                found_regions, found_group = tables.diagnosis_for(code)
             regions = [r.value for r in found_regions]
             group = group or found_group
         except CodeError as exc:
             # A real code the table does not map is usable when the line says
             # what the table would have; a code that does not exist never is.
             if not (isinstance(exc, UnmappedCodeError) and line.body_regions):
-                problem(index, "icd10", str(exc))
+                problem(index, field, str(exc))
         texts = [t for t in (line.frequency, line.duration, line.quantity) if t and t.strip()]
         quantity: Any = NOT_SPECIFIED
         if texts:
@@ -123,7 +164,12 @@ def _read_lines(rfa: RfaCase, file: str | None, lines: dict | None) -> Case:
             # separate fields are combined and must agree.
             given = [f for f in ("frequency", "duration", "quantity") if (getattr(line, f) or "").strip()]
             try:
-                if len(given) == 1:
+                if given == ["quantity"] and _NUMBER_ONLY.match(line.quantity or ""):
+                    # The DWC RFA form's quantity column holds a count of
+                    # visits: "8" there is 8 visits, read (and held to the
+                    # bounds of a count) by the quantity-field reader.
+                    quantity = parse_quantity_field(None, None, line.quantity)
+                elif len(given) == 1:
                     quantity = parse_quantity(getattr(line, given[0]))
                 else:
                     quantity = parse_quantity_field(line.frequency, line.duration, line.quantity)
@@ -143,17 +189,18 @@ def _read_lines(rfa: RfaCase, file: str | None, lines: dict | None) -> Case:
             continue
         item_regions = [r.value for r in line.body_regions] if line.body_regions else (regions or NOT_SPECIFIED)
         diagnosis = Diagnosis(
-            description=line.diagnosis or icd10, icd10=icd10, body_regions=regions or [r.value for r in line.body_regions or []],
-            group=group,
+            description=line.diagnosis or code, **{field: code},
+            body_regions=regions or [r.value for r in line.body_regions or []], group=group,
         )
-        if all(d.icd10 != diagnosis.icd10 for d in diagnoses):
+        if all((d.icd10, d.icd9) != (diagnosis.icd10, diagnosis.icd9) for d in diagnoses):
             diagnoses.append(diagnosis)
         mapping = RfaMapping(
             line=index,
             code=line.code,
             treatment=treatment,
             resolved_by=resolved_by,
-            icd10=icd10,
+            icd10=code if field == "icd10" else None,
+            icd9=code if field == "icd9" else None,
             diagnosis_regions=regions,
             diagnosis_group=group,
             quantity_text="; ".join(texts) or None,

@@ -148,6 +148,11 @@ class Decision(FrozenModel):
         description="The matcher that decided the rules' conditions (the two give the same answers); "
         "none in decisions recorded before it was stated.",
     )
+    diagnosis_code_sets: list[str] = Field(
+        default_factory=list,
+        description="The code sets, with their release, the case's diagnosis codes were checked and read in "
+        "(ICD-9-CM before 2015-10-01, ICD-10-CM from then); empty when the case gives no diagnosis code.",
+    )
     items: list[ItemDecision]
 
     @computed_field  # type: ignore[prop-decorator]
