@@ -17,7 +17,7 @@ from typing import Any
 
 from .integration.audit import DecisionLog
 from .integration._pool import PoolError
-from .integration.batch import LOG_LOCATION
+from .integration.batch import LOG_LOCATION, result_line
 from .integration.jsonl import JsonlWriter, WriteError, read_jsonl
 from .case.reading import STDIN, load_case
 from .engine import Engine
@@ -124,16 +124,13 @@ def batch_command(args: argparse.Namespace) -> int:
         try:
             for result in results:
                 line = lines.popleft()
-                record: dict[str, Any] = {"row": result.row, "line": line}
-                if result.decision is not None:
-                    record["decision"] = result.decision.model_dump(mode="json")
-                else:
+                data, as_given = result_line(result, line)
+                if result.decision is None:
                     failed += 1
                     unlogged += any(p.location == LOG_LOCATION for p in result.problems or [])
-                    record["problems"] = [p.model_dump(mode="json", exclude_none=True) for p in result.problems or []]
-                unwritable = {"row": result.row, "line": line, "problems": [{"message": "the result could not be written as JSON"}]}
-                if not writer.write(record, fallback=unwritable):
+                elif not as_given:
                     failed += 1
+                writer.write_line(data)
                 last_line = line
                 if progress and writer.written % 1000 == 0:
                     print(f"\rmtus-rules: {writer.written:,} rows decided, {failed:,} bad", end="", file=sys.stderr, flush=True)

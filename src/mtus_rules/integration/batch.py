@@ -55,6 +55,7 @@ __all__ = [
     "UnreadableRow",
     "WriteError",
     "create_private",
+    "decide_line",
     "decide_row",
     "encode_line",
     "evaluate_many",
@@ -113,6 +114,36 @@ def decide_row(engine: Engine, row: int, data: Any, what_if: bool) -> BatchResul
         )
     except Exception as exc:  # a defect in the library, or a hostile object: report it on the row, keep going
         return _internal(row, exc)
+
+
+#: Written in place of a result that cannot be written as JSON (text that is not
+#: valid Unicode), so that the row still has its line.
+UNWRITABLE = "the result could not be written as JSON"
+
+
+def result_line(result: BatchResult, line: int | None) -> tuple[bytes, bool]:
+    """`result` as the line `mtus-rules batch` writes for it (with its newline),
+    and whether it was written as given (False: a short error record instead)."""
+    envelope: dict[str, Any] = {"row": result.row}
+    if line is not None:
+        envelope["line"] = line
+    record = dict(envelope)
+    if result.decision is not None:
+        record["decision"] = result.decision.model_dump(mode="json")
+    else:
+        record["problems"] = [p.model_dump(mode="json", exclude_none=True) for p in result.problems or []]
+    try:
+        return encode_line(record), True
+    except (UnicodeEncodeError, ValueError, TypeError, RecursionError):
+        return encode_line({**envelope, "problems": [{"message": UNWRITABLE}]}), False
+
+
+def decide_line(engine: Engine, row: int, data: Any, *, line: int | None = None, what_if: bool = False) -> str:
+    """Decide one row into the JSON text `mtus-rules batch` writes for it, without
+    the newline: `{"row": row, "line": line, "decision": ...}`, or `"problems"`
+    in place of `"decision"` when the row could not be decided ("line", the
+    input file's line number, only when given). Never raises for a bad row."""
+    return result_line(decide_row(engine, row, data, what_if), line)[0].decode("utf-8")[:-1]
 
 
 # -- worker processes --------------------------------------------------------------
