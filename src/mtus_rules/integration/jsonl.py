@@ -277,4 +277,11 @@ class JsonlWriter:
 def encode_line(record: dict[str, Any]) -> bytes:
     """`record` as one line of JSON Lines; raises UnicodeEncodeError, ValueError,
     TypeError or RecursionError when it cannot be written as JSON."""
-    return (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+    return (_ENCODER.encode(record) + "\n").encode("utf-8")
+
+
+# What json.dumps(record, ensure_ascii=False) writes, byte for byte, without its
+# check for circular references (records are built from dumped models, which
+# cannot hold any; a record nested too deeply still raises RecursionError) and
+# without building an encoder per line: about a tenth off the encoding.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, check_circular=False)
