@@ -16,7 +16,7 @@ from typing import Any
 
 from .integration.audit import DecisionLog
 from .integration._pool import PoolError
-from .integration.batch import ResumeError, Resumed, decide_jsonl, resume_point, tally
+from .integration.batch import ResumeError, Resumed, check_same_decisions, decide_jsonl, resume_point, tally
 from .integration.jsonl import JsonlWriter, WriteError, count_lines, interrupts_held, read_jsonl, read_lines
 from .case.reading import STDIN, load_case
 from .engine import Engine
@@ -131,11 +131,6 @@ def _lines_total(path: Path, show: bool) -> int | None:
 
 
 def batch_command(args: argparse.Namespace) -> int:
-    try:
-        engine = _engine(args)
-    except MtusRulesError as exc:
-        print(f"mtus-rules: {exc}", file=sys.stderr)
-        return EXIT_INVALID
     if args.resume and not args.output:
         print("mtus-rules: --resume needs the output file (-o OUT.jsonl) to continue", file=sys.stderr)
         return EXIT_INVALID
@@ -148,7 +143,11 @@ def batch_command(args: argparse.Namespace) -> int:
         try:
             stream = sys.stdin.buffer if str(args.input) == STDIN else stack.enter_context(args.input.open("rb"))
             lines = read_lines(stream)
+            # Checked before anything is built or opened for writing: an output
+            # that cannot be continued is left exactly as it is.
             done = resume_point(args.output, lines) if args.resume else Resumed()
+            engine = _engine(args)
+            check_same_decisions(engine, args.output, done, args.what_if)
             if args.output:
                 resuming = args.resume and args.output.exists()
                 writer = JsonlWriter.resume(args.output, done.size) if resuming else JsonlWriter.create(args.output)
@@ -157,6 +156,9 @@ def batch_command(args: argparse.Namespace) -> int:
                 writer = JsonlWriter(getattr(sys.stdout, "buffer", None) or _TextBytes(sys.stdout))
         except ResumeError as exc:
             print(f"mtus-rules: cannot resume: {exc.problems[0]}", file=sys.stderr)
+            return EXIT_INVALID
+        except MtusRulesError as exc:
+            print(f"mtus-rules: {exc}", file=sys.stderr)
             return EXIT_INVALID
         except OSError as exc:
             print(f"mtus-rules: {exc.filename or args.input}: {exc.strerror or exc}", file=sys.stderr)
@@ -176,7 +178,8 @@ def batch_command(args: argparse.Namespace) -> int:
             bar.close()  # the bar's line ends before the summary starts
             rows = done.rows + writer.written
             through = f" (input lines 1-{last_line:,})" if rows else ""
-            return f"mtus-rules: {head}: {rows:,} rows written to {where}{through}, {failed:,} bad"
+            again = "; the same command with --resume goes on from there" if args.output else ""
+            return f"mtus-rules: {head}: {rows:,} rows written to {where}{through}, {failed:,} bad{again}"
 
         shown = last_line
         try:

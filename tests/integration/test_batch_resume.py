@@ -4,6 +4,8 @@ where people expect them, and `compare --workers`."""
 
 from __future__ import annotations
 
+import errno
+import io
 import json
 import os
 import signal
@@ -15,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from mtus_rules.cli import main
+from mtus_rules.integration.jsonl import JsonlWriter
 
 from ..helpers import ROOT, make_case
 
@@ -54,26 +57,29 @@ def big(tmp_path_factory) -> tuple[Path, int, bytes]:
     """An input long enough to be killed in the middle of, and its uninterrupted output."""
     folder = tmp_path_factory.mktemp("resume")
     source = folder / "in.jsonl"
-    rows = write_input(source, 6000)
+    rows = write_input(source, 2000)
     reference = folder / "reference.jsonl"
     assert main(["batch", str(source), "-o", str(reference)]) == 2  # the bad rows
     return source, rows, reference.read_bytes()
 
 
-@pytest.fixture()
-def small(tmp_path) -> tuple[Path, int, bytes]:
-    source = tmp_path / "in.jsonl"
+@pytest.fixture(scope="module")
+def small(tmp_path_factory) -> tuple[Path, int, bytes]:
+    folder = tmp_path_factory.mktemp("small")
+    source = folder / "in.jsonl"
     rows = write_input(source, 120)
-    reference = tmp_path / "reference.jsonl"
+    reference = folder / "reference.jsonl"
     assert main(["batch", str(source), "-o", str(reference)]) == 2
     return source, rows, reference.read_bytes()
 
 
-@pytest.mark.parametrize("sig, status", [(signal.SIGKILL, -signal.SIGKILL), (signal.SIGTERM, 143)])
-def test_a_batch_killed_mid_run_resumes_to_exactly_the_uninterrupted_output(big, tmp_path, sig, status):
+@pytest.mark.parametrize(
+    "sig, status, workers", [(signal.SIGKILL, -signal.SIGKILL, "2"), (signal.SIGTERM, 143, "1")], ids=["SIGKILL", "SIGTERM"]
+)
+def test_a_batch_killed_mid_run_resumes_to_exactly_the_uninterrupted_output(big, tmp_path, sig, status, workers):
     source, rows, reference = big
     out = tmp_path / "out.jsonl"
-    proc = _start(str(source), "-o", str(out), "--workers", "2")
+    proc = _start(str(source), "-o", str(out), "--workers", workers)
     deadline = time.monotonic() + 60
     while not (out.exists() and out.stat().st_size > 0) and time.monotonic() < deadline:
         time.sleep(0.005)
@@ -86,7 +92,7 @@ def test_a_batch_killed_mid_run_resumes_to_exactly_the_uninterrupted_output(big,
     if sig == signal.SIGTERM:
         assert partial.endswith(b"\n") and "Traceback" not in err
 
-    resumed = _start(str(source), "-o", str(out), "--resume", "--workers", "2")
+    resumed = _start(str(source), "-o", str(out), "--resume", "--workers", workers)
     err = resumed.communicate(timeout=120)[1]
     assert resumed.returncode == 2, err  # as the uninterrupted run: some rows are bad
     assert out.read_bytes() == reference
@@ -107,6 +113,53 @@ def test_a_line_cut_short_by_a_crash_is_written_again(small, tmp_path, capsys):
     assert out.read_bytes() == reference
     bad = sum(b'"problems"' in line for line in reference.splitlines())
     assert f"{rows:,} rows, {bad:,} bad" in capsys.readouterr().err  # counted over the whole output
+
+
+class _DiskFills(io.FileIO):
+    """A file whose disk fills up after `room` bytes, in the middle of a line."""
+
+    room = 0
+
+    def write(self, data) -> int:
+        if self.room <= 0:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        data = bytes(data)[: self.room]
+        self.room -= len(data)
+        return super().write(data)
+
+
+def test_after_a_full_disk_the_batch_resumes_where_it_stopped(small, tmp_path, capsys, monkeypatch):
+    source, _, reference = small
+    out = tmp_path / "out.jsonl"
+
+    def create(path: Path) -> JsonlWriter:
+        stream = _DiskFills(path, "w")
+        stream.room = len(reference) // 3
+        return JsonlWriter(stream)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(JsonlWriter, "create", staticmethod(create))
+        assert main(["batch", str(source), "-o", str(out), "--workers", "2"]) == 3
+    partial = out.read_bytes()
+    assert partial.endswith(b"\n") and 0 < len(partial) <= len(reference) // 3
+    capsys.readouterr()
+    assert main(["batch", str(source), "-o", str(out), "--resume"]) == 2
+    assert out.read_bytes() == reference
+
+
+def test_a_batch_with_a_decision_log_resumes_with_the_same_rows(small, tmp_path):
+    source, _, reference = small
+    out, log = tmp_path / "out.jsonl", tmp_path / "log.jsonl"
+    half = reference[: reference.index(b"\n", len(reference) // 2) + 1]
+    out.write_bytes(half)
+    assert main(["batch", str(source), "-o", str(out), "--resume", "--workers", "2", "--decision-log", str(log)]) == 2
+    assert out.read_bytes() == reference
+
+    def decided(data: bytes) -> int:
+        return sum(b'"decision"' in line for line in data.splitlines())
+
+    # Only the rows decided on resuming are logged, each once.
+    assert len(log.read_bytes().splitlines()) == decided(reference) - decided(half)
 
 
 def test_resuming_a_finished_batch_decides_nothing_and_ends_as_it_did(small, tmp_path, capsys):
@@ -152,6 +205,12 @@ def test_an_output_from_other_input_is_refused_naming_its_line(small, tmp_path, 
     assert main(["batch", str(short), "-o", str(out), "--resume"]) == 2
     assert "is past the end of the input" in capsys.readouterr().err
 
+    # The same input, other options: the rest would be decided differently.
+    out.write_bytes(half)
+    assert main(["batch", str(source), "-o", str(out), "--resume", "--limit", f"{MASSAGE_LIMIT}=9"]) == 2
+    assert f"{out}:{written}: row {written - 1} is not what these options decide" in capsys.readouterr().err
+    assert out.read_bytes() == half
+
     # A line that is not a batch result.
     out.write_bytes(half + b'{"something": "else"}\n')
     assert main(["batch", str(source), "-o", str(out), "--resume"]) == 2
@@ -174,7 +233,7 @@ def test_no_bar_when_stderr_is_not_a_terminal_and_one_with_its_total_when_asked(
     assert "mtus-rules batch" not in err and "\r" not in err
     assert main(["batch", str(source), "-o", str(tmp_path / "b.jsonl"), "--progress"]) == 2
     err = capsys.readouterr().err
-    assert f"mtus-rules batch: 100%" in err and f" {lines}/{lines} [" in err and "row/s" in err
+    assert "mtus-rules batch: 100%" in err and f" {lines}/{lines} [" in err and "row/s" in err
 
 
 def test_a_terminal_gets_a_bar_unless_told_not_to(small, tmp_path, capsys, monkeypatch):

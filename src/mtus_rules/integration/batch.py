@@ -16,6 +16,13 @@ on. If workers die many times in a row without deciding anything (for example
 a pool that cannot start), the batch stops with a `PoolError` (a
 `RuntimeError`) rather than retrying for ever; the rows already yielded stand.
 
+`decide_jsonl` is the `mtus-rules batch` path: the calling process only reads
+raw lines and writes finished blocks; the workers parse, decide and encode
+(`result_line`, the one definition of an output line; `decide_line` gives it
+for one row). `resume_point` and `check_same_decisions` let an interrupted
+output be continued after its last whole line, and refuse one that this input
+and these options would not have produced.
+
 Reading and writing JSON Lines is `jsonl`'s job; its names stay importable
 from here.
 """
@@ -64,6 +71,7 @@ __all__ = [
     "UnreadableRow",
     "WriteError",
     "create_private",
+    "check_same_decisions",
     "decide_jsonl",
     "decide_line",
     "decide_row",
@@ -425,6 +433,8 @@ class Resumed:
     unlogged: int = 0
     size: int = 0  # bytes of whole lines; anything after them is a line cut short
     last_line: int = 0  # the input line of the last row written
+    last_written: bytes = b""  # the last whole line, as written
+    last_input: bytes | UnreadableRow = b""  # the input line it was decided from
 
 
 def _count(text: bytes, match: re.Match[bytes]) -> tuple[int, int]:
@@ -494,7 +504,24 @@ def resume_point(output: Path, lines: Iterator[tuple[int, bytes | UnreadableRow]
             last_source = source
     if rows:
         _check_same_case(output, rows, last, last_source)
-    return Resumed(rows, bad, unlogged, size, last_line)
+    return Resumed(rows, bad, unlogged, size, last_line, last, last_source[1])
+
+
+def check_same_decisions(engine: Engine, output: Path, done: Resumed, what_if: bool) -> None:
+    """The last row written is what `engine` decides for its input line, byte for
+    byte: the output was written with the same packs, options and version.
+    Decisions are deterministic, so any difference means the rest would not be
+    decided as the start was; raises ResumeError."""
+    if not done.rows or engine.decision_log is not None:  # deciding again would log the row twice
+        return
+    row = done.rows - 1
+    again = result_line(decide_row(engine, row, parse_line(done.last_line, done.last_input), what_if), done.last_line)[0]
+    if again != done.last_written:
+        raise _mismatch(
+            output, done.rows,
+            f"row {row} is not what these options decide for input line {done.last_line} (written with other "
+            "--rules, --limit, --disable, --what-if or another version); not continued",
+        )
 
 
 def _check_same_case(output: Path, rows: int, text: bytes, source: tuple[int, bytes | UnreadableRow]) -> None:
