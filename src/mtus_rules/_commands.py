@@ -10,15 +10,14 @@ import errno
 import json
 import re
 import sys
-from collections import deque
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from .integration.audit import DecisionLog, read_key_file
 from .integration._pool import PoolError
-from .integration.batch import LOG_LOCATION
-from .integration.jsonl import JsonlWriter, WriteError, read_jsonl
+from .integration.batch import ResumeError, Resumed, check_same_decisions, decide_jsonl, resume_point, tally
+from .integration.jsonl import JsonlWriter, WriteError, count_lines, interrupts_held, read_jsonl, read_lines
 from .case.reading import STDIN, load_case
 from .engine import Engine
 from .errors import MtusRulesError, Problem
@@ -83,90 +82,149 @@ class _TextBytes:
         return False
 
 
-def _end_progress(progress: bool) -> None:
-    if progress:  # end the progress line so the next message starts on its own
-        print(file=sys.stderr)
+def _show_progress(args: argparse.Namespace) -> bool:
+    # A bar on a terminal; in a log file or a pipe it would be noise, unless asked for.
+    return args.progress if args.progress is not None else sys.stderr.isatty()
+
+
+class _NoBar:
+    """What the commands call on a progress bar, when none is shown."""
+
+    n = 0
+
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    @staticmethod
+    def write(text: str, file: Any = None) -> None:
+        print(text, file=file or sys.stderr)
+
+    def __enter__(self) -> _NoBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+
+def _progress_bar(show: bool, total: int | None, initial: int = 0, what: str = "batch") -> Any:
+    """A progress bar on stderr (tqdm: total, rate and time left), or one that shows nothing."""
+    if not show:
+        return _NoBar()
+    from tqdm import tqdm
+
+    return tqdm(
+        total=total, initial=initial, unit="row", desc=f"mtus-rules {what}", file=sys.stderr,
+        dynamic_ncols=True, mininterval=0.25,
+    )
+
+
+def _lines_total(path: Path, show: bool) -> int | None:
+    """The input's line count, for the bar's total: only when a bar is shown, and
+    only for a regular file (standard input cannot be read twice)."""
+    if not show or str(path) == STDIN or not path.is_file():
+        return None
+    try:
+        return count_lines(path)
+    except OSError:
+        return None
 
 
 def batch_command(args: argparse.Namespace) -> int:
-    try:
-        engine = _engine(args)
-    except MtusRulesError as exc:
-        print(f"mtus-rules: {exc}", file=sys.stderr)
+    if args.resume and not args.output:
+        print("mtus-rules: --resume needs the output file (-o OUT.jsonl) to continue", file=sys.stderr)
+        return EXIT_INVALID
+    if args.workers < 1:
+        print("mtus-rules: --workers: expected a whole number of at least 1", file=sys.stderr)
         return EXIT_INVALID
     where = str(args.output) if args.output else "standard output"
+    show = _show_progress(args)
     with contextlib.ExitStack() as stack:
         try:
             stream = sys.stdin.buffer if str(args.input) == STDIN else stack.enter_context(args.input.open("rb"))
+            lines = read_lines(stream)
+            # Checked before anything is built or opened for writing: an output
+            # that cannot be continued is left exactly as it is.
+            done = resume_point(args.output, lines) if args.resume else Resumed()
+            engine = _engine(args)
+            check_same_decisions(engine, args.output, done, args.what_if)
             if args.output:
-                writer = JsonlWriter.create(args.output)
+                resuming = args.resume and args.output.exists()
+                writer = JsonlWriter.resume(args.output, done.size) if resuming else JsonlWriter.create(args.output)
                 stack.callback(writer.close)
             else:
                 writer = JsonlWriter(getattr(sys.stdout, "buffer", None) or _TextBytes(sys.stdout))
-        except OSError as exc:
-            print(f"mtus-rules: {exc.filename}: {exc.strerror}", file=sys.stderr)
+        except ResumeError as exc:
+            print(f"mtus-rules: cannot resume: {exc.problems[0]}", file=sys.stderr)
             return EXIT_INVALID
-        progress = sys.stderr.isatty()
-        lines: deque[int] = deque()  # file lines of the rows in flight, oldest first
-        last_line = 0
-
-        def rows() -> Iterator[Any]:
-            for number, data in read_jsonl(stream):
-                lines.append(number)
-                yield data
-
-        failed = unlogged = 0
-        results = engine.evaluate_many(rows(), workers=args.workers, what_if=args.what_if)
-        stack.callback(getattr(results, "close", lambda: None))  # stop the workers on any way out
+        except MtusRulesError as exc:
+            print(f"mtus-rules: {exc}", file=sys.stderr)
+            return EXIT_INVALID
+        except OSError as exc:
+            print(f"mtus-rules: {exc.filename or args.input}: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_INVALID
+        if done.rows:
+            print(
+                f"mtus-rules: resuming after the {done.rows:,} rows already in {where} (input lines 1-{done.last_line:,})",
+                file=sys.stderr,
+            )
+        failed, unlogged, last_line = done.bad, done.unlogged, done.last_line
+        bar = _progress_bar(show, _lines_total(args.input, show), initial=last_line)
+        stack.callback(bar.close)
+        blocks = decide_jsonl(engine, lines, workers=args.workers, what_if=args.what_if, first_row=done.rows)
+        stack.callback(blocks.close)  # stop the workers on any way out
 
         def summary(head: str) -> str:
-            through = f" (input lines 1-{last_line:,})" if writer.written else ""
-            return f"mtus-rules: {head}: {writer.written:,} rows written to {where}{through}, {failed:,} bad"
+            bar.close()  # the bar's line ends before the summary starts
+            rows = done.rows + writer.written
+            through = f" (input lines 1-{last_line:,})" if rows else ""
+            again = "; the same command with --resume goes on from there" if args.output else ""
+            return f"mtus-rules: {head}: {rows:,} rows written to {where}{through}, {failed:,} bad{again}"
 
+        shown = last_line
         try:
-            for result in results:
-                line = lines.popleft()
-                record: dict[str, Any] = {"row": result.row, "line": line}
-                if result.decision is not None:
-                    record["decision"] = result.decision.model_dump(mode="json")
-                else:
-                    failed += 1
-                    unlogged += any(p.location == LOG_LOCATION for p in result.problems or [])
-                    record["problems"] = [p.model_dump(mode="json", exclude_none=True) for p in result.problems or []]
-                unwritable = {"row": result.row, "line": line, "problems": [{"message": "the result could not be written as JSON"}]}
-                if not writer.write(record, fallback=unwritable):
-                    failed += 1
-                last_line = line
-                if progress and writer.written % 1000 == 0:
-                    print(f"\rmtus-rules: {writer.written:,} rows decided, {failed:,} bad", end="", file=sys.stderr, flush=True)
+            for block in blocks:
+                before = writer.written
+                try:
+                    # The count, the bad rows and the last line change with the lines
+                    # written, so a Ctrl-C that waited for the write reports them exactly.
+                    with interrupts_held():
+                        writer.write_lines(block.data, block.rows)
+                        failed, unlogged, last_line = failed + block.bad, unlogged + block.unlogged, block.last_line
+                except WriteError:
+                    part = tally(block.data, writer.written - before)
+                    failed, unlogged = failed + part.bad, unlogged + part.unlogged
+                    last_line = part.last_line or last_line
+                    raise
+                bar.update(block.last_line - shown)
+                shown = block.last_line
         except KeyboardInterrupt:
-            _end_progress(progress)
             print(summary("interrupted; the rest were not decided"), file=sys.stderr)
             return EXIT_INTERRUPTED
         except Terminated:
-            _end_progress(progress)
             print(summary("terminated (SIGTERM); the rest were not decided"), file=sys.stderr)
             return EXIT_TERMINATED
         except WriteError as exc:
             if exc.errno == errno.EPIPE and not args.output:
                 raise BrokenPipeError(errno.EPIPE, "broken pipe") from None
-            _end_progress(progress)
+            bar.close()
             print(f"mtus-rules: cannot write {where}: {exc.strerror}", file=sys.stderr)
             print(summary("stopped; the rest were not decided"), file=sys.stderr)
             return EXIT_OUTPUT
         except PoolError as exc:
-            _end_progress(progress)
+            bar.close()
             print(f"mtus-rules: {exc}", file=sys.stderr)
             print(summary("stopped; the rest were not decided"), file=sys.stderr)
             return EXIT_WORKERS
         except OSError as exc:  # reading the input failed (a disk error, a vanished network file)
-            _end_progress(progress)
+            bar.close()
             print(f"mtus-rules: cannot read {args.input}: {exc.strerror or exc}", file=sys.stderr)
             print(summary("stopped; the rest were not decided"), file=sys.stderr)
             return EXIT_INVALID
-    if progress and writer.written >= 1000:
-        print(file=sys.stderr)
-    print(f"mtus-rules: {writer.written:,} rows, {failed:,} bad", file=sys.stderr)
+    rows = done.rows + writer.written
+    print(f"mtus-rules: {rows:,} rows, {failed:,} bad", file=sys.stderr)
     if unlogged:
         print(f"mtus-rules: the decision log could not record {unlogged:,} decided rows (flagged in the output)", file=sys.stderr)
         return EXIT_OUTPUT
@@ -184,26 +242,45 @@ def compare_command(args: argparse.Namespace) -> int:
         print("mtus-rules: nothing to compare: give --limit, --disable or --against", file=sys.stderr)
         return EXIT_INVALID
 
+    if args.workers < 1:
+        print("mtus-rules: --workers: expected a whole number of at least 1", file=sys.stderr)
+        return EXIT_INVALID
+    show = _show_progress(args)
+    counts = {path: _lines_total(path, show) for path in args.cases if path.suffix == ".jsonl"}
+    known = None not in counts.values()
+    total = sum(n or 0 for n in counts.values()) + len(args.cases) - len(counts) if show and known else None
+    bar = _progress_bar(show, total, what="compare")
+
     def cases() -> Iterator[Any]:
         for path in args.cases:
             if path.suffix == ".jsonl":
                 try:
                     stream = path.open("rb")
                 except OSError as exc:
-                    print(f"mtus-rules: {path}: {exc.strerror}", file=sys.stderr)
+                    bar.write(f"mtus-rules: {path}: {exc.strerror}", file=sys.stderr)
                     yield {"__invalid__": str(path)}
                     continue
                 with stream:
-                    for _, data in read_jsonl(stream):
+                    shown = 0
+                    for number, data in read_jsonl(stream):
+                        bar.update(number - shown)  # by input lines, as the total counts them
+                        shown = number
                         yield data
+                    bar.update((counts.get(path) or shown) - shown)  # blank lines at the end
             else:
                 try:
                     yield load_case(path)
                 except MtusRulesError as exc:
-                    print(f"mtus-rules: {exc}", file=sys.stderr)
+                    bar.write(f"mtus-rules: {exc}", file=sys.stderr)
                     yield {"__invalid__": str(path)}
+                bar.update(1)
 
-    result = compare(before, after, cases())
+    try:
+        with bar:
+            result = compare(before, after, cases(), workers=args.workers)
+    except PoolError as exc:
+        print(f"mtus-rules: {exc}", file=sys.stderr)
+        return EXIT_WORKERS
     if args.format == "json":
         print(result.model_dump_json(indent=2))
     else:

@@ -130,6 +130,11 @@ def _main(argv: Sequence[str] | None) -> int:
     batch.add_argument("-o", "--output", type=Path, metavar="OUT.jsonl", help="write here instead of standard output")
     batch.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     batch.add_argument("--what-if", action="store_true", help="add what the rules would support to each item")
+    batch.add_argument(
+        "--resume", action="store_true",
+        help="continue the output of an interrupted run after its last whole row (needs -o; the input must be the same)",
+    )
+    _add_progress(batch)
     batch.add_argument("--rules", action="append", type=Path, metavar="PACK_DIR")
     _add_overrides(batch)
     _add_log(batch)
@@ -139,6 +144,8 @@ def _main(argv: Sequence[str] | None) -> int:
     compare_cmd.add_argument("--rules", action="append", type=Path, metavar="PACK_DIR", help="the packs to start from")
     compare_cmd.add_argument("--against", action="append", type=Path, metavar="PACK_DIR", help="compare with these packs instead")
     compare_cmd.add_argument("--format", choices=("text", "json"), default="text")
+    compare_cmd.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    _add_progress(compare_cmd)
     _add_overrides(compare_cmd)
 
     explain = commands.add_parser("explain", help="show every rule considered for each item, and why it decided or not")
@@ -325,6 +332,13 @@ def _add_log(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="the secret key that masks case ids and input hashes in the decision log (default: $MTUS_RULES_AUDIT_KEY); "
         "the same key in every run keeps the logs joinable",
+    )
+
+
+def _add_progress(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--progress", action=argparse.BooleanOptionalAction, default=None,
+        help="a progress bar on standard error (default: only when it is a terminal)",
     )
 
 

@@ -16,6 +16,13 @@ on. If workers die many times in a row without deciding anything (for example
 a pool that cannot start), the batch stops with a `PoolError` (a
 `RuntimeError`) rather than retrying for ever; the rows already yielded stand.
 
+`decide_jsonl` is the `mtus-rules batch` path: the calling process only reads
+raw lines and writes finished blocks; the workers parse, decide and encode
+(`result_line`, the one definition of an output line; `decide_line` gives it
+for one row). `resume_point` and `check_same_decisions` let an interrupted
+output be continued after its last whole line, and refuse one that this input
+and these options would not have produced.
+
 Reading and writing JSON Lines is `jsonl`'s job; its names stay importable
 from here.
 """
@@ -24,10 +31,15 @@ from __future__ import annotations
 
 import functools
 import itertools
+import json
 import logging
 import pickle
+import re
 import signal
+from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
@@ -44,23 +56,32 @@ from .jsonl import (
     WriteError,
     create_private,
     encode_line,
+    parse_line,
     read_jsonl,
     stop,
 )
 
 __all__ = [
     "LOG_LOCATION",
+    "Block",
+    "ResumeError",
+    "Resumed",
     "OUTPUT_MODE",
     "BatchResult",
     "JsonlWriter",
     "UnreadableRow",
     "WriteError",
     "create_private",
+    "check_same_decisions",
+    "decide_jsonl",
+    "decide_line",
     "decide_row",
     "encode_line",
     "evaluate_many",
     "read_jsonl",
+    "resume_point",
     "stop",
+    "tally",
 ]
 
 if TYPE_CHECKING:
@@ -120,6 +141,36 @@ def decide_row(engine: Engine, row: int, data: Any, what_if: bool) -> BatchResul
         )
     except Exception as exc:  # a defect in the library, or a hostile object: report it on the row, keep going
         return _internal(row, exc)
+
+
+#: Written in place of a result that cannot be written as JSON (text that is not
+#: valid Unicode), so that the row still has its line.
+UNWRITABLE = "the result could not be written as JSON"
+
+
+def result_line(result: BatchResult, line: int | None) -> tuple[bytes, bool]:
+    """`result` as the line `mtus-rules batch` writes for it (with its newline),
+    and whether it was written as given (False: a short error record instead)."""
+    envelope: dict[str, Any] = {"row": result.row}
+    if line is not None:
+        envelope["line"] = line
+    record = dict(envelope)
+    if result.decision is not None:
+        record["decision"] = result.decision.model_dump(mode="json")
+    else:
+        record["problems"] = [p.model_dump(mode="json", exclude_none=True) for p in result.problems or []]
+    try:
+        return encode_line(record), True
+    except (UnicodeEncodeError, ValueError, TypeError, RecursionError):
+        return encode_line({**envelope, "problems": [{"message": UNWRITABLE}]}), False
+
+
+def decide_line(engine: Engine, row: int, data: Any, *, line: int | None = None, what_if: bool = False) -> str:
+    """Decide one row into the JSON text `mtus-rules batch` writes for it, without
+    the newline: `{"row": row, "line": line, "decision": ...}`, or `"problems"`
+    in place of `"decision"` when the row could not be decided ("line", the
+    input file's line number, only when given). Never raises for a bad row."""
+    return result_line(decide_row(engine, row, data, what_if), line)[0].decode("utf-8")[:-1]
 
 
 # -- worker processes --------------------------------------------------------------
@@ -245,3 +296,252 @@ def evaluate_many(
 def _batched(items: Iterator[tuple[int, Any]], size: int) -> Iterator[list[tuple[int, Any]]]:
     while batch := list(itertools.islice(items, size)):
         yield batch
+
+
+# -- JSON Lines in, output lines out: the `mtus-rules batch` path -------------------
+#
+# The parent process only reads lines, hands them out in chunks and writes what
+# comes back: each worker parses, decides and encodes its chunk's rows into
+# finished output lines, so the work that grows with a row is spread over the
+# workers instead of queuing behind one process.
+
+
+@dataclass(frozen=True)
+class Block:
+    """The output lines of consecutive input rows, ready to write as they are."""
+
+    data: bytes
+    rows: int
+    bad: int  # rows whose line carries problems instead of a decision
+    unlogged: int  # of those, decided rows the decision log could not record
+    last_line: int  # the input line of the last row
+
+
+# (row, input line number, the line's bytes or why it could not be read)
+_Line = tuple[int, int, "bytes | UnreadableRow"]
+
+
+def _block(rows: Iterable[tuple[int, BatchResult]]) -> Block:
+    parts: list[bytes] = []
+    bad = unlogged = count = last = 0
+    for line, result in rows:
+        data, as_given = result_line(result, line)
+        parts.append(data)
+        count += 1
+        last = line
+        if result.decision is None:
+            bad += 1
+            unlogged += any(p.location == LOG_LOCATION for p in result.problems or [])
+        elif not as_given:
+            bad += 1
+    return Block(b"".join(parts), count, bad, unlogged, last)
+
+
+def _decided(engine: Engine, chunk: list[_Line], what_if: bool) -> Iterator[tuple[int, BatchResult]]:
+    for row, number, line in chunk:
+        try:
+            data = parse_line(number, line)
+        except Exception as exc:  # parsed JSON holds no hostile objects: a defect, on this row alone
+            yield number, _internal(row, exc)
+            continue
+        yield number, decide_row(engine, row, data, what_if)
+
+
+def _decide_lines(chunk: list[_Line], *, what_if: bool) -> Block:
+    assert _worker_engine is not None
+    return _block(_decided(_worker_engine, chunk, what_if))
+
+
+def _lost_block(chunk: list[_Line], lost: Lost) -> Block:
+    return _block((number, _failed(row, lost.reason)) for row, number, _ in chunk)
+
+
+def decide_jsonl(
+    engine: Engine,
+    lines: Iterable[tuple[int, bytes | UnreadableRow]],
+    *,
+    workers: int = 1,
+    what_if: bool = False,
+    first_row: int = 0,
+    chunk_size: int = 256,
+) -> Iterator[Block]:
+    """The output lines for `lines` ((line number, bytes), as `jsonl.read_lines`
+    gives them), in input order, a block at a time; rows are numbered from
+    `first_row`. Every row gets exactly one line, whatever happens to it (see
+    the module docstring); memory is bounded by the chunks in flight."""
+    if workers < 1:
+        raise ValueError("workers must be >= 1")
+    chunks = (
+        [(row, number, line) for row, (number, line) in batch]
+        for batch in _batched(enumerate(lines, first_row), chunk_size)
+    )
+    if workers == 1:
+        for chunk in chunks:
+            yield _block(_decided(engine, chunk, what_if))
+        return
+    if engine.decision_log is not None:
+        # The log is written here, in row order, as `evaluate_many` does: the
+        # workers decide, this process encodes and records.
+        yield from _logged_blocks(engine, chunks, workers, what_if, chunk_size)
+        return
+    pool = Pool(workers, _start_worker, (engine.packs, engine.cache_size, engine.backend))
+    outcomes = pool.imap(
+        functools.partial(_decide_lines, what_if=what_if), chunks, payload=lambda chunk: chunk, split=_rows_of,
+        window=workers * 4,
+    )
+    try:
+        for chunk, outcome in outcomes:
+            yield _lost_block(chunk, outcome) if isinstance(outcome, Lost) else outcome
+    finally:
+        outcomes.close()
+
+
+def _logged_blocks(
+    engine: Engine, chunks: Iterator[list[_Line]], workers: int, what_if: bool, chunk_size: int
+) -> Iterator[Block]:
+    taken: deque[tuple[int, int]] = deque()  # (row, input line) taken and not yet yielded
+
+    def cases() -> Iterator[Any]:
+        for chunk in chunks:
+            for row, number, line in chunk:
+                taken.append((row, number))
+                yield parse_line(number, line)
+
+    def numbered(result: BatchResult) -> tuple[int, BatchResult]:
+        row, number = taken.popleft()  # evaluate_many counts from 0; a resumed batch does not
+        return number, result if result.row == row else result.model_copy(update={"row": row})
+
+    results = evaluate_many(engine, cases(), workers=workers, what_if=what_if, chunk_size=chunk_size)
+    try:
+        for batch in _batched((numbered(result) for result in results), chunk_size):
+            yield _block(batch)
+    finally:
+        results.close()
+
+
+# -- resuming ----------------------------------------------------------------------
+
+# How every line `mtus-rules batch` writes begins (result_line, with a line number).
+_ENVELOPE = re.compile(rb'\{"row": (\d+), "line": (\d+), "(decision|problems)": ')
+
+
+class ResumeError(MtusRulesError):
+    """The output of an earlier run cannot be continued from this input."""
+
+    kind = "output to resume"
+
+
+@dataclass(frozen=True)
+class Resumed:
+    """Where an interrupted batch's output ends: its whole lines, and what they hold."""
+
+    rows: int = 0
+    bad: int = 0
+    unlogged: int = 0
+    size: int = 0  # bytes of whole lines; anything after them is a line cut short
+    last_line: int = 0  # the input line of the last row written
+    last_written: bytes = b""  # the last whole line, as written
+    last_input: bytes | UnreadableRow = b""  # the input line it was decided from
+
+
+def _count(text: bytes, match: re.Match[bytes]) -> tuple[int, int]:
+    """(bad, unlogged) for one output line."""
+    if match[3] != b"problems":
+        return 0, 0
+    return 1, int(f'"location": "{LOG_LOCATION}"'.encode() in text)
+
+
+def tally(data: bytes, rows: int) -> Resumed:
+    """What the first `rows` lines of `data` (output lines) hold."""
+    bad = unlogged = last_line = size = 0
+    for text in data.splitlines(keepends=True)[:rows]:
+        match = _ENVELOPE.match(text)
+        if match is not None:
+            one, log = _count(text, match)
+            bad, unlogged, last_line = bad + one, unlogged + log, int(match[2])
+        size += len(text)
+    return Resumed(rows, bad, unlogged, size, last_line)
+
+
+def _mismatch(output: Path, number: int, message: str) -> ResumeError:
+    return ResumeError([Problem(file=str(output), line=number, message=message)])
+
+
+def resume_point(output: Path, lines: Iterator[tuple[int, bytes | UnreadableRow]]) -> Resumed:
+    """Check the output of an interrupted batch against its input and say where
+    to go on: `lines` (from `jsonl.read_lines` on the input) is advanced past
+    the rows the output already holds.
+
+    Each whole line of the output must be the result of the next input row:
+    row numbers from 0 with no gap, each naming the input line that row is on,
+    and the last one the same case id as that input row. A last line without
+    its newline was cut short by the crash and is dropped (written again).
+    Anything else raises ResumeError naming the output's line: an output
+    written from other input, or edited, is not continued.
+    """
+    rows = bad = unlogged = size = last_line = 0
+    last = b""
+    last_source: tuple[int, bytes | UnreadableRow] = (0, b"")
+    try:
+        stream = output.open("rb")
+    except FileNotFoundError:
+        return Resumed()
+    with stream:
+        for number, text in enumerate(iter(stream.readline, b""), 1):
+            if not text.endswith(b"\n"):
+                break  # cut short: written again
+            match = _ENVELOPE.match(text)
+            if match is None:
+                raise _mismatch(output, number, "not a result line of mtus-rules batch; the output cannot be continued")
+            row, line = int(match[1]), int(match[2])
+            if row != rows:
+                raise _mismatch(output, number, f"row {row} where row {rows} was expected; the output cannot be continued")
+            source = next(lines, None)
+            if source is None:
+                raise _mismatch(output, number, f"row {row} is past the end of the input ({rows:,} rows); not this input's output")
+            if source[0] != line:
+                raise _mismatch(
+                    output, number,
+                    f"row {row} was read from input line {line}, but this input's row {row} is on line {source[0]}; "
+                    "not this input's output",
+                )
+            one, log = _count(text, match)
+            bad, unlogged = bad + one, unlogged + log
+            rows, size, last_line, last = rows + 1, size + len(text), line, text
+            last_source = source
+    if rows:
+        _check_same_case(output, rows, last, last_source)
+    return Resumed(rows, bad, unlogged, size, last_line, last, last_source[1])
+
+
+def check_same_decisions(engine: Engine, output: Path, done: Resumed, what_if: bool) -> None:
+    """The last row written is what `engine` decides for its input line, byte for
+    byte: the output was written with the same packs, options and version.
+    Decisions are deterministic, so any difference means the rest would not be
+    decided as the start was; raises ResumeError."""
+    if not done.rows or engine.decision_log is not None:  # deciding again would log the row twice
+        return
+    row = done.rows - 1
+    again = result_line(decide_row(engine, row, parse_line(done.last_line, done.last_input), what_if), done.last_line)[0]
+    if again != done.last_written:
+        raise _mismatch(
+            output, done.rows,
+            f"row {row} is not what these options decide for input line {done.last_line} (written with other "
+            "--rules, --limit, --disable, --what-if or another version); not continued",
+        )
+
+
+def _check_same_case(output: Path, rows: int, text: bytes, source: tuple[int, bytes | UnreadableRow]) -> None:
+    """The last row written is the input's row: the same case id, when both have one."""
+    try:
+        written = json.loads(text)
+    except ValueError:
+        raise _mismatch(output, rows, "not a whole JSON line; the output cannot be continued") from None
+    data = parse_line(*source)
+    given = data.get("case_id") if isinstance(data, dict) else None
+    decided = (written.get("decision") or {}).get("case_id")
+    if given is not None and decided is not None and given != decided:
+        raise _mismatch(
+            output, rows,
+            f"row {rows - 1} has another case id than this input's row {rows - 1}; not this input's output",
+        )

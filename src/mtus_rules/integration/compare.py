@@ -6,8 +6,10 @@ Also the comparison as `mtus-rules compare` prints it and as a notebook shows it
 
 from __future__ import annotations
 
+import pickle
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from html import escape
 from typing import Any
 
@@ -20,7 +22,8 @@ from ..explanation.decision import ItemDecision
 from ..packs.model import PackRef
 from ..explanation.render import CELL_STYLE, pack_words
 from ..vocabulary import label
-from .batch import decide_row
+from ._pool import Lost, Pool
+from .batch import BatchResult, _batched, _pickled, _rows_of, _to_send, decide_row
 
 
 # -- comparing two engines ------------------------------------------------------------
@@ -72,33 +75,111 @@ def _changed_rules(a: ItemDecision, b: ItemDecision) -> list[str]:
     return sorted(r for r in first.keys() | second.keys() if first.get(r) != second.get(r))
 
 
-def compare(before: Engine, after: Engine, cases: Iterable[Case | Mapping[str, Any]]) -> Comparison:
-    """Decide `cases` with both engines; report every item whose outcome flips."""
+@dataclass(frozen=True)
+class _RowComparison:
+    """One row under both engines: its items by treatment and its flips, or why it could not be decided."""
+
+    row: int
+    treatments: tuple[str, ...] = ()
+    flips: tuple[Flip, ...] = ()
+    problems: tuple[Problem, ...] | None = None
+
+
+def _compare_row(before: Engine, after: Engine, row: int, data: Any) -> _RowComparison:
+    first, second = decide_row(before, row, data, False), decide_row(after, row, data, False)
+    if first.decision is None or second.decision is None:
+        return _RowComparison(row, problems=tuple(first.problems or second.problems or []))
+    treatments, flips = [], []
+    for a, b in zip(first.decision.items, second.decision.items, strict=True):
+        treatments.append(a.treatment.value)
+        if a.outcome != b.outcome:
+            flips.append(Flip(
+                row=row, case_id=first.decision.case_id, item=a.index, description=a.description,
+                treatment=a.treatment.value, before=a.outcome.value, after=b.outcome.value,
+                rules_before=a.rules, rules_after=b.rules, cause=_changed_rules(a, b),
+            ))
+    return _RowComparison(row, tuple(treatments), tuple(flips))
+
+
+# -- worker processes: each holds both engines, built once ------------------------------
+
+_worker_engines: tuple[Engine, Engine] | None = None
+
+
+def _start_worker(before: tuple, after: tuple) -> None:
+    global _worker_engines
+    _worker_engines = (Engine(before[0], cache_size=before[1], backend=before[2]),
+                       Engine(after[0], cache_size=after[1], backend=after[2]))
+
+
+def _compare_chunk(rows: list[tuple[int, bytes]]) -> list[_RowComparison]:
+    assert _worker_engines is not None
+    out = []
+    for row, payload in rows:
+        try:
+            data = pickle.loads(payload)
+        except BaseException as exc:  # noqa: BLE001 - any failure here belongs to this row alone
+            out.append(_RowComparison(row, problems=(Problem(message=f"the row could not be passed to a worker process ({type(exc).__name__})"),)))
+            continue
+        try:
+            out.append(_compare_row(*_worker_engines, row, data))
+        except BaseException as exc:  # noqa: BLE001 - the worker ignores SIGINT, so this came from the row itself
+            out.append(_RowComparison(row, problems=(Problem(message=f"internal error ({type(exc).__name__}) while deciding this row"),)))
+    return out
+
+
+def _setup(engine: Engine) -> tuple:
+    return (engine.packs, engine.cache_size, engine.backend)
+
+
+def _in_workers(before: Engine, after: Engine, cases: Iterable[Any], workers: int, chunk_size: int) -> Iterator[_RowComparison]:
+    chunks = ([(row, None, _pickled(row, data)) for row, data in batch] for batch in _batched(enumerate(cases), chunk_size))
+    pool = Pool(workers, _start_worker, (_setup(before), _setup(after)))
+    outcomes = pool.imap(_compare_chunk, chunks, payload=_to_send, split=_rows_of, window=workers * 4)
+    try:
+        for chunk, outcome in outcomes:
+            made = {row: payload for row, _, payload in chunk if isinstance(payload, BatchResult)}
+            done = {} if isinstance(outcome, Lost) else {r.row: r for r in outcome}
+            for row, _, _ in chunk:
+                if row in made:
+                    yield _RowComparison(row, problems=tuple(made[row].problems or []))
+                elif row in done:
+                    yield done[row]
+                else:
+                    yield _RowComparison(row, problems=(Problem(message=outcome.reason),))
+    finally:
+        outcomes.close()
+
+
+def compare(
+    before: Engine, after: Engine, cases: Iterable[Case | Mapping[str, Any]], *, workers: int = 1, chunk_size: int = 256
+) -> Comparison:
+    """Decide `cases` with both engines; report every item whose outcome flips.
+    With `workers` > 1 the rows are decided in that many worker processes (each
+    holding both engines); the comparison is the same."""
+    if workers < 1:
+        raise ValueError("workers must be >= 1")
     result = Comparison(before=before.pack_refs, after=after.pack_refs)
     compared: Counter[str] = Counter()
     directions: Counter[str] = Counter()
     treatments: Counter[str] = Counter()
     rules: Counter[str] = Counter()
-    for row, data in enumerate(cases):
-        first, second = decide_row(before, row, data, False), decide_row(after, row, data, False)
-        if first.decision is None or second.decision is None:
-            result.errors.append((first.row, first.problems or second.problems or []))
+    rows = (
+        (_compare_row(before, after, row, data) for row, data in enumerate(cases))
+        if workers == 1
+        else _in_workers(before, after, cases, workers, chunk_size)
+    )
+    for one in rows:
+        if one.problems is not None:
+            result.errors.append((one.row, list(one.problems)))
             continue
-        for a, b in zip(first.decision.items, second.decision.items, strict=True):
-            result.items += 1
-            compared[a.treatment.value] += 1
-            if a.outcome == b.outcome:
-                continue
-            cause = _changed_rules(a, b)
-            flip = Flip(
-                row=first.row, case_id=first.decision.case_id, item=a.index, description=a.description,
-                treatment=a.treatment.value, before=a.outcome.value, after=b.outcome.value,
-                rules_before=a.rules, rules_after=b.rules, cause=cause,
-            )
+        result.items += len(one.treatments)
+        compared.update(one.treatments)
+        for flip in one.flips:
             result.flips.append(flip)
             directions[f"{flip.before} -> {flip.after}"] += 1
             treatments[flip.treatment] += 1
-            for rule in cause:
+            for rule in flip.cause:
                 rules[rule] += 1
     result.items_by_treatment = dict(sorted(compared.items()))
     result.by_direction = dict(sorted(directions.items()))
