@@ -35,6 +35,7 @@ are in `DEFAULT_LIMITS`; pass another `InputLimits` to `case.load_case`,
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import re
 from collections.abc import Mapping
@@ -321,6 +322,55 @@ def _build(
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+_PLAIN_SCALARS = frozenset({type(None), bool, float, _dt.date, _dt.datetime})
+
+
+def _within_limits(data: Any, limits: InputLimits) -> bool:
+    """True when `check_data` would find nothing: the common case, checked without
+    building a path for every value (it was the largest cost of reading a batch row).
+    Conservative: any doubt (an integer near the digit limit, a structure at the depth
+    limit, one that contains itself) answers False, and the full walk words the problem."""
+    max_bits = int(limits.max_int_digits * 3.3219280948873626) + 1 - 4  # under this, never too many digits
+    max_depth, max_string, surrogate = limits.max_depth, limits.max_string, _SURROGATE.search
+    remaining = limits.max_values
+
+    def clean(value: Any, depth: int) -> bool:
+        nonlocal remaining
+        remaining -= 1
+        if remaining < 0:
+            return False
+        kind = type(value)
+        if kind is str:
+            return len(value) <= max_string and surrogate(value) is None
+        if kind is int:
+            return value.bit_length() <= max_bits
+        if kind in _PLAIN_SCALARS:
+            return True
+        if kind is dict or isinstance(value, Mapping):
+            if depth >= max_depth:
+                return False
+            for key, child in value.items():
+                if type(key) is str and (len(key) > max_string or surrogate(key) is not None):
+                    return False
+                if not clean(child, depth + 1):
+                    return False
+            return True
+        if kind is list or isinstance(value, (list, tuple)):
+            if depth >= max_depth:
+                return False
+            for child in value:
+                if not clean(child, depth + 1):
+                    return False
+            return True
+        if isinstance(value, str):  # a str subclass
+            return len(value) <= max_string and surrogate(value) is None
+        if isinstance(value, int) and not isinstance(value, bool):
+            return abs(value).bit_length() <= max_bits
+        return True
+
+    return clean(data, 0)
+
+
 def check_data(
     data: Any, limits: InputLimits = DEFAULT_LIMITS, *, file: str | None = None, lines: Mapping[tuple, int] | None = None
 ) -> list[Problem]:
@@ -328,6 +378,8 @@ def check_data(
     plus any text that is not valid Unicode (a lone surrogate). Walks without
     recursion, so a structure nested thousands deep (or one that contains
     itself) is reported, not a RecursionError. Stops at the first limit it meets."""
+    if _within_limits(data, limits):
+        return []
     problems: list[Problem] = []
     stack: list[tuple[Any, tuple]] = [(data, ())]
     count = 0
