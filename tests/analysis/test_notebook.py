@@ -69,8 +69,8 @@ def test_every_cell_runs_and_the_numbers_match_the_library(executed):
     html = [o["data"]["text/html"] for o in outputs if "text/html" in o.get("data", {})]
     # The decision and both comparisons display as the library's HTML, with the library's counts.
     assert any('class="mtus-decision"' in h and "Case seed-001" in h for h in html)
-    assert any(f"{massage.items} items compared; {len(massage.flips)} flip;" in h for h in html)
-    assert any(f"{reading.items} items compared; {len(reading.flips)} flip;" in h for h in html)
+    assert any(f"{massage.items} items compared; {len(massage.flips)} flip{'s' if len(massage.flips) != 1 else ''};" in h for h in html)
+    assert any(f"{reading.items} items compared; {len(reading.flips)} flip{'s' if len(reading.flips) != 1 else ''};" in h for h in html)
     # The explain cell traces the case of the first flip.
     first = massage.flips[0]
     headline = f"Item {first.item + 1} of case {first.case_id}: overturned -> upheld, caused by mtus.cpmtg.massage.limit\n"

@@ -88,6 +88,6 @@ def test_a_comparison_shows_its_counts_and_the_packs_compared():
     assert result.before == engine.pack_refs and result.after == lower.pack_refs
     assert result.items_by_treatment == {"massage": 3}
     text = " ".join(" ".join(_read(result._repr_html_()).text).split())
-    assert "3 items compared; 2 flip; 0 rows could not be read." in text
+    assert "3 items compared; 2 flips; 0 rows could not be read." in text
     assert f"sha256:{lower.pack_refs[0].content_hash[:12]}) with what-if changes" in text
     assert "overturned -> upheld 2" in text and "massage therapy 2" in text and "mtus.cpmtg.massage.limit 2" in text

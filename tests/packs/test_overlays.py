@@ -87,6 +87,11 @@ def test_engine_and_cli_take_the_overlay_alone_and_decisions_name_every_layer(ca
     assert main(["evaluate", "--rules", str(OVERLAY), "--format", "json", str(path)]) == 0
     (out,) = json.loads(capsys.readouterr().out)
     assert [layer["name"] for layer in out["rule_pack"]["layers"]] == ["mtus-2009", "example-payer"]
+    # The text names the base the overlay changed, with both hashes.
+    assert main(["evaluate", "--rules", str(OVERLAY), str(path)]) == 0
+    text = capsys.readouterr().out
+    base_hash = base_decision.rule_pack.content_hash[:12]
+    assert f"rule pack example-payer 0.1.0 (sha256:{decision.rule_pack.content_hash[:12]}) on mtus-2009 0.2.0 (sha256:{base_hash})" in text
 
 
 def test_the_example_overlay_lints_and_tests_clean(capsys):

@@ -191,10 +191,21 @@ def compare(
 # -- as people read it -------------------------------------------------------------
 
 
+def _counts(comparison: Comparison) -> str:
+    def n(count: int, one: str, many: str) -> str:
+        return f"{count} {one if count == 1 else many}"
+
+    return "; ".join([
+        n(comparison.items, "item compared", "items compared"),
+        n(len(comparison.flips), "flip", "flips"),
+        n(len(comparison.errors), "row could not be read", "rows could not be read"),
+    ])
+
+
 def comparison_text(comparison: Comparison) -> str:
     """A comparison as `mtus-rules compare` prints it: the packs, the counts, then each flip."""
     lines = [
-        f"{comparison.items} items compared; {len(comparison.flips)} flip; {len(comparison.errors)} rows could not be read",
+        _counts(comparison),
         "before: " + ("; ".join(pack_words(r) for r in comparison.before) or "-"),
         "after: " + ("; ".join(pack_words(r) for r in comparison.after) or "-"),
     ]
@@ -224,8 +235,7 @@ def comparison_html(comparison: Comparison) -> str:
 
     return (
         '<div class="mtus-comparison">'
-        f"<p><b>{comparison.items} items compared; {len(comparison.flips)} flip; "
-        f"{len(comparison.errors)} rows could not be read.</b></p>"
+        f"<p><b>{escape(_counts(comparison))}.</b></p>"
         f"<p>Before: {packs(comparison.before)}<br>After: {packs(comparison.after)}</p>"
         + table("By direction", comparison.by_direction, "direction")
         + table("By treatment", {label(k): v for k, v in comparison.by_treatment.items()}, "treatment")
