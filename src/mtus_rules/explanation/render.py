@@ -37,7 +37,8 @@ def pack_words(pack: PackRef | None) -> str:
         return "none in force"
     changed = " with what-if changes" if pack.overrides else ""
     # An overlay names what it is layered on, so a reader knows which base it changed.
-    bases = [layer for layer in pack.layers or () if (layer.name, layer.version) != (pack.name, pack.version)]
+    # Layers run base first and end with the overlay itself.
+    bases = (pack.layers or [])[:-1]
     on = "".join(f" on {layer.name} {layer.version} (sha256:{layer.content_hash[:12]})" for layer in reversed(bases))
     return f"{pack.name} {pack.version} (sha256:{pack.content_hash[:12]}){on}{changed}"
 
