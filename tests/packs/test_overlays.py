@@ -210,3 +210,12 @@ def test_an_overlay_with_a_bad_header_is_not_also_told_it_has_no_rule_files(tmp_
     (overlay / "pack.yaml").write_text(header('{path: "a\\0b"}'), encoding="utf-8")
     (problem,) = _only_error(overlay)
     assert "the base pack a\\x00b is not a pack folder" in problem.message  # printable, not a raw NUL
+
+
+def test_an_overlay_under_a_what_if_names_its_base_once():
+    from mtus_rules.explanation.render import pack_words
+
+    engine = Engine(OVERLAY).with_overrides({"mtus.cpmtg.massage.limit": 10})
+    words = pack_words(engine.evaluate(make_case(MASSAGE_8, home_exercise="yes")).rule_pack)
+    assert words.count(" on ") == 1 and " on mtus-2009 0.2.0 " in words
+    assert words.endswith("with what-if changes")
