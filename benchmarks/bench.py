@@ -19,8 +19,9 @@ In one process it
    hit rates over the timed passes are printed. With `--no-memo` the gated
    figure is Engine(cache_size=0)'s, which decides every item from scratch;
    both figures are printed either way;
-4. times `Case.model_validate(dict)` over the same cases, for information (it is
-   not part of the evaluate figure);
+4. times `Case.model_validate(dict)` over the same cases, and evaluate with the
+   other matcher backend (memo and no memo, evaluation._backends), for
+   information (neither is part of the gated figure);
 5. prints a table and exits 1 when evaluate's median items/second is below
    `--min-items-per-second`, so it can gate a CI job.
 
@@ -213,6 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     engine = Engine()
     checked = check_agreement(engine, cases)  # also warms the engine up
     print(f"  agreement      engine and baseline agree on outcome and deciding rules for all {checked} items")
+    print(f"  backend        {engine.backend} (MTUS_RULES_BACKEND or the default); the other is timed for information")
     print()
 
     ev = Timing("engine.evaluate", "Decision: outcome, rules, findings, citations, rationale (memo on)")
@@ -223,6 +225,16 @@ def main(argv: list[str] | None = None) -> int:
     # the what-if search that evaluate(what_if=True) adds.
     no_memo = Timing("evaluate, no memo", "same Decision; Engine(cache_size=0): durable_rules on every facet")
     what_if = Timing("evaluate, what_if", "Decision + supported visits + alternatives (evaluate(what_if=True))")
+    # For information: the other matcher (evaluation._backends) decides the same
+    # conditions; both figures of the one this engine does not use, each pass on
+    # a fresh engine as above. Not gated.
+    other_backend = "python" if engine.backend != "python" else None
+    if other_backend is None:
+        from mtus_rules.evaluation._backends import DURABLE, available
+
+        other_backend = DURABLE if DURABLE in available() else None
+    other = Timing(f"{other_backend}, memo", f"same Decision; Engine(backend={other_backend!r})")
+    other_no_memo = Timing(f"{other_backend}, no memo", f"same Decision; Engine(cache_size=0, backend={other_backend!r})")
     fresh: list[Any] = []  # one Engine per timed pass: its memo starts empty
 
     def fresh_engine() -> Callable[[Any], Any]:
@@ -233,6 +245,9 @@ def main(argv: list[str] | None = None) -> int:
     time_calls(no_memo, Engine(cache_size=0).evaluate, cases, sizes, args.repeat)
     with_search = Engine()
     time_calls(what_if, lambda case: with_search.evaluate(case, what_if=True), cases, sizes, args.repeat)
+    if other_backend is not None:
+        time_calls(other, None, cases, sizes, args.repeat, fresh=lambda: Engine(backend=other_backend).evaluate)
+        time_calls(other_no_memo, Engine(cache_size=0, backend=other_backend).evaluate, cases, sizes, args.repeat)
     time_calls(bl, decide_items, cases, sizes, args.repeat)
     time_calls(val, Case.model_validate, dicts, sizes, args.repeat)
 
@@ -241,7 +256,8 @@ def main(argv: list[str] | None = None) -> int:
     print("counts this process's CPU time only); µs/item: each call's wall time shared by its items, pooled over repeats.")
     print(header)
     print("-" * (len(header) + 50))
-    for t in (ev, no_memo, what_if, bl, val):
+    shown = [ev, no_memo, what_if, *([other, other_no_memo] if other_backend else []), bl, val]
+    for t in shown:
         rate, med, p99 = t.summary()
         print(f"{t.name:22} {rate:>11,.0f} {t.cpu_rate:>12,.0f} {med:>15.1f} {p99:>12.1f}   {t.what}")
     print("-" * (len(header) + 50))

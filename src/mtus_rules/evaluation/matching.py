@@ -98,6 +98,7 @@ class CompiledPack:
     def __post_init__(self) -> None:
         self.answer_memo: OrderedDict[tuple, Answer] = OrderedDict()
         self.rule_memo: OrderedDict[tuple, tuple[str, ...]] = OrderedDict()
+        self.fired_memo: OrderedDict[frozenset[str], Answer] = OrderedDict()  # by the branch names that hold
         self.options_memo: OrderedDict[tuple, Any] = OrderedDict()
         self.finding_memo: OrderedDict[tuple, Any] = OrderedDict()
         self.item_memo: OrderedDict[tuple, Any] = OrderedDict()
@@ -169,12 +170,22 @@ class CompiledPack:
             found = NO_ANSWER
         else:
             names = self._fired(rules, facts, facet.diagnosis_groups, day)
-            branches = tuple(sorted((self.branches[n] for n in names), key=_position))
-            kept = tuple(_apply_precedence(branches))
-            worded = tuple(dict.fromkeys(name for b in kept for name in self.worded[id(b)]))
-            found = Answer(branches, kept, region_status({b.verdict for b in kept}), worded, tuple(id(b) for b in kept))
+            # What follows from the branches that hold depends on which they are
+            # and nothing else, and few sets of them occur: facts new to the
+            # answer memo mostly fire a set met before.
+            fired = frozenset(names)
+            found = self.fired_memo.get(fired)
+            if found is None:
+                found = self._answer(names)
+                self.remember(self.fired_memo, fired, found)
         self.remember(self.answer_memo, key, found)
         return found
+
+    def _answer(self, names: list[str]) -> Answer:
+        branches = tuple(sorted((self.branches[n] for n in names), key=_position))
+        kept = tuple(_apply_precedence(branches))
+        worded = tuple(dict.fromkeys(name for b in kept for name in self.worded[id(b)]))
+        return Answer(branches, kept, region_status({b.verdict for b in kept}), worded, tuple(id(b) for b in kept))
 
     def _fired(self, rules: ByTreatment, facts: dict[str, Any], groups: frozenset[str], day: int) -> list[str]:
         """The names of the branches that hold, from what each rule answered

@@ -18,7 +18,7 @@ from ..evaluation.facets import Facet
 from ..evaluation.matching import CompiledPack
 from ..packs.conditions import AT_LEAST_SUFFIX, FACTS
 from ..vocabulary import label
-from .decision import Finding
+from .decision import Finding, assembled
 
 
 def finding(compiled: CompiledPack, branch: Branch, facet: Facet) -> Finding:
@@ -112,7 +112,9 @@ def word_finding(branch: Branch, facet: Facet) -> Finding:
         return list(dict.fromkeys(FACTS[n].needed.replace("this treatment", treatment) for n in names))
 
     def make(kind: str, text: str, needed: list[str] | None = None) -> Finding:
-        return Finding(kind=kind, rule=rule.id, body_region=region, text=text, needed=tuple(needed or ()))
+        # Every value is as validation leaves it (texts, a tuple of texts): see decision.assembled.
+        values = {"kind": kind, "rule": rule.id, "body_region": region, "text": text, "needed": tuple(needed or ())}
+        return assembled(Finding, values)
 
     if branch.branch == "undetermined":
         needed = needs([t.fact for t in branch.conditions if t.holds(facts) is None])
