@@ -55,4 +55,4 @@ def test_every_model_in_a_decision_is_what_validation_makes(cache_size: int) -> 
                     # The same kind of value as validation leaves (a member, not its text).
                     assert type(getattr(made, name)) is type(getattr(validated, name)), (type(made).__name__, name)
                 checked.add(type(made).__name__)
-    assert {"Decision", "ItemDecision", "Finding", "Rationale", "WhatIf", "Citation"} <= checked
+    assert {"Decision", "ItemDecision", "Finding", "Rationale", "WhatIf", "CitedSource"} <= checked
