@@ -14,6 +14,11 @@ from ..vocabulary import BodyRegion, Treatment
 from .._model import FrozenModel
 
 
+# The version of the decision's JSON shape (mtus-rules schema decision). It
+# changes only when a field is removed, renamed or changes meaning, so that a
+# reader can refuse a shape it does not know; a field added keeps it.
+DECISION_FORMAT_VERSION = "1"
+
 FindingKind = Literal[
     "not_recommended",
     "exceeds_limit",
@@ -134,6 +139,10 @@ class ItemDecision(FrozenModel):
 class Decision(FrozenModel):
     """The decision on one case: one ItemDecision per requested item, in order."""
 
+    format_version: Literal["1"] = Field(
+        default=DECISION_FORMAT_VERSION,
+        description="The version of this JSON shape; the same in the API, the command line, batch rows and the server.",
+    )
     case_id: str | None
     request_date: _dt.date
     rule_pack: PackRef | None = Field(description="The pack that decided; none when no pack was in force.")
