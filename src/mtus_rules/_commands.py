@@ -242,7 +242,10 @@ def each_case(args: argparse.Namespace, run: Callable, render: Callable) -> int:
         return EXIT_INVALID if failed else 0
     try:
         if args.format == "json":
-            out = [{"file": str(path), **result.model_dump(mode="json")} for path, result in results]
+            # The file goes beside what was made, never inside it: a decision is the
+            # same shape here as everywhere else (integration.envelopes).
+            key = "trace" if args.command == "explain" else "decision"
+            out = [{"file": str(path), key: result.model_dump(mode="json")} for path, result in results]
             print(json.dumps(out, indent=2, ensure_ascii=False))
         else:
             print("\n\n".join(render(result, str(path)) for path, result in results))

@@ -20,7 +20,7 @@ from pathlib import Path
 from .authoring import ruletests
 from ._version import __version__
 from .integration.jsonl import stop
-from .case.reading import case_json_schema
+from .integration.envelopes import OUTPUT_SCHEMAS, output_json_schema
 from .authoring.coverage import markdown as coverage_markdown
 from .explanation.render import decision_text, trace_text
 from .errors import MtusRulesError
@@ -160,7 +160,11 @@ def _main(argv: Sequence[str] | None) -> int:
     cover = commands.add_parser("coverage", help="print the coverage table (Markdown) of the rule packs")
     cover.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="pack folders or folders of packs (default: the bundled packs)")
 
-    commands.add_parser("schema", help="print the JSON Schema of the case format")
+    schema = commands.add_parser(
+        "schema", help="print the JSON Schema of the case format, or of an output", description=SCHEMA_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    schema.add_argument("what", nargs="?", default="case", choices=("case", *OUTPUT_SCHEMAS), help="default: case")
 
     serve = commands.add_parser(
         "serve", help="decide cases over HTTP (needs the server extra)", description=SERVE_DESCRIPTION,
@@ -181,7 +185,7 @@ def _main(argv: Sequence[str] | None) -> int:
 
     args = parser.parse_args(argv)
     if args.command == "schema":
-        print(json.dumps(case_json_schema(), indent=2, sort_keys=True))
+        print(json.dumps(output_json_schema(args.what), indent=2, sort_keys=True))
         return 0
     if args.command == "lint":
         return _lint(args)
@@ -208,6 +212,15 @@ def _main(argv: Sequence[str] | None) -> int:
         lambda engine, case: engine.evaluate(case, what_if=not args.no_what_if),
         lambda decision, path: decision_text(decision, path),
     )
+
+
+SCHEMA_DESCRIPTION = "Print a JSON Schema (draft 2020-12), generated from the library's models.\n\n" + "\n".join(
+    [f"  {'case':18}  a case file, plain or RFA form (the default)"]
+    + [f"  {name:18}  {what}" for name, (what, _) in OUTPUT_SCHEMAS.items()]
+) + """
+
+Every decision has the same shape wherever it comes from, with its format_version;
+what a channel adds (the file, the row, the decision id) is beside it, in an envelope."""
 
 
 SERVE_DESCRIPTION = """Decide cases over HTTP: POST /decisions (one case, JSON), POST /decisions/batch

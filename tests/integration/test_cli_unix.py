@@ -20,11 +20,10 @@ def test_evaluate_reads_a_case_from_standard_input():
     piped = _mtus("evaluate", "-", "--format", "json", "--no-what-if", stdin=SEED.read_bytes())
     from_file = _mtus("evaluate", str(SEED), "--format", "json", "--no-what-if")
     assert piped.returncode == 0, piped.stderr
-    piped_decision, = json.loads(piped.stdout)
-    file_decision, = json.loads(from_file.stdout)
-    assert piped_decision.pop("file") == "-"
-    file_decision.pop("file")
-    assert piped_decision == file_decision
+    piped_element, = json.loads(piped.stdout)
+    file_element, = json.loads(from_file.stdout)
+    assert piped_element["file"] == "-"
+    assert piped_element["decision"] == file_element["decision"]
 
 
 def test_an_invalid_case_on_standard_input_is_named_stdin_with_its_line():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..case.model import RfaMapping
 from ..evaluation.outcome import Outcome
@@ -113,7 +113,14 @@ class WhatIf(FrozenModel):
     )
 
 
+# A decision's JSON always has every key (None stays null): its schema says so,
+# so that a reader can rely on a key being there (mtus-rules schema decision).
+_EVERY_KEY = ConfigDict(json_schema_serialization_defaults_required=True)
+
+
 class ItemDecision(FrozenModel):
+    model_config = _EVERY_KEY
+
     index: int = Field(description="Position of the item in the request, from 0.")
     description: str
     treatment: Treatment
@@ -138,6 +145,8 @@ class ItemDecision(FrozenModel):
 
 class Decision(FrozenModel):
     """The decision on one case: one ItemDecision per requested item, in order."""
+
+    model_config = _EVERY_KEY
 
     format_version: Literal["1"] = Field(
         default=DECISION_FORMAT_VERSION,
