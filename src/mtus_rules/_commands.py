@@ -13,7 +13,7 @@ import sys
 from collections import deque
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 
 from .integration.audit import DecisionLog
 from .integration._pool import PoolError
@@ -100,7 +100,7 @@ def batch_command(args: argparse.Namespace) -> int:
                 writer = JsonlWriter.create(args.output)
                 stack.callback(writer.close)
             else:
-                writer = JsonlWriter(getattr(sys.stdout, "buffer", None) or _TextBytes(sys.stdout))
+                writer = JsonlWriter(cast(IO[bytes], getattr(sys.stdout, "buffer", None) or _TextBytes(sys.stdout)))
         except OSError as exc:
             print(f"mtus-rules: {exc.filename}: {exc.strerror}", file=sys.stderr)
             return EXIT_INVALID

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any, Literal, TypeVar
+from typing import Any, Final, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -17,7 +17,7 @@ from .._model import FrozenModel
 # The version of the decision's JSON shape (mtus-rules schema decision). It
 # changes only when a field is removed, renamed or changes meaning, so that a
 # reader can refuse a shape it does not know; a field added keeps it.
-DECISION_FORMAT_VERSION = "1"
+DECISION_FORMAT_VERSION: Final = "1"
 
 FindingKind = Literal[
     "not_recommended",
