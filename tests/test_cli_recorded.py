@@ -4,7 +4,9 @@ explained, compared byte for byte with files recorded before the first module
 moved (tests/fixtures/golden/cli/). Never re-record these for a refactoring: a difference
 is a change of behaviour, and a change of behaviour is not what a layout change is for.
 They were re-recorded once on purpose, for issue 14's rule-title placeholders (the
-massage and flare-up titles now state the limit in force; the pack's hash changed)."""
+massage and flare-up titles now state the limit in force; the pack's hash changed), and
+once for issue 12's decision contract (the JSON outputs put the file beside the decision
+or trace, `{file, decision}` / `{file, trace}`, and a decision has `format_version`)."""
 
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RECORDED = Path(__file__).resolve().parent / "fixtures" / "golden" / "cli"
 RECORDED_BACKEND = "durable_rules"
 # explain --format json is 3.4 MB; its sha256 stands for it.
-EXPLAIN_JSON_SHA256 = "1e52ec4c1282cdd1c138117fd2833e44049b329942593776b7e4b740a3be68f7"
+EXPLAIN_JSON_SHA256 = "6fd629bd4ad2cbb1a44e607a044fb11b9679ab568238a14350a32452b810b618"
 
 
 def _examples() -> list[str]:

@@ -3,7 +3,11 @@ and one documented test command that CI runs as written."""
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import re
+import subprocess
+import sys
 from importlib import metadata
 
 import pytest
@@ -83,8 +87,45 @@ def test_ci_runs_exactly_the_readme_test_command():
     assert " ".join(command.split()) == " ".join(_readme_test_command().split())
 
 
+def _matrix():
+    spec = importlib.util.spec_from_file_location("ci_matrix", ROOT / ".ci" / "matrix.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["ci_matrix"] = module  # dataclasses look their module up by name
+    spec.loader.exec_module(module)
+    return module
+
+
 def test_the_test_command_runs_the_core_suite_before_any_extra_is_installed():
-    command = " ".join(_readme_test_command().split())
-    core, _, rest = command.partition("-m pytest")
-    assert not any(extra in core for extra in ("analysis", "notebook", "server")), "the core suite must run without the extras"
-    assert "'.[test,analysis,notebook,server]'" in rest and rest.rstrip().endswith("pytest tests/analysis tests/server")
+    # The README's command runs .ci/matrix.py; its plan is where the property now lives:
+    # the core suite in environments with only the test extra, on the oldest and the
+    # newest supported Python, and the extras' tests once, in an environment of their own.
+    assert " ".join(_readme_test_command().split()) == "python3 .ci/matrix.py"
+    plan = json.loads(subprocess.run([sys.executable, str(ROOT / ".ci" / "matrix.py"), "--plan"],
+                                     capture_output=True, text=True, check=True).stdout)
+    core = [s for s in plan if s["name"].startswith("core")]
+    assert [s["python"] for s in core] == ["3.10", "3.13"]
+    assert all(s["extras"] == ["test"] and s["tests"] == [] for s in core), "the core suite must run without the extras"
+    (extras,) = [s for s in plan if not s["name"].startswith("core")]
+    assert extras["extras"] == ["test", "analysis", "notebook", "server"] and extras["tests"] == ["tests/analysis", "tests/server"]
+    assert len({s["venv"] for s in plan}) == len(plan)
+
+
+def test_a_python_the_machine_lacks_is_named_not_passed_over(capsys, monkeypatch):
+    matrix = _matrix()
+    monkeypatch.setattr(matrix, "CORE_PYTHONS", ("3.99", "3.98"))
+    suites = matrix.plan()
+    missing = matrix.resolve_pythons(suites)
+    assert missing == ["3.99", "3.98"]
+    first, second = suites[:2]
+    assert first.interpreter and "3.99 not found; ran on python3 instead" in first.note
+    assert second.status == "skipped"  # the same python3 again would test nothing new
+    for suite in suites:
+        if suite.status != "skipped":
+            suite.status, suite.backend = "passed", "python"
+    assert matrix.summary(suites, missing, 1.0) == 0
+    out = capsys.readouterr().out
+    assert "PYTHON 3.99 IS MISSING on this machine: the core suite was NOT run on 3.99" in out
+    assert "NO CORE SUITE RAN THE durable_rules BACKEND" in out
+    first.status = "FAILED"
+    assert matrix.summary(suites, missing, 1.0) == 1

@@ -66,9 +66,10 @@ def test_cli_json_gives_the_nine_outcomes(capsys):
     files = sorted(str(p) for p in EXAMPLES.glob("seed-*.yaml"))
     assert main(["evaluate", *files, "--format", "json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    got = [(d["file"].split("/")[-1][:8], it["index"], it["outcome"]) for d in out for it in d["items"]]
+    got = [(d["file"].split("/")[-1][:8], it["index"], it["outcome"]) for d in out for it in d["decision"]["items"]]
     assert got == [(p, i, o) for p, i, o, *_ in REVIEWERS]
-    for decision in out:
+    for element in out:  # {file, decision}: the file beside the decision
+        decision = element["decision"]
         assert decision["rule_pack"]["name"] == "mtus-2009"
         assert len(decision["rule_pack"]["content_hash"]) == 64
         for item in decision["items"]:

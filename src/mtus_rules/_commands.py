@@ -12,7 +12,7 @@ import re
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 
 from .integration.audit import DecisionLog, read_key_file
 from .integration._pool import PoolError
@@ -155,7 +155,7 @@ def batch_command(args: argparse.Namespace) -> int:
                 writer = JsonlWriter.resume(args.output, done.size) if resuming else JsonlWriter.create(args.output)
                 stack.callback(writer.close)
             else:
-                writer = JsonlWriter(getattr(sys.stdout, "buffer", None) or _TextBytes(sys.stdout))
+                writer = JsonlWriter(cast(IO[bytes], getattr(sys.stdout, "buffer", None) or _TextBytes(sys.stdout)))
         except ResumeError as exc:
             print(f"mtus-rules: cannot resume: {exc.problems[0]}", file=sys.stderr)
             return EXIT_INVALID
@@ -323,7 +323,10 @@ def each_case(args: argparse.Namespace, run: Callable, render: Callable) -> int:
         warn_outside_packs(engine, path, result)
     try:
         if args.format == "json":
-            out = [{"file": str(path), **result.model_dump(mode="json")} for path, result in results]
+            # The file goes beside what was made, never inside it: a decision is the
+            # same shape here as everywhere else (integration.envelopes).
+            key = "trace" if args.command == "explain" else "decision"
+            out = [{"file": str(path), key: result.model_dump(mode="json")} for path, result in results]
             print(json.dumps(out, indent=2, ensure_ascii=False))
         else:
             print("\n\n".join(render(result, str(path)) for path, result in results))

@@ -61,7 +61,8 @@ def _outside_the_import_system() -> int:
     """The stacklevel of the first frame outside importlib and this module, so
     the warning points at the user's import line. `warnings` itself skips the
     frames of importlib's bootstrap when it counts, so they are not counted."""
-    level, frame = 1, sys._getframe(1)
+    level = 1
+    frame: types.FrameType | None = sys._getframe(1)
     while frame is not None:
         name = frame.f_code.co_filename
         internal = "importlib" in name and "_bootstrap" in name

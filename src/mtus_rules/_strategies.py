@@ -5,6 +5,7 @@ invalid cases, is testing.py). Needs hypothesis."""
 from __future__ import annotations
 
 import datetime as _dt
+from enum import Enum
 from typing import Any
 
 from hypothesis import strategies as st
@@ -49,7 +50,11 @@ _KNOWN_FIELDS = frozenset(
 )
 
 
-def _values(enum: type) -> list[str]:
+def _coin(draw: st.DrawFn) -> bool:
+    return draw(st.booleans())
+
+
+def _values(enum: type[Enum]) -> list[str]:
     return [member.value for member in enum]
 
 
@@ -149,7 +154,8 @@ def _diagnosis(draw: st.DrawFn) -> dict[str, Any]:
     diagnosis: dict[str, Any] = {"description": draw(st.one_of(st.just("Diagnosis"), _text))}
     _put(diagnosis, "icd10", draw(_maybe(_ICD10)))
     regions = draw(st.lists(body_regions, max_size=2, unique=True))
-    if regions or draw(st.booleans()):
+    # Also an empty list, sometimes (drawn apart: mypy reads `x or draw(...)` as one type).
+    if regions or _coin(draw):
         diagnosis["body_regions"] = regions
     _put(diagnosis, "group", draw(_maybe(st.sampled_from(_values(DiagnosisGroup)))))
     return diagnosis
@@ -196,7 +202,7 @@ def case_dicts(draw: st.DrawFn) -> dict[str, Any]:
     data["request_date"] = request
 
     diagnoses = draw(st.lists(_diagnosis(), max_size=3))
-    if diagnoses or draw(st.booleans()):
+    if diagnoses or _coin(draw):
         data["diagnoses"] = diagnoses
 
     items = draw(st.lists(_requested_item(), min_size=1, max_size=3))
@@ -206,7 +212,7 @@ def case_dicts(draw: st.DrawFn) -> dict[str, Any]:
     # the rules count), sometimes of anything else.
     history_treatment = st.one_of(st.sampled_from(requested), st.sampled_from(counted), treatments)
     history = draw(st.lists(_prior_course(history_treatment, injury, request), max_size=4))
-    if history or draw(st.booleans()):
+    if history or _coin(draw):
         data["treatment_history"] = history
 
     if draw(st.integers(0, 4)) == 4:

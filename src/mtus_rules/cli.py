@@ -20,7 +20,7 @@ from pathlib import Path
 from .authoring import ruletests
 from ._version import __version__
 from .integration.jsonl import stop
-from .case.reading import case_json_schema
+from .integration.envelopes import OUTPUT_SCHEMAS, output_json_schema
 from .authoring.coverage import markdown as coverage_markdown
 from .authoring.schemas import FILES as AUTHOR_FILES, file_schema
 from .explanation.render import decision_text, trace_text
@@ -176,11 +176,11 @@ def _main(argv: Sequence[str] | None) -> int:
     cover = commands.add_parser("coverage", help="print the coverage table (Markdown) of the rule packs")
     cover.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="pack folders or folders of packs (default: the bundled packs)")
 
-    schema = commands.add_parser("schema", help="print a JSON Schema: of the case format, or of a file a rule author writes")
-    schema.add_argument(
-        "what", nargs="?", default="case", choices=("case", *AUTHOR_FILES),
-        help="case (default); pack, rule-file, rule-test: pack.yaml, a rule file, a rule-test file",
+    schema = commands.add_parser(
+        "schema", help="print a JSON Schema: of the case format, of an output, or of a file a rule author writes",
+        description=SCHEMA_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    schema.add_argument("what", nargs="?", default="case", choices=("case", *OUTPUT_SCHEMAS, *AUTHOR_FILES), help="default: case")
 
     serve = commands.add_parser(
         "serve", help="decide cases over HTTP (needs the server extra)", description=SERVE_DESCRIPTION,
@@ -201,7 +201,8 @@ def _main(argv: Sequence[str] | None) -> int:
 
     args = parser.parse_args(argv)
     if args.command == "schema":
-        print(json.dumps(case_json_schema() if args.what == "case" else file_schema(args.what), indent=2, sort_keys=True))
+        printed = file_schema(args.what) if args.what in AUTHOR_FILES else output_json_schema(args.what)
+        print(json.dumps(printed, indent=2, sort_keys=True))
         return 0
     if args.command == "lint":
         return _lint(args)
@@ -228,6 +229,16 @@ def _main(argv: Sequence[str] | None) -> int:
         lambda engine, case: engine.evaluate(case, what_if=not args.no_what_if),
         lambda decision, path: decision_text(decision, path, verbose=args.verbose),
     )
+
+
+SCHEMA_DESCRIPTION = "Print a JSON Schema (draft 2020-12), generated from the library's models.\n\n" + "\n".join(
+    [f"  {'case':18}  a case file, plain or RFA form (the default)"]
+    + [f"  {name:18}  {what}" for name, (what, _) in OUTPUT_SCHEMAS.items()]
+    + [f"  {name:18}  {what}" for name, (_, what) in AUTHOR_FILES.items()]
+) + """
+
+Every decision has the same shape wherever it comes from, with its format_version;
+what a channel adds (the file, the row, the decision id) is beside it, in an envelope."""
 
 
 SERVE_DESCRIPTION = """Decide cases over HTTP: POST /decisions (one case, JSON), POST /decisions/batch

@@ -26,7 +26,7 @@ from .evaluation import _backends
 from .evaluation.facets import facets
 from .evaluation.matching import CompiledPack, compile_for_matcher
 from .evaluation.outcome import Outcome
-from .explanation.decision import Decision, Finding, ItemDecision, Rationale, WhatIf, assembled
+from .explanation.decision import DECISION_FORMAT_VERSION, Decision, Finding, ItemDecision, Rationale, WhatIf, assembled
 from .explanation.findings import worded
 from .explanation.items import decide_item
 from .explanation.rationale import guideline_for
@@ -157,6 +157,7 @@ class Engine:
         return assembled(
             Decision,
             {
+                "format_version": DECISION_FORMAT_VERSION,
                 "case_id": case.case_id,
                 "request_date": case.request_date,
                 "rule_pack": compiled.ref,

@@ -47,6 +47,7 @@ Hypothesis is needed only here, not by the library: install it with
 from __future__ import annotations
 
 import datetime as _dt
+from enum import Enum
 from typing import Any
 
 try:
@@ -173,7 +174,7 @@ def invalid_case_dicts(draw: st.DrawFn) -> tuple[dict[str, Any], str]:
 
     if kind == "requested_visits_type":
         field = draw(st.sampled_from(["visits", "per_week", "weeks"]))
-        quantity = {"visits": 8} if field == "visits" else {"per_week": 2, "weeks": 4}
+        quantity: dict[str, Any] = {"visits": 8} if field == "visits" else {"per_week": 2, "weeks": 4}
         quantity[field] = draw(_NOT_AN_INT)
         item["quantity"] = quantity
         return data, f"requested_items[{i}].quantity.{field}"
@@ -230,9 +231,8 @@ def invalid_case_dicts(draw: st.DrawFn) -> tuple[dict[str, Any], str]:
         item["body_regions"] = regions
         return data, f"requested_items[{i}].body_regions[{r}]"
     if kind == "unknown_case_choice":
-        name, enum = draw(
-            st.sampled_from([("care_stage", CareStage), ("work_status", WorkStatus), ("home_exercise", Documented)])
-        )
+        choices: list[tuple[str, type[Enum]]] = [("care_stage", CareStage), ("work_status", WorkStatus), ("home_exercise", Documented)]
+        name, enum = draw(st.sampled_from(choices))
         # null is a wrong type for a fact with a default, but for care_stage it
         # means "not stated": the engine derives it.
         wrong = [_unknown_value(_values(enum)), st.booleans()] + ([] if name == "care_stage" else [st.none()])

@@ -8,6 +8,7 @@ rule can never silently stop it from matching.
 from __future__ import annotations
 
 from enum import Enum
+from typing import Final
 
 
 class _Vocabulary(str, Enum):
@@ -177,11 +178,11 @@ class PostsurgicalPeriod(_Vocabulary):
 ICD10_PATTERN = r"^[A-Z][0-9][0-9AB](\.?[0-9A-Z]{1,4})?$"
 
 #: The value a case uses for "the record does not say".
-NOT_DOCUMENTED = "not_documented"
+NOT_DOCUMENTED: Final = "not_documented"
 #: Functional improvement "from prior visits" when the record shows there were none.
 NO_PRIOR_VISITS = "no_prior_visits"
 #: The value a requested item uses when it names no body region or no quantity.
-NOT_SPECIFIED = "not_specified"
+NOT_SPECIFIED: Final = "not_specified"
 
 #: Treatments whose visits count against the same limit: the seed 002 reviewer
 #: decided myofascial release under the massage guideline, so visits of either

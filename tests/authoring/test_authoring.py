@@ -275,4 +275,4 @@ def test_cli_explain_text_and_json(capsys):
     assert "[x] mtus.acoem12.traction.not_recommended: applies (fail)" in text
     assert "rules for other treatments not shown" in text
     assert main(["explain", path, "--format", "json"]) == 0
-    assert json.loads(capsys.readouterr().out)[0]["items"][2]["outcome"] == "overturned"
+    assert json.loads(capsys.readouterr().out)[0]["trace"]["items"][2]["outcome"] == "overturned"

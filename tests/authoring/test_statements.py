@@ -34,8 +34,8 @@ def _case_file(tmp_path: Path, case: dict) -> Path:
 def _evaluate_json(capsys, *argv: str) -> dict:
     capsys.readouterr()
     assert main(["evaluate", "--format", "json", "--no-what-if", *argv]) == 0
-    (decision,) = json.loads(capsys.readouterr().out)
-    return decision["items"][0]
+    (element,) = json.loads(capsys.readouterr().out)
+    return element["decision"]["items"][0]
 
 
 def _copy_of_bundled_pack(tmp_path: Path) -> Path:
@@ -249,8 +249,8 @@ def test_an_edited_condition_is_stated_beside_the_words_that_quote_the_old_one(t
     case = Path(__file__).resolve().parents[2] / "examples" / "work-conditioning.yaml"
     capsys.readouterr()
     assert main(["evaluate", "--format", "json", "--no-what-if", "--rules", str(pack), str(case)]) == 0
-    (decision,) = json.loads(capsys.readouterr().out)
-    hardening = decision["items"][1]
+    (element,) = json.loads(capsys.readouterr().out)
+    hardening = element["decision"]["items"][1]
     assert "mtus.cpmtg.work_conditioning.four_weeks" in hardening["rules"]
     assert "requested for more than 5 weeks is not supported" in hardening["rationale"]["case"]
     assert (

@@ -549,7 +549,7 @@ def test_cli_good_and_bad_case_json(capsys):
     assert status == 2
     decisions = json.loads(out)
     assert [d["file"] for d in decisions] == [str(good)]
-    assert decisions[0]["case_id"] == "fixture-valid"
+    assert decisions[0]["decision"]["case_id"] == "fixture-valid"
     assert str(bad) in err and "requested_items[0].treatment" in err
     assert str(good) not in err
 

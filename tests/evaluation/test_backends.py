@@ -54,7 +54,7 @@ def test_without_durable_rules_the_cli_decides_the_examples():
     code = "import sys; from mtus_rules.cli import main; sys.exit(main(['evaluate', *sys.argv[1:], '--format', 'json']))"
     done = subprocess.run([sys.executable, "-c", _WITHOUT_DURABLE + code, *EXAMPLES], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    assert {d["backend"] for d in json.loads(done.stdout)} == {"python"}
+    assert {d["decision"]["backend"] for d in json.loads(done.stdout)} == {"python"}
 
 
 def test_asking_for_durable_rules_where_it_cannot_run_says_why_and_what_to_use():

@@ -117,7 +117,7 @@ def test_what_if_does_not_change_the_decision(engine):
 def test_cli_json_carries_what_if_unless_turned_off(capsys):
     path = str(next(p for p in SEEDS if p.name.startswith("seed-004")))
     assert main(["evaluate", path, "--format", "json"]) == 0
-    item = json.loads(capsys.readouterr().out)[0]["items"][0]
+    item = json.loads(capsys.readouterr().out)[0]["decision"]["items"][0]
     assert item["what_if"]["supported_visits"] == 0
     assert item["what_if"]["alternatives"][0]["changes"][0] == {
         "fact": "care_stage",
@@ -125,7 +125,7 @@ def test_cli_json_carries_what_if_unless_turned_off(capsys):
         "text": "stage of care documented as first evaluation",
     }
     assert main(["evaluate", path, "--format", "json", "--no-what-if"]) == 0
-    assert json.loads(capsys.readouterr().out)[0]["items"][0]["what_if"] is None
+    assert json.loads(capsys.readouterr().out)[0]["decision"]["items"][0]["what_if"] is None
 
 
 def test_what_if_answers_do_not_leak_between_cases_with_the_same_total(engine):

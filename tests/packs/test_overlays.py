@@ -86,7 +86,7 @@ def test_engine_and_cli_take_the_overlay_alone_and_decisions_name_every_layer(ca
     path = ROOT / "examples" / "seed-004-deep-tissue-massage.yaml"
     assert main(["evaluate", "--rules", str(OVERLAY), "--format", "json", str(path)]) == 0
     (out,) = json.loads(capsys.readouterr().out)
-    assert [layer["name"] for layer in out["rule_pack"]["layers"]] == ["mtus-2009", "example-payer"]
+    assert [layer["name"] for layer in out["decision"]["rule_pack"]["layers"]] == ["mtus-2009", "example-payer"]
     # The text names the base the overlay changed, with both hashes.
     assert main(["evaluate", "--rules", str(OVERLAY), str(path)]) == 0
     text = capsys.readouterr().out

@@ -458,7 +458,7 @@ class CaseFacts(StrictModel):
     def _code_set_of_the_date(cls, value: list[Diagnosis], info: ValidationInfo) -> list[Diagnosis]:
         request = info.data.get("request_date")
         for index, diagnosis in enumerate(value):
-            reason = wrong_code_set(diagnosis.code_set, request) if diagnosis.icd9 and request else None
+            reason = wrong_code_set(ICD9CM, request) if diagnosis.icd9 and request else None
             if reason:
                 raise ValueError(f"diagnoses[{index}].icd9: {diagnosis.icd9} is an {ICD9CM} code; {reason}")
         return value

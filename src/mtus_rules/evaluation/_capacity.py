@@ -113,12 +113,12 @@ class _Network:
                     self._exceeded(f"more than {MAX_FORWARDS_ON_NODE} alternatives ($or) after one test")
             return forward
         test = _leaf(cond)
-        node = parent.tests.get(test)
-        if node is None:
-            node = parent.tests[test] = _Node()
+        found = parent.tests.get(test)
+        if found is None:
+            found = parent.tests[test] = _Node()
             if len(parent.tests) > MAX_TESTS_BELOW_NODE:
                 self._exceeded(f"more than {MAX_TESTS_BELOW_NODE} different tests after one test")
-        return node
+        return found
 
     def stack_bound(self) -> int:
         """An upper bound of durable's match stack for any fact."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -133,7 +133,7 @@ class CompiledPack:
     def fact_key(self, facet: Facet, day: int) -> tuple:
         return self._read(facet, day)[2]
 
-    def remember(self, memo: OrderedDict, key: tuple, value: Any) -> None:
+    def remember(self, memo: OrderedDict, key: Hashable, value: Any) -> None:
         if self.cache_size:
             with self._memo_lock:
                 if len(memo) >= self.cache_size:

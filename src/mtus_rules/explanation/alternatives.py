@@ -224,13 +224,13 @@ def _options(facet: Facet, branch: Branch, case: Case, bounds: dict, facets: lis
         for test in branch.when:
             yield from _making(test, False, rule.id, facts, bounds)
         return
-    test = effect_test(rule)
-    if test is None:
+    effect = effect_test(rule)
+    if effect is None:
         return
     if branch.branch == "unknown":
-        yield from _documenting(test.fact, rule.id, case, bounds, facets)
+        yield from _documenting(effect.fact, rule.id, case, bounds, facets)
     else:
-        yield from _making(test, True, rule.id, facts, bounds)
+        yield from _making(effect, True, rule.id, facts, bounds)
     for when in branch.when:  # or make the rule not apply (e.g. stay within a trial)
         yield from _making(when, False, rule.id, facts, bounds)
 

@@ -6,9 +6,9 @@ import datetime as _dt
 import hashlib
 import uuid
 from functools import cached_property
-from typing import Any, Literal, TypeVar
+from typing import Any, Final, Literal, TypeVar
 
-from pydantic import BaseModel, Field, computed_field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from ..case.model import RfaMapping
 from ..evaluation.outcome import Outcome
@@ -16,6 +16,11 @@ from ..packs.model import CitedSource, PackRef
 from ..vocabulary import BodyRegion, Treatment
 from .._model import FrozenModel
 
+
+# The version of the decision's JSON shape (mtus-rules schema decision). It
+# changes only when a field is removed, renamed or changes meaning, so that a
+# reader can refuse a shape it does not know; a field added keeps it.
+DECISION_FORMAT_VERSION: Final = "1"
 
 FindingKind = Literal[
     "not_recommended",
@@ -111,7 +116,14 @@ class WhatIf(FrozenModel):
     )
 
 
+# A decision's JSON always has every key (None stays null): its schema says so,
+# so that a reader can rely on a key being there (mtus-rules schema decision).
+_EVERY_KEY = ConfigDict(json_schema_serialization_defaults_required=True)
+
+
 class ItemDecision(FrozenModel):
+    model_config = _EVERY_KEY
+
     index: int = Field(description="Position of the item in the request, from 0.")
     description: str
     treatment: Treatment
@@ -139,6 +151,12 @@ class ItemDecision(FrozenModel):
 class Decision(FrozenModel):
     """The decision on one case: one ItemDecision per requested item, in order."""
 
+    model_config = _EVERY_KEY
+
+    format_version: Literal["1"] = Field(
+        default=DECISION_FORMAT_VERSION,
+        description="The version of this JSON shape; the same in the API, the command line, batch rows and the server.",
+    )
     case_id: str | None
     request_date: _dt.date
     rule_pack: PackRef | None = Field(description="The pack that decided; none when no pack was in force.")

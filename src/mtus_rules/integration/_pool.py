@@ -25,7 +25,7 @@ import os
 import pickle
 import signal
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any, Generic, TypeVar
@@ -180,7 +180,7 @@ class Pool:
         payload: Callable[[Task], Any],
         split: Callable[[Task], list[Task]],
         window: int,
-    ) -> Iterator[tuple[Task, Any]]:
+    ) -> Generator[tuple[Task, Any], None, None]:
         """(task, outcome) for every task, in order: outcome is `func(payload(task))`
         computed in a worker, or `Lost` saying why there is none.
 

@@ -37,7 +37,7 @@ import pickle
 import re
 import signal
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -364,7 +364,7 @@ def decide_jsonl(
     what_if: bool = False,
     first_row: int = 0,
     chunk_size: int = 256,
-) -> Iterator[Block]:
+) -> Generator[Block, None, None]:
     """The output lines for `lines` ((line number, bytes), as `jsonl.read_lines`
     gives them), in input order, a block at a time; rows are numbered from
     `first_row`. Every row gets exactly one line, whatever happens to it (see

@@ -89,18 +89,18 @@ class Test:
             if self.op in ("gt", "ge"):
                 return holds, _all([known, fails]), _all([unknown, fails])
             return _all([known, holds]), fails, _all([unknown, holds])
-        unknown = {self.fact: spec.unknown} if spec.unknown is not None else None
+        if_unknown: dict | None = {self.fact: spec.unknown} if spec.unknown is not None else None
         if self.op == "documented":
-            return {"$neq": {self.fact: spec.unknown}}, None, unknown
+            return {"$neq": {self.fact: spec.unknown}}, None, if_unknown
         wanted = self.wanted()
         others = [v for v in spec.values if v not in wanted and v != spec.unknown]
         if spec.unknown in wanted:
-            unknown = None
+            if_unknown = None
         inside = _any([{self.fact: v} for v in wanted])
         outside = _any([{self.fact: v} for v in others]) if others else None
         if self.op == "is":
-            return inside, outside, unknown
-        return outside, inside, unknown
+            return inside, outside, if_unknown
+        return outside, inside, if_unknown
 
     def wanted(self) -> tuple[str, ...]:
         return tuple(self.value) if isinstance(self.value, (list, tuple)) else (self.value,)

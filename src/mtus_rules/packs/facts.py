@@ -5,6 +5,7 @@ in conditions.py."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 from typing import Literal
 
 from ..vocabulary import (
@@ -41,7 +42,7 @@ def _documented(name: str, label: str, needed: str) -> Fact:
     return Fact(name, "choice", label, needed, _choices(Documented), NOT_DOCUMENTED)
 
 
-def _choices(enum: type, unknown: str | None = None) -> tuple[str, ...]:
+def _choices(enum: type[Enum], unknown: str | None = None) -> tuple[str, ...]:
     return tuple(m.value for m in enum) + ((unknown,) if unknown and unknown not in {m.value for m in enum} else ())
 
 

@@ -97,7 +97,7 @@ def _load(folder: Path, chain: tuple[Path, ...]) -> RulePack:
     layers: tuple[PackLayer, ...] = ()
     pack_hash = own
     known_gaps = tuple(header.known_gaps)
-    lint_accept = dict(header.lint.accept)
+    lint_accept: dict[str, str] = {str(code): reason for code, reason in header.lint.accept.items()}
     if base is not None:
         layers = (
             *(base.layers or (PackLayer(name=base.name, version=base.version, content_hash=base.content_hash),)),
@@ -176,7 +176,8 @@ def _unknown_facts(data: dict, path: Path, lines: Lines, reported: set[str]) -> 
     are checked after its fields, so a rule with a field error would hide a
     misspelt fact until the field was fixed: report both in one pass."""
     problems = []
-    for index, rule in enumerate(data.get("rules") if isinstance(data.get("rules"), list) else []):
+    listed = data.get("rules")
+    for index, rule in enumerate(listed if isinstance(listed, list) else []):
         if not isinstance(rule, dict):
             continue
         for block in ("when", "requires"):
@@ -306,7 +307,8 @@ def _apply_overlay(
         )
 
     for index, entry in enumerate(header.override):
-        where = {"file": str(header_file), "line": lines.get(("override", index, "id")), "location": f"override[{index}].id"}
+        id_line = lines.get(("override", index, "id"))
+        where: dict[str, Any] = {"file": str(header_file), "line": id_line, "location": f"override[{index}].id"}
         if entry.id not in by_id:
             problems.append(unknown("override", index, entry.id))
         elif entry.id in taken:
@@ -333,7 +335,7 @@ def _apply_overlay(
                     exc, file=str(header_file), lines=lines, prefix=("override", index, "set"), columns=lines.columns, model=Rule,
                 ))
                 continue
-            files[entry.id], rule_lines[entry.id] = str(header_file), where["line"] or 1
+            files[entry.id], rule_lines[entry.id] = str(header_file), id_line or 1
         else:
             taken.add(entry.id)
             if entry.id not in mine:
@@ -344,16 +346,16 @@ def _apply_overlay(
                 continue
             replaced[entry.id] = mine[entry.id]
     disabled: set[str] = set()
-    for index, entry in enumerate(header.disable):
-        if entry.id not in by_id:
-            problems.append(unknown("disable", index, entry.id))
-        elif entry.id in taken:
+    for index, gone in enumerate(header.disable):
+        if gone.id not in by_id:
+            problems.append(unknown("disable", index, gone.id))
+        elif gone.id in taken:
             problems.append(Problem(
                 file=str(header_file), line=lines.get(("disable", index, "id")), location=f"disable[{index}].id",
-                message=f"rule '{entry.id}' is both overridden and disabled",
+                message=f"rule '{gone.id}' is both overridden and disabled",
             ))
         else:
-            disabled.add(entry.id)
+            disabled.add(gone.id)
     added = []
     for rule in own:
         if rule.id in by_id and rule.id not in replaced and rule.id not in taken:

@@ -11,7 +11,9 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from ..errors import MtusRulesError, Problem
-from ..explanation.decision import Decision
+# The envelopes of the decision contract are shared with the command line:
+# one shape for a decided row wherever it is written.
+from ..integration.envelopes import BatchRow, DecisionResponse  # noqa: F401 - part of this module's names
 from ..yamlio import InputLimits
 
 #: The default largest body of `POST /decisions`: a case file's limit (InputLimits.max_bytes).
@@ -24,25 +26,6 @@ JSON_LINES = "application/x-ndjson"
 
 
 # -- the response models (documented in the OpenAPI document) ------------------------------
-
-
-class DecisionResponse(BaseModel):
-    """The answer to one case."""
-
-    decision: Decision
-    decision_id: str | None = Field(
-        default=None, description="The id of this decision's record in the decision log; present only when the server keeps one."
-    )
-
-
-class BatchRow(BaseModel):
-    """One line of a batch answer: a decision, or the problems that stopped the row."""
-
-    row: int = Field(description="The row's index among the input's rows (blank lines are not rows), from 0.")
-    line: int = Field(description="The row's line in the request body, from 1.")
-    decision: Decision | None = None
-    decision_id: str | None = Field(default=None, description="As in DecisionResponse; only for a decided row.")
-    problems: list[Problem] | None = None
 
 
 class PackInfo(BaseModel):
