@@ -43,8 +43,8 @@ LOGS = ROOT / ".ci" / "logs"
 #: durable_rules, the default matcher, imports before 3.13; the pure-Python one decides on 3.13.
 CORE_PYTHONS = ("3.10", "3.13")
 #: The extras whose tests run once, with the machine's python3, and the tests that need them.
-EXTRAS = ("test", "analysis", "notebook", "server")
-EXTRAS_TESTS = ("tests/analysis", "tests/server")
+EXTRAS = ("test", "analysis", "notebook", "server", "dask")
+EXTRAS_TESTS = ("tests/analysis", "tests/server", "tests/dask")
 
 
 @dataclass

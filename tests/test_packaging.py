@@ -107,7 +107,8 @@ def test_the_test_command_runs_the_core_suite_before_any_extra_is_installed():
     assert [s["python"] for s in core] == ["3.10", "3.13"]
     assert all(s["extras"] == ["test"] and s["tests"] == [] for s in core), "the core suite must run without the extras"
     (extras,) = [s for s in plan if not s["name"].startswith("core")]
-    assert extras["extras"] == ["test", "analysis", "notebook", "server"] and extras["tests"] == ["tests/analysis", "tests/server"]
+    assert extras["extras"] == ["test", "analysis", "notebook", "server", "dask"]
+    assert extras["tests"] == ["tests/analysis", "tests/server", "tests/dask"]
     assert len({s["venv"] for s in plan}) == len(plan)
 
 
