@@ -72,6 +72,7 @@ duration and quantity fields; see its docstring.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from ..errors import UNDERSTOOD, UNDERSTOOD_FIELDS, QuantityError
@@ -155,6 +156,10 @@ _PARENTHESIS = re.compile(r"^(.+?)\s*\(\s*([^()]+?)\s*\)$")
 _COMMA = re.compile(r"^(.+?)\s*,\s*(.+)$")
 
 
+def _word_as_digits(m: re.Match[str], group: int) -> str:
+    return str(_NUMBER_WORDS[m.group(group)])
+
+
 def _normalize(text: str, *, label: str = "quantity", understood: str = UNDERSTOOD) -> str:
     """Lower-case, one space between words, no trailing periods, digits for number words."""
     s = " ".join(text.split()).lower()
@@ -174,7 +179,7 @@ def _normalize(text: str, *, label: str = "quantity", understood: str = UNDERSTO
             word, digits = m.group(word_group), int(m.group(digit_group))
             if _NUMBER_WORDS[word] != digits:
                 raise fail(f"the number is written as {word!r} in words but ({digits}) in digits")
-        s = pattern.sub(lambda m, group=word_group: str(_NUMBER_WORDS[m.group(group)]), s)
+        s = pattern.sub(functools.partial(_word_as_digits, group=word_group), s)
     s = re.sub(rf"\b({_WORD})\b", lambda m: str(_NUMBER_WORDS[m.group(1)]), s)
     s = re.sub(r"\b(once|twice|thrice)\b", lambda m: f"{_ADVERBS[m.group(1)]} times", s)
     return s
@@ -296,6 +301,7 @@ def _combined(text: str, s: str) -> Visits | Frequency | None:
                 return first
             raise QuantityError(text, "two different frequencies")
         freq, count = (first, second) if isinstance(first, Frequency) else (second, first)
+        assert isinstance(freq, Frequency) and isinstance(count, Visits)  # one of each, by the tests above
         if freq.total != count.visits:
             raise QuantityError(
                 text,

@@ -9,12 +9,13 @@ does not give.
 from __future__ import annotations
 
 import operator
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from ..case import derived
-from ..case.model import Case, Frequency, Hours, PriorTreatment, RequestedItem
+from ..case.model import Case, Frequency, Hours, PriorTreatment, RequestedItem, Visits
 from ..packs.conditions import AT_LEAST_SUFFIX
 from ..vocabulary import (
     NO_PRIOR_VISITS,
@@ -83,7 +84,7 @@ def documented_prior_visits(courses: list[PriorTreatment]) -> int:
     return sum(c.visits for c in courses if c.visits != NOT_DOCUMENTED)  # type: ignore[misc]
 
 
-def _visits(courses: list[PriorTreatment], uncertain: list[PriorTreatment] = ()) -> tuple[int | None, int]:
+def _visits(courses: list[PriorTreatment], uncertain: Sequence[PriorTreatment] = ()) -> tuple[int | None, int]:
     """The visits of `courses` (None when any count is not documented, or when
     `uncertain` courses may or may not belong), and the least they can be."""
     if not courses and not uncertain:  # the usual case: nothing to count
@@ -125,7 +126,8 @@ def _prior_course(case: Case, courses: list[PriorTreatment], postsurgical: bool)
         if case.surgery is not None and case.surgery.date is None:
             # Within the period as the record states it, but the surgery has no
             # date: any prior course may have followed it, as an undated course may.
-            inside, undated = [], courses
+            inside: list[PriorTreatment] = []
+            undated = courses
         else:
             inside, _, undated = _split_by_period(case, courses)
         visits, least = _visits(inside, undated)
@@ -258,11 +260,11 @@ _EVERY = _Plan(CASE_FIELDS, True, True, True, True, True, True, True, tuple(deri
 @lru_cache(maxsize=1024)
 def _plan(needs: frozenset[str]) -> _Plan:
     # Worked out once per set of needs (one per mix of treatments), not per case.
-    return _Plan(
+    return _Plan._make((
         tuple(name for name in CASE_FIELDS if name in needs),
         *(name in needs for name in _Plan._fields[1:-1]),
         tuple(name for name in derived.INDICATIONS if name in needs),
-    )
+    ))
 
 
 def _case_facts(case: Case, needs: frozenset[str] | None = None) -> tuple[dict, dict[str, derived.Derived], bool]:
@@ -353,6 +355,7 @@ def facets(case: Case, needs: frozenset[str] | None = None) -> list[Facet]:
             family, capped = counted.family, counted.capped
             courses = [c for c in history if c.treatment in family]
             visits_to_date, least_prior, improvement = _prior_course(case, courses, postsurgical)
+            capped_prior: int | None
             if capped is None:
                 capped_prior, least_capped = 0, 0
             else:
@@ -369,9 +372,10 @@ def facets(case: Case, needs: frozenset[str] | None = None) -> list[Facet]:
         if kind is str or isinstance(quantity, str):
             requested, least_requested = None, 0
         elif hours:
-            requested, least_requested = quantity.total, quantity.at_least  # type: ignore[union-attr]
+            spent = cast(Hours, quantity)
+            requested, least_requested = spent.total, spent.at_least
         else:
-            requested = quantity.total  # type: ignore[union-attr]
+            requested = cast("Visits | Frequency", quantity).total
             least_requested = requested or 0
         # Hours that do not say how many sessions: the total is unknown, but
         # at least the sessions the hours must take. No quantity at all: the
@@ -379,7 +383,7 @@ def facets(case: Case, needs: frozenset[str] | None = None) -> list[Facet]:
         sessions_unknown = requested is None and hours
         notes = [item.rfa.describe()] if item.rfa else []
         if hours:
-            notes.append(quantity.describe())  # type: ignore[union-attr]
+            notes.append(cast(Hours, quantity).describe())
         if region_note:
             notes.append(region_note)
         if postsurgical and case.surgery is not None and case.surgery.date is None and visits_to_date is None:
@@ -391,7 +395,7 @@ def facets(case: Case, needs: frozenset[str] | None = None) -> list[Facet]:
             notes.append(_FIRST_COURSE[treatment, postsurgical])
         if requested is None and not sessions_unknown and item.treatment not in HOME_DEVICES:
             notes.append("The request states no quantity; only visits within the guideline are supported.")
-        frequency = quantity if kind is Frequency else None
+        frequency = cast(Frequency, quantity) if kind is Frequency else None
         facts = {
             # Enum members are str subclasses: they compare, hash and
             # serialise as their values, so no `.value` lookups here.
@@ -424,7 +428,7 @@ def facets(case: Case, needs: frozenset[str] | None = None) -> list[Facet]:
         for number, region in enumerate(regions):
             if region not in groups:
                 groups[region] = diagnosis_groups(case, region)
-            mine = facts if number == last else facts.copy()  # the last region takes the item's dict itself
-            mine["body_region"] = region
-            out.append(Facet(index, region, mine, groups[region], notes, (), derived_notes))
+            own = facts if number == last else facts.copy()  # the last region takes the item's dict itself
+            own["body_region"] = region
+            out.append(Facet(index, region, own, groups[region], notes, (), derived_notes))
     return out

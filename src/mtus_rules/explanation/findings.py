@@ -161,14 +161,14 @@ def word_finding(branch: Branch, facet: Facet) -> Finding:
         # counts, never "the guideline's limit" (Labor Code 4604.5).
         # The visit count the statute tests (not another count such as injury_year).
         counted = next((t for t in branch.when if t.fact in _VISIT_COUNTS), None)
-        counts = f"{_visits_phrase(facts, counted.fact)}; " if counted else ""
+        tally = f"{_visits_phrase(facts, counted.fact)}; " if counted else ""
         if branch.branch == "pass":
-            return make("criterion_met", f"{rule.title_text} ({counts}{shown}): the cap is lifted.")
+            return make("criterion_met", f"{rule.title_text} ({tally}{shown}): the cap is lifted.")
         if branch.branch == "fail":
-            return make("exceeds_statutory_cap", f"{rule.title_text} ({counts}{shown}): over the statutory cap.")
+            return make("exceeds_statutory_cap", f"{rule.title_text} ({tally}{shown}): over the statutory cap.")
         needed = needs([test.fact])
         return make(
-            "insufficient_documentation", f"{rule.title_text} ({counts}{shown}). Not documented: {needed[0]}.", needed
+            "insufficient_documentation", f"{rule.title_text} ({tally}{shown}). Not documented: {needed[0]}.", needed
         )
     prefix = f"{rule.title_text} ({context}; {shown})" if context else f"{rule.title_text} ({shown})"
     if branch.branch == "pass":

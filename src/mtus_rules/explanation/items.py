@@ -58,6 +58,7 @@ def decide_item(
         # their findings word. The notes (some name the case's own dates) and
         # the description are put in afterwards, so items that differ only
         # there share one entry.
+        regions: tuple[tuple[Any, ...], ...]
         if len(facets_) == 1:
             regions = ((first.body_region, answer.kept_ids, *map(first.facts.get, answer.worded)),)
         else:
@@ -138,7 +139,8 @@ def _what_if(
     case: Case, item: Any, facets_: list[tuple[Facet, Answer]], compiled: CompiledPack, day: int, outcome: Outcome
 ) -> WhatIf:
     def decide(varied: list[Facet]) -> tuple[Outcome, list[tuple[Facet, Branch]]]:
-        status, failing = {}, []
+        status: dict[str, str] = {}
+        failing: list[tuple[Facet, Branch]] = []
         for facet in varied:
             answer = compiled.match(facet, day)
             status[facet.body_region] = answer.status

@@ -260,7 +260,7 @@ def evaluate_many(
     workers: int = 1,
     what_if: bool = False,
     chunk_size: int = 256,
-) -> Iterator[BatchResult]:
+) -> Generator[BatchResult, None, None]:
     """One BatchResult per item of `cases`, in order (see the module docstring).
 
     In the calling process, KeyboardInterrupt and SystemExit are not a row's

@@ -194,11 +194,17 @@ class JsonlWriter:
     def create_appending(cls, path: Path) -> JsonlWriter:
         return cls(create_private(path, append=True), append=True)
 
+    def _opened(self) -> IO[bytes]:
+        # A writer holds a file descriptor or a stream, never neither: the callers
+        # ask for the stream on the branch where there is no descriptor.
+        assert self._stream is not None
+        return self._stream
+
     def _tell(self) -> int | None:
         try:
             if self._fd is not None:
                 return os.fstat(self._fd).st_size if self._append else os.lseek(self._fd, 0, os.SEEK_CUR)
-            return self._stream.tell() if self._stream.seekable() else None
+            return self._opened().tell() if self._opened().seekable() else None
         except (OSError, ValueError):
             return None
 
@@ -229,7 +235,7 @@ class JsonlWriter:
             try:
                 view = memoryview(data)
                 while view:
-                    n = os.write(self._fd, view) if self._fd is not None else self._stream.write(view)
+                    n = os.write(self._fd, view) if self._fd is not None else self._opened().write(view)
                     if n is None:  # a non-blocking stream took nothing
                         raise OSError(errno.EAGAIN, "the output would block")
                     done += n
@@ -262,8 +268,8 @@ class JsonlWriter:
                 if not self._append:
                     os.lseek(self._fd, start + keep, os.SEEK_SET)
             else:
-                self._stream.truncate(start + keep)
-                self._stream.seek(start + keep)
+                self._opened().truncate(start + keep)
+                self._opened().seek(start + keep)
         except (OSError, ValueError):
             return False
         return True
