@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RECORDED = Path(__file__).resolve().parent / "fixtures" / "golden" / "cli"
 RECORDED_BACKEND = "durable_rules"
 # explain --format json is 3.4 MB; its sha256 stands for it.
-EXPLAIN_JSON_SHA256 = "6fd629bd4ad2cbb1a44e607a044fb11b9679ab568238a14350a32452b810b618"
+EXPLAIN_JSON_SHA256 = "c3e88e883432c7f766a33d8f603b0215199d5614d31cce177a82ac23c646bc73"
 
 
 def _examples() -> list[str]:

@@ -120,3 +120,19 @@ def test_research_notes_stay_on_the_rules_and_out_of_decisions(capsys):
         assert cited <= {citation_words(r.citation) for r in rules.values()} | {
             citation_words(r.fills_gap_in) for r in rules.values() if r.fills_gap_in
         }
+
+
+def test_explain_shows_authors_the_evidence_of_each_rule_that_took_part(capsys):
+    engine = Engine()
+    case = load_case(SEED_001)
+    trace = engine.explain(case)
+    rules = {rule.id: rule for pack in engine.packs for rule in pack.rules}
+    took_part = [r for item in trace.items for facet in item.facets for r in facet.rules if r.outcome is not None]
+    assert took_part
+    for traced in took_part:
+        assert traced.citation == rules[traced.rule].citation  # evidence included
+    assert all(r.citation is None for item in trace.items for f in item.facets for r in f.rules if r.outcome is None)
+    assert main(["explain", str(SEED_001)]) == 0
+    text = capsys.readouterr().out
+    deciding = rules[trace.items[0].deciding_rules[0]].citation
+    assert " ".join(deciding.evidence.split()) in text and f"[{deciding.confirmed_by}]" in text

@@ -178,6 +178,9 @@ def trace_text(trace: Trace, *, verbose: bool = False) -> str:
                 if rule.effect_test is not None:
                     c = rule.effect_test
                     lines.append(f"           {rule.effect}: {c.test}: {c.result} (value: {c.value})")
+                if rule.citation is not None:
+                    cited = rule.citation
+                    lines.append(f"           source: {cited} [{cited.confirmed_by}]: {' '.join(cited.evidence.split())}")
             if other:
                 lines.append(f"     ({len(other)} rules for other treatments not shown)")
     return "\n".join(lines)

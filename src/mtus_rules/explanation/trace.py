@@ -16,7 +16,7 @@ from ..packs.conditions import FACTS, Test, all_of
 from ..evaluation.outcome import DECISIVE_VERDICTS, Outcome, governed_questions, item_outcome, region_status, set_aside
 from .render import trace_text
 from ..evaluation.facets import Facet, facets
-from ..packs.model import PackRef, Rule, RulePack
+from ..packs.model import Citation, PackRef, Rule, RulePack
 from .._model import FrozenModel
 
 #: A condition's value as the trace shows it (conditions.Truth, in words).
@@ -44,6 +44,9 @@ class RuleTrace(FrozenModel):
     outcome: str | None  # applies / pass / fail / unknown / undetermined; None: did not apply
     verdict: Literal["fail", "support", "neutral"] | None
     status: str  # what happened to this rule, in words
+    # For the rules that took part (an outcome), the citation with the author's
+    # evidence: decisions leave the evidence out, the trace is where authors read it.
+    citation: Citation | None = None
 
 
 class FacetTrace(FrozenModel):
@@ -124,7 +127,8 @@ def trace_rule(rule: Rule, facet: Facet, day: _dt.date, pack: RulePack) -> RuleT
     else:
         status = f"{outcome} ({rule_verdict})"
     return RuleTrace(**base, in_scope=True, conditions=conditions, when=_TRUTH[when], effect_test=checked,
-                     outcome=outcome, verdict=rule_verdict, status=status)
+                     outcome=outcome, verdict=rule_verdict, status=status,
+                     citation=rule.citation if outcome is not None else None)
 
 
 def explain(case: Case, pack: RulePack | None, ref: PackRef | None) -> Trace:
