@@ -251,8 +251,10 @@ def test_trace_shape(engine):
     by_id = {r["rule"]: r for r in facet["rules"]}
     assert set(by_id["odg.pt.six_visit_trial"]) == {
         "rule", "source", "question", "effect", "in_scope", "scope", "conditions", "when", "effect_test", "outcome", "verdict", "status",
+        "citation",
     }
     trial = by_id["odg.pt.six_visit_trial"]
+    assert trial["citation"]["evidence"]  # the author's note: in the trace, not in decisions
     assert trial["outcome"] == "fail" and trial["verdict"] == "fail"
     assert {"test": "prior visits of this treatment at least 6", "fact": "visits_to_date", "value": 8, "result": "true"} in trial["conditions"]
     assert trial["effect_test"]["result"] == "false"
