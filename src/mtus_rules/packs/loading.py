@@ -15,6 +15,8 @@ from __future__ import annotations
 import copy
 import hashlib
 import os
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -41,8 +43,37 @@ def content_hash(folder: Path) -> str:
 
 def load_pack(folder: str | Path) -> RulePack:
     """Load and validate the pack in `folder` (an overlay as its effective
-    pack), or raise RulePackError listing every problem."""
-    return _load(Path(folder), ())
+    pack), or raise RulePackError listing every problem.
+
+    Reading the YAML is most of the cost of building an Engine (pure-Python
+    PyYAML, most of a second for the bundled pack), so a pack loaded before is
+    given again when its files are byte for byte the same: the key is the folder
+    as named, where it resolves to, and the content hash of its files. A pack is
+    immutable, so sharing it is safe. Overlays are always read again, since they
+    also depend on their base's files."""
+    path = Path(folder)
+    try:
+        key = (str(path), str(path.resolve()), content_hash(path))
+    except OSError:  # not a folder, no pack.yaml, unreadable: _load words it
+        key = None
+    if key is not None:
+        with _LOADED_LOCK:
+            pack = _LOADED.get(key)
+            if pack is not None:
+                _LOADED.move_to_end(key)
+                return pack
+    pack = _load(path, ())
+    if key is not None and not pack.layers:
+        with _LOADED_LOCK:
+            _LOADED[key] = pack
+            while len(_LOADED) > _LOADED_SIZE:
+                _LOADED.popitem(last=False)
+    return pack
+
+
+_LOADED: OrderedDict[tuple[str, str, str], RulePack] = OrderedDict()
+_LOADED_SIZE = 8
+_LOADED_LOCK = threading.Lock()
 
 
 def _load(folder: Path, chain: tuple[Path, ...]) -> RulePack:
