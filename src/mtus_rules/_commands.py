@@ -17,7 +17,7 @@ from typing import IO, Any, cast
 from .integration.audit import DecisionLog, read_key_file
 from .integration._pool import PoolError
 from .integration.batch import ResumeError, Resumed, check_same_decisions, decide_jsonl, resume_point, tally
-from .integration.jsonl import JsonlWriter, WriteError, count_lines, interrupts_held, read_jsonl, read_lines
+from .integration.jsonl import JsonlWriter, WriteError, count_lines, interrupts_held, read_jsonl, read_lines, signal_behind
 from .case.reading import STDIN, load_case
 from .engine import Engine
 from .errors import MtusRulesError, Problem
@@ -223,6 +223,15 @@ def batch_command(args: argparse.Namespace) -> int:
             print(f"mtus-rules: cannot read {args.input}: {exc.strerror or exc}", file=sys.stderr)
             print(summary("stopped; the rest were not decided"), file=sys.stderr)
             return EXIT_INVALID
+        except Exception as exc:
+            signalled = signal_behind(exc)  # a stop signal that a library wrapped in its own error
+            if isinstance(signalled, KeyboardInterrupt):
+                print(summary("interrupted; the rest were not decided"), file=sys.stderr)
+                return EXIT_INTERRUPTED
+            if isinstance(signalled, Terminated):
+                print(summary("terminated (SIGTERM); the rest were not decided"), file=sys.stderr)
+                return EXIT_TERMINATED
+            raise
     rows = done.rows + writer.written
     print(f"mtus-rules: {rows:,} rows, {failed:,} bad", file=sys.stderr)
     if unlogged:

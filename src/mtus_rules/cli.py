@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .authoring import ruletests
 from ._version import __version__
-from .integration.jsonl import stop
+from .integration.jsonl import signal_behind, stop
 from .integration.envelopes import OUTPUT_SCHEMAS, output_json_schema
 from .authoring.coverage import markdown as coverage_markdown
 from .authoring.schemas import FILES as AUTHOR_FILES, file_schema
@@ -88,6 +88,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
+    except Exception as exc:
+        # A stop signal raised inside code a library called from C comes back
+        # wrapped in the library's error (pydantic's serializers): still a stop.
+        signalled = signal_behind(exc)
+        if isinstance(signalled, KeyboardInterrupt):
+            print("mtus-rules: interrupted", file=sys.stderr)
+            return EXIT_INTERRUPTED
+        if isinstance(signalled, Terminated):
+            print("mtus-rules: terminated", file=sys.stderr)
+            return EXIT_TERMINATED
+        raise
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)

@@ -58,6 +58,7 @@ from .jsonl import (
     encode_line,
     parse_line,
     read_jsonl,
+    signal_behind,
     stop,
 )
 
@@ -140,6 +141,9 @@ def decide_row(engine: Engine, row: int, data: Any, what_if: bool) -> BatchResul
             row, f"decided, but the decision log could not record it ({exc.strerror or type(exc).__name__})", LOG_LOCATION
         )
     except Exception as exc:  # a defect in the library, or a hostile object: report it on the row, keep going
+        signalled = signal_behind(exc)
+        if signalled is not None:  # Ctrl-C or SIGTERM, wrapped by a library: not the row's fault
+            raise signalled from exc
         return _internal(row, exc)
 
 

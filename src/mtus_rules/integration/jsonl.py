@@ -109,6 +109,7 @@ class _Held:
 
     depth = 0
     deferred: BaseException | None = None
+    received: BaseException | None = None  # the last stop signal, raised or waiting
 
 
 @contextlib.contextmanager
@@ -129,10 +130,23 @@ def stop(exc: BaseException) -> None:
     signal handler, unless a line is being written: then it is raised as soon as
     the line and its count are both done, so an interrupted batch's count is
     exactly the lines in its output."""
+    _Held.received = exc
     if _Held.depth:
         _Held.deferred = exc
         return
     raise exc
+
+
+def signal_behind(error: BaseException) -> BaseException | None:
+    """The stop signal `error` stands for, if one was received: a Ctrl-C or
+    SIGTERM raised inside Python code that a library called from C (pydantic's
+    serializers, which run the decision's `decision_id` and the pack reference's
+    own serializer) comes back wrapped in that library's error. Without this, a
+    Ctrl-C landing there would end the command with a traceback, or be taken
+    for a defect of the row being decided."""
+    if isinstance(error, (KeyboardInterrupt, SystemExit)) or _Held.received is None:
+        return None
+    return _Held.received
 
 
 class WriteError(OSError):

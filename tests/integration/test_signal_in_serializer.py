@@ -1,0 +1,59 @@
+"""A Ctrl-C or SIGTERM that lands while pydantic serializes a decision (its
+`decision_id`, the pack reference's own serializer: Python called from C) is
+still a stop: pydantic wraps it in a PydanticSerializationError, which once
+ended `mtus-rules batch` with a traceback and exit 1 (seen in CI, 2 runs in 12
+by hand). Delivered here deterministically, by calling the CLI's own handler
+from a profile hook when that serializer is entered."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+
+from mtus_rules import cli
+from mtus_rules.integration import jsonl
+
+from ..helpers import EXAMPLES
+
+GOOD_ROW = (EXAMPLES / "history" / "generated-cases.jsonl").read_text().splitlines()[0]
+
+
+def _signal_inside(name: str, handler, after: int = 3):
+    """Call `handler` (the CLI's signal handler) the `after`-th time a function
+    called `name` is entered: where a real signal can land."""
+    seen = [0]
+
+    def hook(frame, event, arg):
+        if event == "call" and frame.f_code.co_name == name:
+            seen[0] += 1
+            if seen[0] == after:
+                sys.setprofile(None)
+                handler(signal.SIGINT, None)  # raises, as the signal would
+
+    return hook
+
+
+@pytest.mark.parametrize("handler, status, word", [
+    (cli._on_sigint, 130, "interrupted"),
+    (cli._on_sigterm, 143, "terminated"),
+], ids=["sigint", "sigterm"])
+@pytest.mark.parametrize("where", ["_layers_only_for_overlays", "decision_id"])
+def test_a_stop_inside_a_serializer_ends_the_batch_with_its_summary(tmp_path: Path, capsys, monkeypatch, handler, status, word, where):
+    monkeypatch.setattr(jsonl._Held, "received", None)
+    source = tmp_path / "in.jsonl"
+    source.write_text((GOOD_ROW + "\n") * 20)
+    out = tmp_path / "out.jsonl"
+    sys.setprofile(_signal_inside(where, handler))
+    try:
+        code = cli.main(["batch", str(source), "-o", str(out), "--no-progress"])
+    finally:
+        sys.setprofile(None)
+    err = capsys.readouterr().err
+    assert code == status, err
+    assert "Traceback" not in err and f"mtus-rules: {word}" in err
+    data = out.read_bytes()
+    assert data.count(b"\n") < 20 and (not data or data.endswith(b"\n"))
+    assert b"internal error" not in data  # the stop is not taken for a defect of a row
