@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .authoring import ruletests
 from ._version import __version__
-from .integration.jsonl import signal_behind, stop
+from .integration.jsonl import forget_signals, signal_behind, stop
 from .integration.envelopes import OUTPUT_SCHEMAS, output_json_schema
 from .authoring.coverage import markdown as coverage_markdown
 from .authoring.schemas import FILES as AUTHOR_FILES, file_schema
@@ -67,6 +67,7 @@ def _on_sigint(signum: int, frame: object) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    forget_signals()
     try:
         previous = {signal.SIGTERM: signal.signal(signal.SIGTERM, _on_sigterm)}
         if signal.getsignal(signal.SIGINT) is signal.default_int_handler:

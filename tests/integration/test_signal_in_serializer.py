@@ -57,3 +57,13 @@ def test_a_stop_inside_a_serializer_ends_the_batch_with_its_summary(tmp_path: Pa
     data = out.read_bytes()
     assert data.count(b"\n") < 20 and (not data or data.endswith(b"\n"))
     assert b"internal error" not in data  # the stop is not taken for a defect of a row
+
+
+def test_a_signal_of_an_earlier_command_does_not_colour_the_next(tmp_path: Path, capsys, monkeypatch):
+    # A host program ran a command that was interrupted; the next one's defects are
+    # still a row's problem, not taken for that old Ctrl-C.
+    monkeypatch.setattr(jsonl._Held, "received", KeyboardInterrupt())
+    source = tmp_path / "in.jsonl"
+    source.write_text(GOOD_ROW + "\n")
+    assert cli.main(["batch", str(source), "-o", str(tmp_path / "out.jsonl"), "--no-progress"]) == 0
+    assert jsonl._Held.received is None

@@ -137,6 +137,12 @@ def stop(exc: BaseException) -> None:
     raise exc
 
 
+def forget_signals() -> None:
+    """Start a command with no stop signal on record (a host program may run
+    several commands in one process; an old signal must not colour a new one)."""
+    _Held.received = None
+
+
 def signal_behind(error: BaseException) -> BaseException | None:
     """The stop signal `error` stands for, if one was received: a Ctrl-C or
     SIGTERM raised inside Python code that a library called from C (pydantic's
