@@ -200,12 +200,6 @@ def batch_command(args: argparse.Namespace) -> int:
                     raise
                 bar.update(block.last_line - shown)
                 shown = block.last_line
-        except KeyboardInterrupt:
-            print(summary("interrupted; the rest were not decided"), file=sys.stderr)
-            return EXIT_INTERRUPTED
-        except Terminated:
-            print(summary("terminated (SIGTERM); the rest were not decided"), file=sys.stderr)
-            return EXIT_TERMINATED
         except WriteError as exc:
             if exc.errno == errno.EPIPE and not args.output:
                 raise BrokenPipeError(errno.EPIPE, "broken pipe") from None
@@ -223,8 +217,9 @@ def batch_command(args: argparse.Namespace) -> int:
             print(f"mtus-rules: cannot read {args.input}: {exc.strerror or exc}", file=sys.stderr)
             print(summary("stopped; the rest were not decided"), file=sys.stderr)
             return EXIT_INVALID
-        except Exception as exc:
-            signalled = signal_behind(exc)  # a stop signal that a library wrapped in its own error
+        except (KeyboardInterrupt, Terminated, Exception) as exc:
+            # A stop signal, raised as itself or wrapped by a library in its own error.
+            signalled = exc if isinstance(exc, (KeyboardInterrupt, Terminated)) else signal_behind(exc)
             if isinstance(signalled, KeyboardInterrupt):
                 print(summary("interrupted; the rest were not decided"), file=sys.stderr)
                 return EXIT_INTERRUPTED

@@ -76,12 +76,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         previous = {}
     try:
         return _main(argv)
-    except KeyboardInterrupt:
-        print("mtus-rules: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except Terminated:
-        print("mtus-rules: terminated", file=sys.stderr)
-        return EXIT_TERMINATED
     except BrokenPipeError:
         # The reader closed the pipe (`mtus-rules evaluate ... | head`): it has what it
         # wanted. Point stdout at devnull so the interpreter's final flush does not print
@@ -89,10 +83,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
-    except Exception as exc:
+    except (KeyboardInterrupt, Terminated, Exception) as exc:
         # A stop signal raised inside code a library called from C comes back
         # wrapped in the library's error (pydantic's serializers): still a stop.
-        signalled = signal_behind(exc)
+        signalled = exc if isinstance(exc, (KeyboardInterrupt, Terminated)) else signal_behind(exc)
         if isinstance(signalled, KeyboardInterrupt):
             print("mtus-rules: interrupted", file=sys.stderr)
             return EXIT_INTERRUPTED
