@@ -6,6 +6,8 @@ are in conftest.py."""
 from __future__ import annotations
 
 import copy
+import errno
+import io
 import subprocess
 import sys
 import textwrap
@@ -96,3 +98,17 @@ sys.meta_path.insert(0, _Gone())
 """
     code = "\n".join(textwrap.dedent(part) for part in (block, *parts))
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+
+
+class DiskFills(io.FileIO):
+    """A file whose disk fills up after `room` bytes, in the middle of a line
+    (set `room` on the class before the command opens it)."""
+
+    room = 0
+
+    def write(self, data) -> int:
+        if self.room <= 0:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        data = bytes(data)[: self.room]
+        self.room -= len(data)
+        return super().write(data)

@@ -4,8 +4,6 @@ where people expect them, and `compare --workers`."""
 
 from __future__ import annotations
 
-import errno
-import io
 import json
 import os
 import signal
@@ -19,7 +17,7 @@ import pytest
 from mtus_rules.cli import main
 from mtus_rules.integration.jsonl import JsonlWriter
 
-from ..helpers import ROOT, make_case
+from ..helpers import ROOT, DiskFills, make_case
 
 MASSAGE_LIMIT = "mtus.cpmtg.massage.limit"
 ITEMS = [
@@ -115,25 +113,12 @@ def test_a_line_cut_short_by_a_crash_is_written_again(small, tmp_path, capsys):
     assert f"{rows:,} rows, {bad:,} bad" in capsys.readouterr().err  # counted over the whole output
 
 
-class _DiskFills(io.FileIO):
-    """A file whose disk fills up after `room` bytes, in the middle of a line."""
-
-    room = 0
-
-    def write(self, data) -> int:
-        if self.room <= 0:
-            raise OSError(errno.ENOSPC, "No space left on device")
-        data = bytes(data)[: self.room]
-        self.room -= len(data)
-        return super().write(data)
-
-
 def test_after_a_full_disk_the_batch_resumes_where_it_stopped(small, tmp_path, capsys, monkeypatch):
     source, _, reference = small
     out = tmp_path / "out.jsonl"
 
     def create(path: Path) -> JsonlWriter:
-        stream = _DiskFills(path, "w")
+        stream = DiskFills(path, "w")
         stream.room = len(reference) // 3
         return JsonlWriter(stream)
 

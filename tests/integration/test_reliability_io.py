@@ -7,7 +7,6 @@ has a test here (named in its docstring); each failed on a30c676.
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import io
 import json
@@ -27,7 +26,7 @@ from mtus_rules.integration.batch import JsonlWriter, evaluate_many
 from mtus_rules.case import InputLimits, parse_case
 from mtus_rules.cli import main
 
-from ..helpers import EXAMPLES, ROOT
+from ..helpers import EXAMPLES, ROOT, DiskFills
 
 BASE = {
     "date_of_injury": "2013-01-01",
@@ -328,26 +327,13 @@ def test_bad_limit_numbers_are_clean_errors(capsys, value):
     assert "--limit: expected RULE=N" in err and len(err) < 300
 
 
-class _DiskFills(io.FileIO):
-    """A file whose disk fills up after `room` bytes, mid-line."""
-
-    room = 0
-
-    def write(self, data) -> int:
-        if self.room <= 0:
-            raise OSError(errno.ENOSPC, "No space left on device")
-        data = bytes(data)[: self.room]
-        self.room -= len(data)
-        return super().write(data)
-
-
 def test_a_full_disk_is_one_clean_line_and_no_partial_row(tmp_path, capsys, monkeypatch):
     source = tmp_path / "in.jsonl"
     source.write_text((GOOD_ROW + "\n") * 20)
     out = tmp_path / "out.jsonl"
 
     def create(path: Path) -> JsonlWriter:
-        stream = _DiskFills(path, "w")
+        stream = DiskFills(path, "w")
         stream.room = 5_000  # a few rows, then the disk is full in the middle of one
         return JsonlWriter(stream)
 
