@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
+import uuid
 import logging
 
 from mtus_rules import CareStage, DecisionLog, Engine, load_case
@@ -42,6 +44,18 @@ def test_a_record_per_decision_with_identity_left_out():
     text = stream.getvalue()
     for identifying in ("seed-004", "2013-11-14", "Deep tissue massage", '"age"', '"sex"'):
         assert identifying not in text
+
+
+def test_a_decision_id_is_the_digest_of_the_decision_in_uuid_form():
+    # The recipe is published (decisions made earlier are found by it): sha256 of
+    # the decision's JSON without the backend and the what-if advice, its first
+    # 16 bytes as a UUID. Asking for the what-if or another backend keeps the id.
+    case = load_case(SEED)
+    plain = Engine().evaluate(case)
+    said = plain.model_dump_json(exclude={"backend": True, "decision_id": True, "items": {"__all__": {"what_if"}}})
+    assert plain.decision_id == str(uuid.UUID(bytes=hashlib.sha256(said.encode()).digest()[:16]))
+    assert Engine().evaluate(case, what_if=True).decision_id == plain.decision_id
+    assert Engine(backend="python").evaluate(case).decision_id == plain.decision_id
 
 
 def test_identifying_fields_kept_when_asked():
