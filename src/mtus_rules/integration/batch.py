@@ -57,6 +57,7 @@ from .jsonl import (
     create_private,
     encode_line,
     parse_line,
+    parse_row,
     read_jsonl,
     signal_behind,
     stop,
@@ -125,12 +126,15 @@ def _internal(row: int, exc: BaseException) -> BatchResult:
     return _failed(row, f"internal error ({type(exc).__name__}) while deciding this row; the other rows are not affected")
 
 
-def decide_row(engine: Engine, row: int, data: Any, what_if: bool) -> BatchResult:
+def decide_row(engine: Engine, row: int, data: Any, what_if: bool, *, checked: bool = False) -> BatchResult:
+    """`data`'s result; `checked`: it is already held to the input limits (jsonl.parse_row)."""
     try:
         if isinstance(data, UnreadableRow):
             raise MtusRulesError([Problem(message=str(data))])
         if not isinstance(data, (Case, Mapping)):
             raise MtusRulesError([Problem(message=f"a case must be a mapping of fields, got {type(data).__name__}")])
+        if checked and isinstance(data, dict):
+            data = parse_case(data, checked=True)
         return BatchResult(row=row, decision=engine.evaluate(data, what_if=what_if))
     except MtusRulesError as exc:
         return BatchResult(row=row, problems=exc.problems)
@@ -352,11 +356,11 @@ def _block(rows: Iterable[tuple[int, BatchResult]]) -> Block:
 def _decided(engine: Engine, chunk: list[_Line], what_if: bool) -> Iterator[tuple[int, BatchResult]]:
     for row, number, line in chunk:
         try:
-            data = parse_line(number, line)
+            data, checked = parse_row(number, line)
         except Exception as exc:  # parsed JSON holds no hostile objects: a defect, on this row alone
             yield number, _internal(row, exc)
             continue
-        yield number, decide_row(engine, row, data, what_if)
+        yield number, decide_row(engine, row, data, what_if, checked=checked)
 
 
 def _decide_lines(chunk: list[_Line], *, what_if: bool) -> Block:
