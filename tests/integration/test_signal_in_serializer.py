@@ -40,15 +40,22 @@ def _signal_inside(name: str, handler, after: int = 3):
     (cli._on_sigint, 130, "interrupted"),
     (cli._on_sigterm, 143, "terminated"),
 ], ids=["sigint", "sigterm"])
-@pytest.mark.parametrize("where", ["_layers_only_for_overlays", "decision_id"])
-def test_a_stop_inside_a_serializer_ends_the_batch_with_its_summary(tmp_path: Path, capsys, monkeypatch, handler, status, word, where):
+# The pack reference's serializer runs inside pydantic's; the id's digest runs
+# inside it when the decision_id property is serialized (what-if rows) and
+# beside it otherwise (decision.decision_json).
+@pytest.mark.parametrize("where, what_if", [
+    ("_layers_only_for_overlays", False), ("_digest", False), ("_digest", True), ("decision_id", True),
+])
+def test_a_stop_inside_a_serializer_ends_the_batch_with_its_summary(
+    tmp_path: Path, capsys, monkeypatch, handler, status, word, where, what_if
+):
     monkeypatch.setattr(jsonl._Held, "received", None)
     source = tmp_path / "in.jsonl"
     source.write_text((GOOD_ROW + "\n") * 20)
     out = tmp_path / "out.jsonl"
     sys.setprofile(_signal_inside(where, handler))
     try:
-        code = cli.main(["batch", str(source), "-o", str(out), "--no-progress"])
+        code = cli.main(["batch", str(source), "-o", str(out), "--no-progress", *(["--what-if"] if what_if else [])])
     finally:
         sys.setprofile(None)
     err = capsys.readouterr().err

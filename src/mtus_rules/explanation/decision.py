@@ -151,6 +151,44 @@ class ItemDecision(FrozenModel):
 _NOT_IN_ID: Final = {"backend": True, "decision_id": True, "items": {"__all__": {"what_if"}}}
 
 
+def _digest(said: str) -> str:
+    # In a UUID's form (str(uuid.UUID(bytes=digest[:16]))), as the log's ids
+    # were before, for whoever parses them; written out, as the UUID class
+    # took a fifth of the id's time. tests/integration/test_audit.py holds the two equal.
+    h = hashlib.sha256(said.encode()).hexdigest()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
+
+
+def decision_json(decision: Decision) -> str:
+    """`decision.model_dump_json()`, with the id digested from the same text
+    instead of a second serialization (a batch row's largest single cost).
+
+    The id's text is the decision's JSON without the backend and the items'
+    what-if; when no item carries a what-if, those are spans of this text at
+    known places: the backend follows the library version, and each item's
+    `"what_if":null` is the only such key in the items (no model below an item
+    has free keys, and quotes inside texts are escaped). Anything else, or any
+    count that does not add up, takes model_dump_json; tests hold the two
+    equal (tests/explanation/test_decision_json.py)."""
+    known = decision.__dict__.get("decision_id")
+    if known is None and decision.backend is not None and all(item.what_if is None for item in decision.items):
+        text = decision.model_dump_json(exclude=_ID_ONLY)
+        version, backend = f',"library_version":"{decision.library_version}"', f',"backend":"{decision.backend}"'
+        start = text.find(f'{version}{backend},"diagnosis_code_sets":[')
+        items = text.find('],"items":[', start)
+        if start >= 0 and items >= 0 and text.endswith("]}"):
+            cut = start + len(version)
+            said = text[:cut] + text[cut + len(backend) : items] + text[items:].replace(',"what_if":null', "")
+            if len(said) == len(text) - len(backend) - len(decision.items) * len(',"what_if":null'):
+                digest = _digest(said)
+                decision.__dict__["decision_id"] = digest  # as the cached property would keep it
+                return f'{text[:-1]},"decision_id":"{digest}"}}'
+    return decision.model_dump_json()
+
+
+_ID_ONLY: Final = {"decision_id"}
+
+
 class Decision(FrozenModel):
     """The decision on one case: one ItemDecision per requested item, in order."""
 
@@ -185,12 +223,7 @@ class Decision(FrozenModel):
         pack and library version has the same id, so decisions stay
         deterministic and comparable; the decision log records it, so a returned
         decision finds its audit records (each record also has its own record_id)."""
-        said = self.model_dump_json(exclude=_NOT_IN_ID)
-        # In a UUID's form (str(uuid.UUID(bytes=digest[:16]))), as the log's ids
-        # were before, for whoever parses them; written out, as the UUID class
-        # took a fifth of the id's time. tests/integration/test_audit.py holds the two equal.
-        h = hashlib.sha256(said.encode()).hexdigest()
-        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
+        return _digest(self.model_dump_json(exclude=_NOT_IN_ID))
 
     def _repr_html_(self) -> str:  # Jupyter's rich display
         from .render import decision_html

@@ -47,7 +47,7 @@ from pydantic import BaseModel, ConfigDict
 from ..case.model import Case
 from ..case.reading import parse_case
 from ..errors import MtusRulesError, Problem
-from ..explanation.decision import Decision
+from ..explanation.decision import Decision, decision_json
 from ._pool import Lost, Pool
 from .jsonl import (
     OUTPUT_MODE,
@@ -167,7 +167,7 @@ def result_line(result: BatchResult, line: int | None) -> tuple[bytes, bool]:
     head = f'{{"row":{result.row:d}' if line is None else f'{{"row":{result.row:d},"line":{line:d}'
     try:
         if result.decision is not None:
-            return f'{head},"decision":{result.decision.model_dump_json()}}}\n'.encode("utf-8"), True
+            return f'{head},"decision":{decision_json(result.decision)}}}\n'.encode("utf-8"), True
         problems = [p.model_dump(mode="json", exclude_none=True) for p in result.problems or []]
         return _line(head, problems), True
     except (UnicodeEncodeError, ValueError, TypeError, RecursionError) as exc:
