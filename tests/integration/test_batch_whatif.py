@@ -62,6 +62,24 @@ def test_overrides_change_a_trial_threshold_and_switch_rules_off(engine):
     assert off.evaluate(case).rule_pack.overrides["disabled"] == ["mtus.cpmtg.manipulation.trial"]
 
 
+def test_a_what_if_of_a_what_if_records_every_change_in_force(engine):
+    # An analyst narrows a scenario step by step; the decisions must still say
+    # everything that differs from the published pack, as one change at once would.
+    trial = "mtus.cpmtg.manipulation.trial"
+    stepwise = engine.with_overrides({MASSAGE_LIMIT: 4}).with_overrides({trial: 8}, disabled=["mtus.cpmtg.nmes.not_recommended"])
+    at_once = engine.with_overrides({MASSAGE_LIMIT: 4, trial: 8}, disabled=["mtus.cpmtg.nmes.not_recommended"])
+    (mine,), (theirs,) = stepwise.pack_refs, at_once.pack_refs
+    assert mine.overrides == theirs.overrides == {
+        "limits": {MASSAGE_LIMIT: 4, trial: 8}, "disabled": ["mtus.cpmtg.nmes.not_recommended"]
+    }
+    assert mine.version.count("+whatif.") == 1 and mine.version.startswith(engine.packs[0].version + "+whatif.")
+    # A later number for the same rule replaces the earlier one, in the record as in the rules.
+    again = engine.with_overrides({MASSAGE_LIMIT: 4}).with_overrides({MASSAGE_LIMIT: 5})
+    assert again.pack_refs[0].overrides == {"limits": {MASSAGE_LIMIT: 5}, "disabled": []}
+    massage = next(rule for rule in again.packs[0].rules if rule.id == MASSAGE_LIMIT)
+    assert massage.limit is not None and massage.limit.visits == 5
+
+
 def test_bad_overrides_are_refused(engine):
     with pytest.raises(RulePackError, match="no rule 'mtus.nope'"):
         engine.with_overrides({"mtus.nope": 3})

@@ -39,16 +39,26 @@ def override_pack(pack: RulePack, limits: Mapping[str, int] | None = None, disab
         rules.append(rule)
     if problems:
         raise RulePackError(problems)
-    recorded = {"limits": dict(sorted(limits.items())), "disabled": sorted(disabled)}
+    # A what-if of a what-if records every change in force, not only the last
+    # ones: a decision must say everything that differs from the published pack.
+    earlier = pack.overrides or {}
+    recorded = {
+        "limits": dict(sorted({**earlier.get("limits", {}), **limits}.items())),
+        "disabled": sorted({*earlier.get("disabled", ()), *disabled}),
+    }
     digest = hashlib.sha256((pack.content_hash + json.dumps(recorded, sort_keys=True)).encode()).hexdigest()
+    published = pack.version.split(_WHAT_IF_MARK)[0]
     return pack.model_copy(
         update={
             "rules": tuple(rules),
-            "version": f"{pack.version}+whatif.{digest[:8]}",
+            "version": f"{published}{_WHAT_IF_MARK}{digest[:8]}",
             "content_hash": digest,
             "overrides": recorded,
         }
     )
+
+
+_WHAT_IF_MARK = "+whatif."
 
 
 def _with_number(rule: Rule, value: int) -> Rule:
