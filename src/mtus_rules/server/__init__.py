@@ -5,8 +5,9 @@ pydantic models the library uses):
 
 - `POST /decisions`: one case as JSON, plain (`requested_items`) or in the RFA
   form (`rfa_lines`), as `mtus-rules evaluate` reads it; the answer is
-  `{"decision": <Decision>}`, plus `"decision_id"` (the id of its record in
-  the decision log) when the server keeps one.
+  `{"decision": <Decision>}`, plus `"decision_id"` when the server keeps a
+  decision log: the decision's own id (`decision.decision_id`), by which its
+  records in the log are found (each record also has its own `record_id`).
 - `POST /decisions/batch`: cases as JSON Lines; the answer is JSON Lines,
   streamed, one row per input row in order, in the envelope `mtus-rules batch`
   writes (`{"row", "line", "decision" | "problems"}`, plus `"decision_id"`
