@@ -126,6 +126,24 @@ def test_packs_in_force_with_their_hashes(http, engine):
         assert shown["effective_end"] == (pack.effective.end.isoformat() if pack.effective.end else None)
 
 
+def test_packs_show_an_overlays_layers():
+    # A service running a payer's overlay says what it is made of, as its decisions do.
+    from .conftest import Server
+
+    overlay = EXAMPLES / "overlay"
+    running = Server("--rules", str(overlay))
+    try:
+        running.wait_ready()
+        with httpx.Client(base_url=running.url, timeout=60) as client:
+            (shown,) = client.get("/packs").json()["packs"]
+    finally:
+        running.stop()
+    (ref,) = Engine(overlay).pack_refs
+    assert shown["layers"] == [layer.model_dump(mode="json") for layer in ref.layers or ()]
+    assert [layer["name"] for layer in shown["layers"]] == ["mtus-2009", "example-payer"]
+    assert shown["overrides"] is None and shown["content_hash"] == ref.content_hash
+
+
 def test_health_and_ready(http):
     assert http.get("/health").json() == {"status": "ok"}
     assert http.get("/ready").json() == {"status": "ready"}

@@ -337,6 +337,8 @@ def _add_routes(app: FastAPI) -> None:
                     effective_start=p.effective.start.isoformat(),
                     effective_end=p.effective.end.isoformat() if p.effective.end else None,
                     content_hash=p.content_hash,
+                    overrides=p.overrides,
+                    layers=list(p.layers) or None,
                 )
                 for p in engine.packs
             ],

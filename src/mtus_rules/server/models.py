@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from ..errors import MtusRulesError, Problem
+from ..packs.model import PackLayer
 # The envelopes of the decision contract are shared with the command line:
 # one shape for a decided row wherever it is written.
 from ..integration.envelopes import BatchRow, DecisionResponse  # noqa: F401 - part of this module's names
@@ -35,6 +36,12 @@ class PackInfo(BaseModel):
     effective_start: str = Field(description="First day the pack is in force (ISO date).")
     effective_end: str | None = Field(description="Last day the pack is in force (ISO date); none if open-ended.")
     content_hash: str = Field(description="sha256 of the pack's files, as every decision it makes cites it.")
+    overrides: dict[str, Any] | None = Field(
+        default=None, description="What-if changes made to the pack as loaded (limits, disabled rules); none if none."
+    )
+    layers: list[PackLayer] | None = Field(
+        default=None, description="For an overlay: every pack it is made of, base first, each with its own hash; none for a plain pack."
+    )
 
 
 class PacksResponse(BaseModel):
