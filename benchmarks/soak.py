@@ -17,8 +17,10 @@
     `--thread-items` list, then `--threads` threads sharing one Engine decide
     the same list split into interleaved parts (each case once in total).
     Only `evaluate` is timed (wall clock); decisions are serialized after.
-    Prints the median items/s of each side, their ratio, CPU/wall of the
-    threaded runs and the ratio of each repeat. Every threaded decision's
+    Prints the median items/s of each side, their ratio, the process's CPU
+    seconds per wall second of each side (below 1: waiting, or the machine
+    busy with others; above 1: threads running on two cores at once) and the
+    ratio of each repeat. Every threaded decision's
     `model_dump_json()` must be byte-identical to an untimed single-threaded
     pass. Fails on any difference, and, with `--min-thread-ratio X`, when any
     engine's ratio is below X.
@@ -211,7 +213,7 @@ def measure_threads(cases, threads: int, repeats: int) -> list[ThreadFigures]:
                                 print(f"      thread:  {got.model_dump_json()[:400] if got is not None else None}")
         figures.append(fig)
         print(f"    {label:<28} {statistics.median(fig.single):>10,.0f} {statistics.median(fig.multi):>12,.0f} "
-              f"{fig.ratio:>6.2f}   {statistics.median(fig.multi_cpu):>4.2f}   "
+              f"{fig.ratio:>6.2f}   {statistics.median(fig.single_cpu):>8.2f} {statistics.median(fig.multi_cpu):>5.2f}   "
               f"{' '.join(f'{m / s:.2f}' for s, m in zip(fig.single, fig.multi))}", flush=True)
     return figures
 
@@ -223,7 +225,7 @@ def check_threads(cases, threads: int, repeats: int, min_ratio: float | None) ->
           f"evaluate only (serialized after the clock), {repeats} interleaved repeats, medians; "
           f"{os.cpu_count()} CPUs")
     print(f"    {'engine':<28} {'1 thread/s':>10} {f'{threads} threads/s':>12} {'ratio':>6}   "
-          f"{'CPU/wall':>4}   ratio per repeat")
+          f"{'CPU/wall 1, N':>14}   ratio per repeat")
     figures = measure_threads(cases, threads, repeats)
     ok = True
     for fig in figures:
