@@ -19,8 +19,10 @@
     Only `evaluate` is timed (wall clock); decisions are serialized after.
     Prints the median items/s of each side, their ratio, the process's CPU
     seconds per wall second of each side (below 1: waiting, or the machine
-    busy with others; above 1: threads running on two cores at once) and the
-    ratio of each repeat. Every threaded decision's
+    busy with others; above 1: threads running on two cores at once), the
+    ratio in items per CPU second (what threads cost in work, steadier than
+    the wall-clock ratio on a busy machine) and the wall-clock ratio of each
+    repeat. Every threaded decision's
     `model_dump_json()` must be byte-identical to an untimed single-threaded
     pass. Fails on any difference, and, with `--min-thread-ratio X`, when any
     engine's ratio is below X.
@@ -135,6 +137,13 @@ class ThreadFigures:
     def ratio(self) -> float:
         return statistics.median(self.multi) / statistics.median(self.single)
 
+    @property
+    def cpu_ratio(self) -> float:
+        """The same ratio in items per CPU second: what the threads cost in
+        work, whatever else the machine is running."""
+        per_cpu = [rate / share for rate, share in zip(self.multi, self.multi_cpu)]
+        return statistics.median(per_cpu) / statistics.median(r / c for r, c in zip(self.single, self.single_cpu))
+
 
 def _decide(engine, cases, threads: int) -> tuple[list, float, float, list[BaseException]]:
     """Decide every case once: thread s decides cases[s::threads]. Returns the
@@ -214,6 +223,7 @@ def measure_threads(cases, threads: int, repeats: int) -> list[ThreadFigures]:
         figures.append(fig)
         print(f"    {label:<28} {statistics.median(fig.single):>10,.0f} {statistics.median(fig.multi):>12,.0f} "
               f"{fig.ratio:>6.2f}   {statistics.median(fig.single_cpu):>8.2f} {statistics.median(fig.multi_cpu):>5.2f}   "
+              f"{fig.cpu_ratio:>9.2f}   "
               f"{' '.join(f'{m / s:.2f}' for s, m in zip(fig.single, fig.multi))}", flush=True)
     return figures
 
@@ -225,7 +235,7 @@ def check_threads(cases, threads: int, repeats: int, min_ratio: float | None) ->
           f"evaluate only (serialized after the clock), {repeats} interleaved repeats, medians; "
           f"{os.cpu_count()} CPUs")
     print(f"    {'engine':<28} {'1 thread/s':>10} {f'{threads} threads/s':>12} {'ratio':>6}   "
-          f"{'CPU/wall 1, N':>14}   ratio per repeat")
+          f"{'CPU/wall 1, N':>14}   {'CPU ratio':>9}   ratio per repeat")
     figures = measure_threads(cases, threads, repeats)
     ok = True
     for fig in figures:
