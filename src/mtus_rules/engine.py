@@ -27,7 +27,7 @@ from .evaluation.facets import facets
 from .evaluation.matching import CompiledPack, compile_for_matcher
 from .evaluation.outcome import Outcome
 from .explanation.decision import DECISION_FORMAT_VERSION, Decision, Finding, ItemDecision, Rationale, WhatIf, assembled
-from .explanation.findings import worded
+from .explanation.findings import worded, wording
 from .explanation.items import decide_item
 from .explanation.rationale import guideline_for
 from .explanation.trace import Trace, explain
@@ -93,7 +93,7 @@ class Engine:
         self.decision_log = decision_log
         self.backend = _backends.resolve(backend)
         make = _backends.factory(self.backend)
-        self._packs = [compile_for_matcher(pack, cache_size, make, worded, guideline_for(pack)) for pack in loaded]
+        self._packs = [compile_for_matcher(pack, cache_size, make, worded, guideline_for(pack), wording) for pack in loaded]
 
     @property
     def packs(self) -> list[RulePack]:

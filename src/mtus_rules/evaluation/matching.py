@@ -94,6 +94,9 @@ class CompiledPack:
     word_facts: Callable[[Branch], tuple[str, ...]]
     # What the guideline says and cites for the rules that decided (explanation.rationale).
     guideline: Callable[[tuple[str, ...]], tuple[str, tuple[Any, ...]]]
+    # A branch's finding as a function of the facet, compiled once per branch
+    # (explanation.findings.wording).
+    wording: Callable[[Branch], Callable[[Facet], Any]]
 
     def __post_init__(self) -> None:
         self.answer_memo: OrderedDict[tuple, Answer] = OrderedDict()
@@ -110,6 +113,7 @@ class CompiledPack:
         self.bounds = {t.value: thresholds(self.pack, t.value) for t in Treatment}
         # By id: branches live as long as this pack, and hashing one hashes its rule.
         self.worded = {id(b): self.word_facts(b) for b in self.branches.values()}
+        self.wordings = {id(b): self.wording(b) for b in self.branches.values()}
         renew_after_fork(self)
 
     def _after_fork_in_child(self) -> None:
@@ -222,6 +226,7 @@ def compile_for_matcher(
     make: MatcherFactory,
     word_facts: Callable[[Branch], tuple[str, ...]],
     guideline: Callable[[tuple[str, ...]], tuple[str, tuple[Any, ...]]],
+    wording: Callable[[Branch], Callable[[Facet], Any]],
 ) -> CompiledPack:
     """`pack` compiled into one matcher per treatment (made by `make`, the backend)."""
     _, branches = compile_pack(pack)
@@ -250,6 +255,7 @@ def compile_for_matcher(
         cache_size=cache_size,
         word_facts=word_facts,
         guideline=guideline,
+        wording=wording,
     )
 
 
