@@ -111,6 +111,10 @@ class CompiledPack:
         self.item_lookups = self.item_hits = self.match_lookups = self.match_hits = self.engine_calls = 0
         self._memo_lock = threading.Lock()
         self.bounds = {t.value: thresholds(self.pack, t.value) for t in Treatment}
+        # The place of each rule in the pack, by id (a tuple: only loading holds ids unique).
+        self.positions: dict[str, tuple[int, ...]] = {}
+        for position, rule in enumerate(self.pack.rules):
+            self.positions[rule.id] = (*self.positions.get(rule.id, ()), position)
         # By id: branches live as long as this pack, and hashing one hashes its rule.
         self.worded = {id(b): self.word_facts(b) for b in self.branches.values()}
         self.wordings = {id(b): self.wording(b) for b in self.branches.values()}

@@ -4,7 +4,7 @@ writes them."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -130,12 +130,15 @@ def what_if_words(rule: Rule) -> str | None:
 _MISSING = "\0missing"
 
 
-def _missing_words(missing: list[Finding], pack: RulePack) -> str:
+def _missing_words(missing: list[Finding], pack: RulePack, positions: Mapping[str, tuple[int, ...]]) -> str:
     """Each fact the record lacks once, and the rules that cannot be applied
-    without it, in one sentence (instead of one sentence per rule and region)."""
+    without it, in one sentence (instead of one sentence per rule and region).
+    The rules are named in pack order, found through `positions` (each rule's
+    place in the pack, by id) rather than by a pass over every rule of the pack."""
     needed = list(dict.fromkeys(n for f in missing for n in f.needed))
-    ids = list(dict.fromkeys(f.rule for f in missing))
-    titles = [rule.title_text for rule in pack.rules if rule.id in ids]
+    places = sorted({p for f in missing for p in positions.get(f.rule, ())})  # type: ignore[arg-type]
+    rules = pack.rules
+    titles = [rules[p].title_text for p in places]
     if len(needed) == 1:
         lacks, it = f"Not documented: {needed[0]}.", "it"
     else:
@@ -154,12 +157,14 @@ def word_rationale(
     status: dict[str, str],
     multi: bool,
     pack: RulePack,
+    positions: Mapping[str, tuple[int, ...]],
 ) -> RationaleWords:
     """The guideline and case parts of an item's rationale, and its conclusion
     as the words before and after the item's description. `guideline` is what
     the deciding rules say (`guideline_for`); `decisive` the findings that
     decided (outcome.DECISIVE_KINDS); `status` each region's status; `multi`
-    whether the item covers more than one region."""
+    whether the item covers more than one region; `positions` each rule's
+    place in `pack` by id (CompiledPack.positions)."""
     regions_by_text: dict[str, list[str]] = {}
     missing: list[Finding] = []  # said together, once: what the record lacks and which rules need it
     for finding in decisive:
@@ -173,7 +178,7 @@ def word_rationale(
     case_lines = list(notes)
     for text, regions in regions_by_text.items():
         if text is _MISSING:
-            text = _missing_words(missing, pack)
+            text = _missing_words(missing, pack, positions)
         shown = list(dict.fromkeys(regions))
         case_lines.append(f"{', '.join(shown).capitalize()}: {text}" if multi else text)
     if outcome is Outcome.UPHELD:
