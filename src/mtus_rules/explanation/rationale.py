@@ -12,7 +12,7 @@ from ..evaluation.outcome import Outcome
 from ..packs.conditions import FACTS, Test
 from ..packs.model import Citation, CitedSource, Rule, RulePack
 from ..packs.stated import unaccepted_stated_numbers
-from ..vocabulary import label
+from ..vocabulary import NOT_SPECIFIED, BodyRegion, label
 from .decision import Finding
 
 
@@ -28,11 +28,14 @@ def guideline_for(pack: RulePack) -> Callable[[tuple[str, ...]], tuple[str, tupl
     It depends only on which rules decided, and the same few combinations recur
     across cases, so it is kept in a bounded cache per pack."""
     rules = {rule.id: rule for rule in pack.rules}
+    # What each rule's statement needs said beside it depends on the rule
+    # alone: worked out once here, not for every new set of deciding rules.
+    notes = {rule_id: _notes(rule) for rule_id, rule in rules.items()}
 
     @lru_cache(maxsize=4096)
     def guideline(rule_ids: tuple[str, ...]) -> tuple[str, tuple[CitedSource, ...]]:
         chosen = [rules[r] for r in rule_ids]
-        return _guideline_text(chosen), tuple(_citations(chosen))
+        return _guideline_text(chosen, notes), tuple(_citations(chosen))
 
     return guideline
 
@@ -53,14 +56,20 @@ def _citations(rules: list[Rule]) -> list[CitedSource]:
     return list(out.values())
 
 
-def _guideline_text(rules: list[Rule]) -> str:
+def _notes(rule: Rule) -> list[str]:
+    """The notes said after a rule's statement: a what-if's number, a stale one."""
+    return [n for n in (what_if_words(rule), stale_words(rule)) if n]
+
+
+def _guideline_text(rules: list[Rule], notes: Mapping[str, list[str]]) -> str:
     """What the deciding rules say, each citation once: the statements of one
     source are said together and cited after the last of them, and ODG's are
     introduced once for the MTUS section whose gap they fill. A note on a
     number this decision used instead of the one the words quote (a what-if,
     an edited pack) follows its statement's citation, as it is not the
     guideline's: that statement goes last in its group, and a second such
-    statement in one group is cited on its own."""
+    statement in one group is cited on its own. `notes` are each rule's
+    (_notes), by id."""
     # (the MTUS section an ODG statement fills a gap in, or None) -> source -> (citation, [(statement, notes)])
     groups: dict[tuple | None, dict[tuple, tuple[Citation, list[tuple[str, list[str]]]]]] = {}
     gaps: dict[tuple | None, Citation | None] = {}
@@ -70,7 +79,7 @@ def _guideline_text(rules: list[Rule]) -> str:
         _, said = groups.setdefault(gap, {}).setdefault(_cited(rule.citation), (rule.citation, []))
         if any(text == rule.statement_text for text, _ in said):
             continue
-        said.append((rule.statement_text, [n for n in (what_if_words(rule), stale_words(rule)) if n]))
+        said.append((rule.statement_text, notes[rule.id]))
 
     def cite(citation: Citation, said: list[tuple[str, list[str]]]) -> str:
         plain = [text for text, notes in said if not notes]
@@ -126,6 +135,10 @@ def what_if_words(rule: Rule) -> str | None:
     return f"This decision uses a what-if condition, {test.describe()}, changed from the pack's {published.describe()}."
 
 
+#: label() of every region a finding can name, worked out once: an item's
+#: rationale labels the region of each of its deciding findings.
+_REGION_LABELS = {region: label(region) for region in (*(str(r) for r in BodyRegion), NOT_SPECIFIED)}
+
 #: Where the sentence on what the record lacks goes among the case's lines.
 _MISSING = "\0missing"
 
@@ -172,9 +185,9 @@ def word_rationale(
             if not missing:
                 regions_by_text[_MISSING] = []
             missing.append(finding)
-            regions_by_text[_MISSING].append(label(finding.body_region))
+            regions_by_text[_MISSING].append(_REGION_LABELS.get(finding.body_region) or label(finding.body_region))
             continue
-        regions_by_text.setdefault(finding.text, []).append(label(finding.body_region))
+        regions_by_text.setdefault(finding.text, []).append(_REGION_LABELS.get(finding.body_region) or label(finding.body_region))
     case_lines = list(notes)
     for text, regions in regions_by_text.items():
         if text is _MISSING:
