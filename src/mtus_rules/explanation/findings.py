@@ -50,7 +50,13 @@ def _shown(facts: Mapping[str, Any], name: str) -> str:
         return f"not documented (at least {least})" if least else "not documented"
     if name.startswith("months_"):
         return months_words(value)
-    return label(value)
+    found = _VALUE_LABELS.get(value)
+    return found if found is not None else label(value)
+
+
+#: label() of every value a choice fact can take, worked out once: the
+#: findings show the `when` facts and requirements of the rules that held.
+_VALUE_LABELS = {value: label(value) for fact in FACTS.values() for value in fact.values}
 
 
 def _visits_phrase(facts: Mapping[str, Any], counts: str) -> str:
