@@ -28,14 +28,16 @@ def guideline_for(pack: RulePack) -> Callable[[tuple[str, ...]], tuple[str, tupl
     It depends only on which rules decided, and the same few combinations recur
     across cases, so it is kept in a bounded cache per pack."""
     rules = {rule.id: rule for rule in pack.rules}
-    # What each rule's statement needs said beside it depends on the rule
-    # alone: worked out once here, not for every new set of deciding rules.
+    # What each rule's statement needs said beside it, and what it cites,
+    # depend on the rule alone: worked out once here, not for every new set
+    # of deciding rules (a new engine meets every set anew).
     notes = {rule_id: _notes(rule) for rule_id, rule in rules.items()}
+    sources = {rule_id: _sources(rule) for rule_id, rule in rules.items()}
 
     @lru_cache(maxsize=4096)
     def guideline(rule_ids: tuple[str, ...]) -> tuple[str, tuple[CitedSource, ...]]:
         chosen = [rules[r] for r in rule_ids]
-        return _guideline_text(chosen, notes), tuple(_citations(chosen))
+        return _guideline_text(chosen, notes), tuple(_citations(chosen, sources))
 
     return guideline
 
@@ -45,14 +47,22 @@ def _cited(citation: Citation) -> tuple[str, str, str | None]:
     return citation.guideline, citation.section, citation.pages
 
 
-def _citations(rules: list[Rule]) -> list[CitedSource]:
+def _sources(rule: Rule) -> list[tuple[tuple[str, str, str | None], CitedSource]]:
+    """The rule's citations (the MTUS section whose gap it fills first), each
+    as decisions carry it (`Citation.cited`) and under the key that tells it
+    apart from others (_cited)."""
+    return [(_cited(citation), citation.cited()) for citation in (rule.fills_gap_in, rule.citation) if citation is not None]
+
+
+def _citations(rules: list[Rule], sources: Mapping[str, list[tuple[tuple, CitedSource]]]) -> list[CitedSource]:
     """The deciding rules' citations, each once, as decisions carry them: without
-    the authors' research notes (`Citation.evidence`)."""
+    the authors' research notes (`Citation.evidence`). `sources` are each rule's
+    (_sources), by id."""
     out: dict[tuple, CitedSource] = {}
     for rule in rules:
-        for citation in (rule.fills_gap_in, rule.citation):
-            if citation is not None and _cited(citation) not in out:
-                out[_cited(citation)] = citation.cited()
+        for key, source in sources[rule.id]:
+            if key not in out:
+                out[key] = source
     return list(out.values())
 
 
