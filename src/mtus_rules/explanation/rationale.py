@@ -149,6 +149,11 @@ def what_if_words(rule: Rule) -> str | None:
 #: rationale labels the region of each of its deciding findings.
 _REGION_LABELS = {region: label(region) for region in (*(str(r) for r in BodyRegion), NOT_SPECIFIED)}
 
+def _region_label(region: str | None) -> str:
+    found = _REGION_LABELS.get(region) if region is not None else None
+    return found if found is not None else label(region)
+
+
 #: Where the sentence on what the record lacks goes among the case's lines.
 _MISSING = "\0missing"
 
@@ -159,9 +164,9 @@ def _missing_words(missing: list[Finding], pack: RulePack, positions: Mapping[st
     The rules are named in pack order, found through `positions` (each rule's
     place in the pack, by id) rather than by a pass over every rule of the pack."""
     needed = list(dict.fromkeys(n for f in missing for n in f.needed))
-    places = sorted({p for f in missing for p in positions.get(f.rule, ())})  # type: ignore[arg-type]
-    rules = pack.rules
-    titles = [rules[p].title_text for p in places]
+    places = sorted({p for f in missing if f.rule for p in positions.get(f.rule, ())})
+    in_pack = pack.rules
+    titles = [in_pack[p].title_text for p in places]
     if len(needed) == 1:
         lacks, it = f"Not documented: {needed[0]}.", "it"
     else:
@@ -195,9 +200,9 @@ def word_rationale(
             if not missing:
                 regions_by_text[_MISSING] = []
             missing.append(finding)
-            regions_by_text[_MISSING].append(_REGION_LABELS.get(finding.body_region) or label(finding.body_region))
+            regions_by_text[_MISSING].append(_region_label(finding.body_region))
             continue
-        regions_by_text.setdefault(finding.text, []).append(_REGION_LABELS.get(finding.body_region) or label(finding.body_region))
+        regions_by_text.setdefault(finding.text, []).append(_region_label(finding.body_region))
     case_lines = list(notes)
     for text, regions in regions_by_text.items():
         if text is _MISSING:
