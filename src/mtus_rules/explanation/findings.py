@@ -4,6 +4,11 @@ A finding's text reads only the region, the treatment and the facts `worded`
 names for its branch, so findings are memoised per compiled pack on exactly
 those (`finding`); tests/evaluation/test_memo_keys.py holds `worded` to what `word_finding`
 reads.
+
+`word_finding` is the reference wording; the engine words through `wording`,
+the same texts with what depends only on the branch worked out once per
+branch when the engine is built (tests/explanation/test_wording.py holds the
+two equal).
 """
 
 from __future__ import annotations
@@ -23,7 +28,8 @@ from .decision import Finding, assembled
 
 def finding(compiled: CompiledPack, branch: Branch, facet: Facet) -> Finding:
     """The finding of one rule outcome on one region, from the pack's memo when
-    the same branch met the same worded facts before (findings are immutable)."""
+    the same branch met the same worded facts before (findings are immutable),
+    else worded by the branch's compiled wording (CompiledPack.wordings)."""
     if not compiled.cache_size:
         return compiled.wordings[id(branch)](facet)
     key = (id(branch), facet.body_region, facet.key[0], *map(facet.facts.get, compiled.worded[id(branch)]))
