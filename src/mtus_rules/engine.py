@@ -27,7 +27,7 @@ from .evaluation.facets import facets
 from .evaluation.matching import CompiledPack, compile_for_matcher
 from .evaluation.outcome import Outcome
 from .explanation.decision import DECISION_FORMAT_VERSION, Decision, Finding, ItemDecision, Rationale, WhatIf, assembled
-from .explanation.findings import worded
+from .explanation.findings import worded, wording
 from .explanation.items import decide_item
 from .explanation.rationale import guideline_for
 from .explanation.trace import Trace, explain
@@ -93,7 +93,9 @@ class Engine:
         self.decision_log = decision_log
         self.backend = _backends.resolve(backend)
         make = _backends.factory(self.backend)
-        self._packs = [compile_for_matcher(pack, cache_size, make, worded, guideline_for(pack)) for pack in loaded]
+        self._packs = [compile_for_matcher(pack, cache_size, make, worded, guideline_for(pack), wording) for pack in loaded]
+        # Each pack's period as plain dates, looked up for every case.
+        self._periods = [(c.pack.effective.start, c.pack.effective.end or _dt.date.max, c) for c in self._packs]
 
     @property
     def packs(self) -> list[RulePack]:
@@ -109,8 +111,9 @@ class Engine:
         return compiled.pack if compiled else None
 
     def _compiled_for(self, day: _dt.date) -> CompiledPack | None:
-        for compiled in self._packs:
-            if compiled.pack.effective.contains(day):
+        # As pack.effective.contains(day), for each pack in turn.
+        for start, end, compiled in self._periods:
+            if start <= day <= end:
                 return compiled
         return None
 

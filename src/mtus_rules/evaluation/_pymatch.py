@@ -18,10 +18,12 @@ booleans); durable also compares across types ("1" equals 1), which nothing
 here relies on and this matcher does not imitate.
 
 Each condition set is turned into one Python function by generating its
-source: the values are validated literals written with `repr` and the field
-names are checked identifiers, so nothing from a rule pack is ever run as
-code, and a match is a few dictionary lookups per condition (no JSON, no lock,
-no native state to corrupt or leak).
+source: the values are validated literals written with `repr`, the field
+names are checked identifiers, also written with `repr`, and the local
+variables that hold the fields' values are named by number, so nothing from a
+rule pack is ever run as code. A match is one dictionary lookup per field
+and a comparison per test (no JSON, no lock, no native state to corrupt or
+leak).
 """
 
 from __future__ import annotations
@@ -57,8 +59,10 @@ def _field(name: Any) -> str:
     return name
 
 
-def _expression(node: Any) -> str:
-    """Python source for one condition over the fact `f`."""
+def _expression(node: Any, fields: dict[str, str]) -> str:
+    """Python source for one condition over the fact, each field read as the
+    local variable `fields` names for it (a name is added for a field met the
+    first time: `v<n>`, never the field's own text)."""
     if not isinstance(node, dict) or not node:
         raise ConditionError(f"a condition must be a non-empty mapping, got {node!r}")
     parts = []
@@ -67,17 +71,24 @@ def _expression(node: Any) -> str:
             if not isinstance(value, list) or not value:
                 raise ConditionError(f"{key} needs a non-empty list")
             joiner = " and " if key == "$and" else " or "
-            parts.append("(" + joiner.join(_expression(child) for child in value) + ")")
+            parts.append("(" + joiner.join(_expression(child, fields) for child in value) + ")")
         elif key in _COMPARE:
             if not isinstance(value, dict) or len(value) != 1:
                 raise ConditionError(f"{key} needs exactly one field")
             ((name, operand),) = value.items()
-            parts.append(f"(f.get({_field(name)!r}, _missing) {_COMPARE[key]} {_literal(operand)})")
+            parts.append(f"({_variable(name, fields)} {_COMPARE[key]} {_literal(operand)})")
         elif key.startswith("$"):
             raise ConditionError(f"unsupported operator {key}")
         else:
-            parts.append(f"(f.get({_field(key)!r}, _missing) == {_literal(value)})")
+            parts.append(f"({_variable(key, fields)} == {_literal(value)})")
     return parts[0] if len(parts) == 1 else "(" + " and ".join(parts) + ")"
+
+
+def _variable(name: Any, fields: dict[str, str]) -> str:
+    checked = _field(name)
+    if checked not in fields:
+        fields[checked] = f"v{len(fields)}"
+    return fields[checked]
 
 
 class _Missing:
@@ -93,13 +104,18 @@ class _Missing:
 
 
 def compile_conditions(conditions: Mapping[str, dict]) -> Callable[[Mapping[str, Any]], list[str]]:
-    """One function returning, in the given order, the names whose condition holds."""
-    lines = ["def match(f):", "    out = []"]
+    """One function returning, in the given order, the names whose condition holds.
+
+    Each field is read from the fact once, at the top, and tested as a local
+    variable: the same field is tested by many conditions."""
+    fields: dict[str, str] = {}
+    body = []
     names = list(conditions)
     for index, name in enumerate(names):
-        lines.append(f"    if {_expression(conditions[name])}:")
-        lines.append(f"        out.append(_names[{index}])")
-    lines.append("    return out")
+        body.append(f"    if {_expression(conditions[name], fields)}:")
+        body.append(f"        out.append(_names[{index}])")
+    reads = [f"    {variable} = f.get({field!r}, _missing)" for field, variable in fields.items()]
+    lines = ["def match(f):", *reads, "    out = []", *body, "    return out"]
     scope: dict[str, Any] = {"_names": tuple(names), _MISSING: _Missing()}
     exec(compile("\n".join(lines), "<mtus_rules conditions>", "exec"), scope)  # noqa: S102 - literals only, see module doc
     return scope["match"]

@@ -33,6 +33,10 @@ class Branch:
     when: tuple[Test, ...]  # the `when` tests alone
     position: int  # the rule's place in its pack, for a stable order
     verdict: str  # "fail", "support" or "neutral": what this branch does to its region
+    # The rule's source and question, read by precedence (outcome.set_aside) for
+    # every facet: kept here as plain fields rather than looked up in the rule.
+    source: str
+    question: str
 
 
 def verdict(rule: Rule, branch: str) -> str:
@@ -162,7 +166,9 @@ def compile_pack(pack: RulePack, treatment: str | None = None) -> tuple[dict[str
             cond = join_all(parts)
             assert cond is not None
             conditions[name] = cond
-            branches[name] = Branch(rule, branch, tests, tuple(rule.conditions), position, verdict(rule, branch))
+            branches[name] = Branch(
+                rule, branch, tests, tuple(rule.conditions), position, verdict(rule, branch), rule.source, rule.question
+            )
     return conditions, branches
 
 
@@ -178,6 +184,15 @@ def fact_values(used: tuple[str, ...]) -> Callable[[dict[str, Any], frozenset[st
     parts = _value_parts(used)
     body = f"({', '.join(parts)},)" if parts else "()"
     return eval(f"lambda facts, groups, day: {body}", {})  # noqa: S307 - built above from fact names only
+
+
+def fact_dict(used: tuple[str, ...]) -> Callable[[dict[str, Any], frozenset[str], int], dict[str, Any]]:
+    """The engine's fact for a facet, `dict(zip(used, fact_values(used)(...)))`,
+    built as one dict display: it is made for every region of every item that
+    the matcher is asked about."""
+    parts = _value_parts(used)
+    body = ", ".join(f"{name!r}: {part}" for name, part in zip(used, parts))
+    return eval(f"lambda facts, groups, day: {{{body}}}", {})  # noqa: S307 - built above from fact names only
 
 
 def _value_parts(used: tuple[str, ...]) -> list[str]:

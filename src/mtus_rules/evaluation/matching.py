@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -23,7 +23,7 @@ from .._forksafe import renew_after_fork
 from ..case.model import Case
 from ..errors import Problem, RulePackError
 from ..packs.conditions import KNOWN_SUFFIX
-from ..packs.model import PackRef, RulePack
+from ..packs.model import PackRef, Rule, RulePack
 from ..vocabulary import Treatment
 from ._backends import Matcher, MatcherFactory
 from ._capacity import CapacityError
@@ -34,6 +34,7 @@ from .compile import (
     choice_sets,
     compile_pack,
     cut_points,
+    fact_dict,
     fact_key,
     fact_values,
     fields_used,
@@ -54,12 +55,16 @@ class ByTreatment:
     matcher: Matcher
     fields: tuple[str, ...]  # the engine fact's fields
     read_values: Reader  # their values for a facet
+    read_fact: Callable[[dict[str, Any], frozenset[str], int], dict[str, Any]]  # the fact itself: fields -> values
     # The same, with each count as where it falls among the numbers the rules
     # compare it with: what the engine's answer depends on (its memo key).
     read_key: Reader
     reads: frozenset[str]  # the facts these rules read: derived ones are explained in the decision
     # Per group of rules reading the same fields, their ids and the key of those fields (compile.rule_keys).
     by_rule: tuple[RuleKey, ...] = ()
+    # Whether MTUS precedence can set any of these rules aside: an MTUS rule and
+    # another answer the same question. Mostly not, and then it is not applied.
+    contested: bool = True
 
 
 class Answer(NamedTuple):
@@ -94,6 +99,9 @@ class CompiledPack:
     word_facts: Callable[[Branch], tuple[str, ...]]
     # What the guideline says and cites for the rules that decided (explanation.rationale).
     guideline: Callable[[tuple[str, ...]], tuple[str, tuple[Any, ...]]]
+    # A branch's finding as a function of the facet, compiled once per branch
+    # (explanation.findings.wording).
+    wording: Callable[[Branch], Callable[[Facet], Any]]
 
     def __post_init__(self) -> None:
         self.answer_memo: OrderedDict[tuple, Answer] = OrderedDict()
@@ -108,8 +116,14 @@ class CompiledPack:
         self.item_lookups = self.item_hits = self.match_lookups = self.match_hits = self.engine_calls = 0
         self._memo_lock = threading.Lock()
         self.bounds = {t.value: thresholds(self.pack, t.value) for t in Treatment}
+        self._reads = {treatment: rules.reads for treatment, rules in self.by_treatment.items()}
+        # The place of each rule in the pack, by id (a tuple: only loading holds ids unique).
+        self.positions: dict[str, tuple[int, ...]] = {}
+        for position, rule in enumerate(self.pack.rules):
+            self.positions[rule.id] = (*self.positions.get(rule.id, ()), position)
         # By id: branches live as long as this pack, and hashing one hashes its rule.
         self.worded = {id(b): self.word_facts(b) for b in self.branches.values()}
+        self.wordings = {id(b): self.wording(b) for b in self.branches.values()}
         renew_after_fork(self)
 
     def _after_fork_in_child(self) -> None:
@@ -158,7 +172,7 @@ class CompiledPack:
                 return NO_ANSWER
             names = self._fired(rules, facts, facet.diagnosis_groups, day)
             branches = tuple(sorted((self.branches[n] for n in names), key=_position))
-            kept = tuple(_apply_precedence(branches))
+            kept = tuple(_apply_precedence(branches)) if rules.contested else branches
             return Answer(branches, kept, region_status({b.verdict for b in kept}), (), ())
         key = (treatment, *rules.read_key(facts, facet.diagnosis_groups, day)) if rules else (treatment,)
         facet.key = key
@@ -176,14 +190,14 @@ class CompiledPack:
             fired = frozenset(names)
             found = self.fired_memo.get(fired)
             if found is None:
-                found = self._answer(names)
+                found = self._answer(names, rules.contested)
                 self.remember(self.fired_memo, fired, found)
         self.remember(self.answer_memo, key, found)
         return found
 
-    def _answer(self, names: list[str]) -> Answer:
+    def _answer(self, names: list[str], contested: bool) -> Answer:
         branches = tuple(sorted((self.branches[n] for n in names), key=_position))
-        kept = tuple(_apply_precedence(branches))
+        kept = tuple(_apply_precedence(branches)) if contested else branches
         worded = tuple(dict.fromkeys(name for b in kept for name in self.worded[id(b)]))
         return Answer(branches, kept, region_status({b.verdict for b in kept}), worded, tuple(id(b) for b in kept))
 
@@ -192,7 +206,7 @@ class CompiledPack:
         for the same values of its own fields before, else from the engine."""
         if not self.cache_size or not rules.by_rule:  # no memo, or nothing to key it on
             self.engine_calls += 1
-            return rules.matcher.match(dict(zip(rules.fields, rules.read_values(facts, groups, day))))
+            return rules.matcher.match(rules.read_fact(facts, groups, day))
         keys = [(ids, *read(facts, groups, day)) for ids, read in rules.by_rule]
         memo = self.rule_memo
         names: list[str] = []
@@ -204,7 +218,7 @@ class CompiledPack:
         else:
             return names
         self.engine_calls += 1
-        fired = rules.matcher.match(dict(zip(rules.fields, rules.read_values(facts, groups, day))))
+        fired = rules.matcher.match(rules.read_fact(facts, groups, day))
         for key in keys:
             ids = key[0]
             self.remember(memo, key, tuple(name for name in fired if rule_of(name) in ids))
@@ -212,8 +226,12 @@ class CompiledPack:
 
     def needs(self, case: Case) -> frozenset[str]:
         """The facts the rules for the case's items read."""
-        reads = [self.by_treatment[i.treatment].reads for i in case.requested_items if i.treatment in self.by_treatment]
-        return reads[0] if len(reads) == 1 else frozenset().union(*reads)
+        items = case.requested_items
+        if len(items) == 1:  # the usual case
+            rules = self.by_treatment.get(items[0].treatment)
+            return rules.reads if rules is not None else frozenset()
+        reads = self._reads
+        return frozenset().union(*(reads.get(i.treatment, ()) for i in items))
 
 
 def compile_for_matcher(
@@ -222,22 +240,26 @@ def compile_for_matcher(
     make: MatcherFactory,
     word_facts: Callable[[Branch], tuple[str, ...]],
     guideline: Callable[[tuple[str, ...]], tuple[str, tuple[Any, ...]]],
+    wording: Callable[[Branch], Callable[[Facet], Any]],
 ) -> CompiledPack:
     """`pack` compiled into one matcher per treatment (made by `make`, the backend)."""
     _, branches = compile_pack(pack)
     by_treatment = {}
     for treatment in Treatment:
-        mine, _ = compile_pack(pack, treatment.value)
+        mine, named = compile_pack(pack, treatment.value)
         if mine:
+            rules = [b.rule for b in named.values()]
             used = fields_used(mine)
             fields = tuple(sorted(used))
             by_treatment[treatment.value] = ByTreatment(
                 matcher=_matcher(make, pack, treatment.value, mine),
                 fields=fields,
                 read_values=fact_values(fields),
+                read_fact=fact_dict(fields),
                 read_key=fact_key(fields, cut_points(mine), choice_sets(mine)),
                 reads=frozenset(f.removesuffix(KNOWN_SUFFIX) for f in used),
                 by_rule=rule_keys(mine),
+                contested=_contested(rules),
             )
     return CompiledPack(
         pack=pack,
@@ -250,6 +272,7 @@ def compile_for_matcher(
         cache_size=cache_size,
         word_facts=word_facts,
         guideline=guideline,
+        wording=wording,
     )
 
 
@@ -271,10 +294,16 @@ def _position(branch: Branch) -> int:
     return branch.position
 
 
-def _apply_precedence(branches: Iterable[Branch]) -> list[Branch]:
-    """The branches left once an MTUS rule governs the others on its question (outcome.set_aside)."""
-    rules = [b.rule for b in branches]
+def _contested(rules: list[Rule]) -> bool:
+    """Whether precedence could set aside one of these rules (_apply_precedence)."""
     governed = governed_questions(rules)
+    return any(set_aside(rule, governed) for rule in rules)
+
+
+def _apply_precedence(branches: tuple[Branch, ...]) -> list[Branch]:
+    """The branches left once an MTUS rule governs the others on its question
+    (outcome.set_aside; a branch carries its rule's source and question)."""
+    governed = governed_questions(branches)
     if not governed:  # the usual case: nothing to set aside
         return list(branches)
-    return [b for b, rule in zip(branches, rules) if not set_aside(rule, governed)]
+    return [b for b in branches if not set_aside(b, governed)]

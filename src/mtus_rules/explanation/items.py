@@ -125,7 +125,7 @@ def _decide_regions(treatment: str, facets_: list[tuple[Facet, Answer]], compile
     guideline, citations = compiled.guideline(rule_ids)
     words = word_rationale(
         treatment=treatment, outcome=outcome, guideline=guideline, decisive=decisive,
-        notes=[], status=status, multi=multi, pack=compiled.pack,
+        notes=[], status=status, multi=multi, pack=compiled.pack, positions=compiled.positions,
     )
     # As the members the decision model holds, so that validating them is a lookup.
     regions = tuple(_REGIONS.get(r, r) for r in status)

@@ -4,7 +4,7 @@ writes them."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -12,7 +12,7 @@ from ..evaluation.outcome import Outcome
 from ..packs.conditions import FACTS, Test
 from ..packs.model import Citation, CitedSource, Rule, RulePack
 from ..packs.stated import unaccepted_stated_numbers
-from ..vocabulary import label
+from ..vocabulary import NOT_SPECIFIED, BodyRegion, label
 from .decision import Finding
 
 
@@ -28,11 +28,16 @@ def guideline_for(pack: RulePack) -> Callable[[tuple[str, ...]], tuple[str, tupl
     It depends only on which rules decided, and the same few combinations recur
     across cases, so it is kept in a bounded cache per pack."""
     rules = {rule.id: rule for rule in pack.rules}
+    # What each rule's statement needs said beside it, and what it cites,
+    # depend on the rule alone: worked out once here, not for every new set
+    # of deciding rules (a new engine meets every set anew).
+    notes = {rule_id: _notes(rule) for rule_id, rule in rules.items()}
+    sources = {rule_id: _sources(rule) for rule_id, rule in rules.items()}
 
     @lru_cache(maxsize=4096)
     def guideline(rule_ids: tuple[str, ...]) -> tuple[str, tuple[CitedSource, ...]]:
         chosen = [rules[r] for r in rule_ids]
-        return _guideline_text(chosen), tuple(_citations(chosen))
+        return _guideline_text(chosen, notes), tuple(_citations(chosen, sources))
 
     return guideline
 
@@ -42,25 +47,39 @@ def _cited(citation: Citation) -> tuple[str, str, str | None]:
     return citation.guideline, citation.section, citation.pages
 
 
-def _citations(rules: list[Rule]) -> list[CitedSource]:
+def _sources(rule: Rule) -> list[tuple[tuple[str, str, str | None], CitedSource]]:
+    """The rule's citations (the MTUS section whose gap it fills first), each
+    as decisions carry it (`Citation.cited`) and under the key that tells it
+    apart from others (_cited)."""
+    return [(_cited(citation), citation.cited()) for citation in (rule.fills_gap_in, rule.citation) if citation is not None]
+
+
+def _citations(rules: list[Rule], sources: Mapping[str, list[tuple[tuple, CitedSource]]]) -> list[CitedSource]:
     """The deciding rules' citations, each once, as decisions carry them: without
-    the authors' research notes (`Citation.evidence`)."""
+    the authors' research notes (`Citation.evidence`). `sources` are each rule's
+    (_sources), by id."""
     out: dict[tuple, CitedSource] = {}
     for rule in rules:
-        for citation in (rule.fills_gap_in, rule.citation):
-            if citation is not None and _cited(citation) not in out:
-                out[_cited(citation)] = citation.cited()
+        for key, source in sources[rule.id]:
+            if key not in out:
+                out[key] = source
     return list(out.values())
 
 
-def _guideline_text(rules: list[Rule]) -> str:
+def _notes(rule: Rule) -> list[str]:
+    """The notes said after a rule's statement: a what-if's number, a stale one."""
+    return [n for n in (what_if_words(rule), stale_words(rule)) if n]
+
+
+def _guideline_text(rules: list[Rule], notes: Mapping[str, list[str]]) -> str:
     """What the deciding rules say, each citation once: the statements of one
     source are said together and cited after the last of them, and ODG's are
     introduced once for the MTUS section whose gap they fill. A note on a
     number this decision used instead of the one the words quote (a what-if,
     an edited pack) follows its statement's citation, as it is not the
     guideline's: that statement goes last in its group, and a second such
-    statement in one group is cited on its own."""
+    statement in one group is cited on its own. `notes` are each rule's
+    (_notes), by id."""
     # (the MTUS section an ODG statement fills a gap in, or None) -> source -> (citation, [(statement, notes)])
     groups: dict[tuple | None, dict[tuple, tuple[Citation, list[tuple[str, list[str]]]]]] = {}
     gaps: dict[tuple | None, Citation | None] = {}
@@ -70,7 +89,7 @@ def _guideline_text(rules: list[Rule]) -> str:
         _, said = groups.setdefault(gap, {}).setdefault(_cited(rule.citation), (rule.citation, []))
         if any(text == rule.statement_text for text, _ in said):
             continue
-        said.append((rule.statement_text, [n for n in (what_if_words(rule), stale_words(rule)) if n]))
+        said.append((rule.statement_text, notes[rule.id]))
 
     def cite(citation: Citation, said: list[tuple[str, list[str]]]) -> str:
         plain = [text for text, notes in said if not notes]
@@ -126,16 +145,28 @@ def what_if_words(rule: Rule) -> str | None:
     return f"This decision uses a what-if condition, {test.describe()}, changed from the pack's {published.describe()}."
 
 
+#: label() of every region a finding can name, worked out once: an item's
+#: rationale labels the region of each of its deciding findings.
+_REGION_LABELS = {region: label(region) for region in (*(str(r) for r in BodyRegion), NOT_SPECIFIED)}
+
+def _region_label(region: str | None) -> str:
+    found = _REGION_LABELS.get(region) if region is not None else None
+    return found if found is not None else label(region)
+
+
 #: Where the sentence on what the record lacks goes among the case's lines.
 _MISSING = "\0missing"
 
 
-def _missing_words(missing: list[Finding], pack: RulePack) -> str:
+def _missing_words(missing: list[Finding], pack: RulePack, positions: Mapping[str, tuple[int, ...]]) -> str:
     """Each fact the record lacks once, and the rules that cannot be applied
-    without it, in one sentence (instead of one sentence per rule and region)."""
+    without it, in one sentence (instead of one sentence per rule and region).
+    The rules are named in pack order, found through `positions` (each rule's
+    place in the pack, by id) rather than by a pass over every rule of the pack."""
     needed = list(dict.fromkeys(n for f in missing for n in f.needed))
-    ids = list(dict.fromkeys(f.rule for f in missing))
-    titles = [rule.title_text for rule in pack.rules if rule.id in ids]
+    places = sorted({p for f in missing if f.rule for p in positions.get(f.rule, ())})
+    in_pack = pack.rules
+    titles = [in_pack[p].title_text for p in places]
     if len(needed) == 1:
         lacks, it = f"Not documented: {needed[0]}.", "it"
     else:
@@ -154,12 +185,14 @@ def word_rationale(
     status: dict[str, str],
     multi: bool,
     pack: RulePack,
+    positions: Mapping[str, tuple[int, ...]],
 ) -> RationaleWords:
     """The guideline and case parts of an item's rationale, and its conclusion
     as the words before and after the item's description. `guideline` is what
     the deciding rules say (`guideline_for`); `decisive` the findings that
     decided (outcome.DECISIVE_KINDS); `status` each region's status; `multi`
-    whether the item covers more than one region."""
+    whether the item covers more than one region; `positions` each rule's
+    place in `pack` by id (CompiledPack.positions)."""
     regions_by_text: dict[str, list[str]] = {}
     missing: list[Finding] = []  # said together, once: what the record lacks and which rules need it
     for finding in decisive:
@@ -167,13 +200,13 @@ def word_rationale(
             if not missing:
                 regions_by_text[_MISSING] = []
             missing.append(finding)
-            regions_by_text[_MISSING].append(label(finding.body_region))
+            regions_by_text[_MISSING].append(_region_label(finding.body_region))
             continue
-        regions_by_text.setdefault(finding.text, []).append(label(finding.body_region))
+        regions_by_text.setdefault(finding.text, []).append(_region_label(finding.body_region))
     case_lines = list(notes)
     for text, regions in regions_by_text.items():
         if text is _MISSING:
-            text = _missing_words(missing, pack)
+            text = _missing_words(missing, pack, positions)
         shown = list(dict.fromkeys(regions))
         case_lines.append(f"{', '.join(shown).capitalize()}: {text}" if multi else text)
     if outcome is Outcome.UPHELD:
