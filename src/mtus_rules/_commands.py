@@ -17,7 +17,16 @@ from typing import IO, Any, cast
 from .integration.audit import DecisionLog, read_key_file
 from .integration._pool import PoolError
 from .integration.batch import ResumeError, Resumed, check_same_decisions, decide_jsonl, resume_point, tally
-from .integration.jsonl import JsonlWriter, WriteError, count_lines, interrupts_held, read_jsonl, read_lines, signal_behind
+from .integration.jsonl import (
+    JsonlWriter,
+    WriteError,
+    count_lines,
+    interrupts_held,
+    raise_pending,
+    read_jsonl,
+    read_lines,
+    signal_behind,
+)
 from .case.reading import STDIN, load_case
 from .engine import Engine
 from .errors import MtusRulesError, Problem
@@ -200,6 +209,7 @@ def batch_command(args: argparse.Namespace) -> int:
                     raise
                 bar.update(block.last_line - shown)
                 shown = block.last_line
+                raise_pending()  # a stop whose exception a finalizer swallowed
         except WriteError as exc:
             if exc.errno == errno.EPIPE and not args.output:
                 raise BrokenPipeError(errno.EPIPE, "broken pipe") from None
@@ -269,6 +279,7 @@ def compare_command(args: argparse.Namespace) -> int:
                     for number, data in read_jsonl(stream):
                         bar.update(number - shown)  # by input lines, as the total counts them
                         shown = number
+                        raise_pending()  # a stop whose exception a finalizer swallowed
                         yield data
                     bar.update((counts.get(path) or shown) - shown)  # blank lines at the end
             else:
@@ -305,6 +316,7 @@ def each_case(args: argparse.Namespace, run: Callable, render: Callable) -> int:
     results: list[tuple[Path, Any]] = []
     failed = False
     for path in args.cases:
+        raise_pending()  # a stop whose exception a finalizer swallowed
         try:
             results.append((path, run(engine, load_case(path))))
         except MtusRulesError as exc:

@@ -74,3 +74,44 @@ def test_a_signal_of_an_earlier_command_does_not_colour_the_next(tmp_path: Path,
     source.write_text(GOOD_ROW + "\n")
     assert cli.main(["batch", str(source), "-o", str(tmp_path / "out.jsonl"), "--no-progress"]) == 0
     assert jsonl._Held.received is None
+
+
+class _StopsWhenCollected:
+    """Calls the CLI's handler from __del__, where the interpreter prints the
+    exception it raises as "Exception ignored" and drops it."""
+
+    def __init__(self, handler):
+        self.handler = handler
+
+    def __del__(self):
+        self.handler(signal.SIGINT, None)
+
+
+@pytest.mark.parametrize("handler, status, word", [
+    (cli._on_sigint, 130, "interrupted"),
+    (cli._on_sigterm, 143, "terminated"),
+], ids=["sigint", "sigterm"])
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # the interpreter reports what it dropped
+def test_a_stop_whose_exception_a_finalizer_swallowed_still_ends_the_batch(tmp_path: Path, capsys, monkeypatch, handler, status, word):
+    from mtus_rules.integration import batch
+
+    rows = 600  # more than one block of 256 rows
+    source = tmp_path / "in.jsonl"
+    source.write_text((GOOD_ROW + "\n") * rows)
+    out = tmp_path / "out.jsonl"
+    real = batch.decide_row
+    seen = [0]
+
+    def decide_row(*args, **kwargs):
+        seen[0] += 1
+        if seen[0] == 3:
+            _StopsWhenCollected(handler)  # collected at once: the handler's exception is lost
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(batch, "decide_row", decide_row)
+    code = cli.main(["batch", str(source), "-o", str(out), "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == status, err
+    assert f"mtus-rules: {word}" in err
+    written = out.read_bytes().count(b"\n")
+    assert 0 < written < rows and f"{written:,} rows written" in err

@@ -143,6 +143,7 @@ class _Held:
     depth = 0
     deferred: BaseException | None = None
     received: BaseException | None = None  # the last stop signal, raised or waiting
+    pending: BaseException | None = None  # the last stop signal, until a checkpoint has seen it
 
 
 @contextlib.contextmanager
@@ -163,17 +164,30 @@ def stop(exc: BaseException) -> None:
     signal handler, unless a line is being written: then it is raised as soon as
     the line and its count are both done, so an interrupted batch's count is
     exactly the lines in its output."""
-    _Held.received = exc
+    _Held.received = _Held.pending = exc
     if _Held.depth:
         _Held.deferred = exc
         return
     raise exc
 
 
+def raise_pending() -> None:
+    """Raise the stop signal received since the last call, if any, unless a line
+    is being written. A signal handler's exception raised inside a finalizer
+    (an object's __del__, a generator being closed, a weakref callback) is
+    printed as "Exception ignored" and dropped by the interpreter: without
+    this check between blocks, a batch stopped there ran on to the end and
+    exited 0 (seen once, in a run of the whole suite on a loaded machine)."""
+    exc = _Held.pending
+    if exc is not None and not _Held.depth:
+        _Held.pending = None
+        raise exc
+
+
 def forget_signals() -> None:
     """Start a command with no stop signal on record (a host program may run
     several commands in one process; an old signal must not colour a new one)."""
-    _Held.received = None
+    _Held.received = _Held.pending = None
 
 
 def signal_behind(error: BaseException) -> BaseException | None:
