@@ -73,7 +73,7 @@ def run(path: Path, workers: int) -> dict:
     in_order = True
     with out.open("rb") as stream:
         for number, line in enumerate(stream):
-            in_order &= line.startswith(b'{"row": %d, ' % number)
+            in_order &= line.startswith(b'{"row":%d,' % number)
             lines += 1
     out.unlink()
     return {
