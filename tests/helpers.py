@@ -29,6 +29,23 @@ BASE_CASE: dict[str, Any] = {
 }
 
 
+class RecordingFacts(dict):
+    """A facet's facts that remember every name read from them: what a memo
+    key must name (tests/evaluation/test_memo_keys.py, tests/explanation/test_wording.py)."""
+
+    def __init__(self, facts: dict[str, Any]):
+        super().__init__(facts)
+        self.read: set[str] = set()
+
+    def __getitem__(self, name: str) -> Any:
+        self.read.add(name)
+        return super().__getitem__(name)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        self.read.add(name)
+        return super().get(name, default)
+
+
 def line_of(path: Path, needle: str) -> int:
     """The 1-based line of the one line of `path` that contains `needle`."""
     hits = [n for n, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if needle in text]

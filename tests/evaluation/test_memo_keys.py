@@ -23,26 +23,12 @@ from mtus_rules.explanation.findings import word_finding, worded
 from mtus_rules.evaluation.compile import OTHER_CHOICE, choice_sets, compile_pack, cut_points, fact_key, fact_values
 from mtus_rules.evaluation.facets import facets
 
+from ..helpers import RecordingFacts
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 from generate import generate_dicts  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-class _Recording(dict):
-    """A facet's facts that remember every name read from them."""
-
-    def __init__(self, facts: dict[str, Any]):
-        super().__init__(facts)
-        self.read: set[str] = set()
-
-    def __getitem__(self, name: str) -> Any:
-        self.read.add(name)
-        return super().__getitem__(name)
-
-    def get(self, name: str, default: Any = None) -> Any:
-        self.read.add(name)
-        return super().get(name, default)
 
 
 def _cases() -> Iterator[Case]:
@@ -62,7 +48,7 @@ def test_every_finding_reads_only_what_its_memo_key_holds() -> None:
         for facet in facets(case):
             answer = compiled.match(facet, day)
             for branch in answer.kept:
-                recording = _Recording(facet.facts)
+                recording = RecordingFacts(facet.facts)
                 facet.facts = recording
                 try:
                     word_finding(branch, facet)

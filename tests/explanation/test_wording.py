@@ -24,6 +24,7 @@ from mtus_rules.explanation.findings import word_finding, worded, wording
 from mtus_rules.vocabulary import Treatment
 
 from .. import golden
+from ..helpers import RecordingFacts
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 from generate import generate_dicts  # noqa: E402
@@ -37,22 +38,6 @@ def _cases() -> Iterator[Case]:
     for extended in (False, True):
         for data in generate_dicts(200, 1208 + extended, extended=extended):
             yield Case.model_validate(data)
-
-
-class _Recording(dict):
-    """Facts that remember every name read from them."""
-
-    def __init__(self, facts: dict[str, Any]):
-        super().__init__(facts)
-        self.read: set[str] = set()
-
-    def __getitem__(self, name: str) -> Any:
-        self.read.add(name)
-        return super().__getitem__(name)
-
-    def get(self, name: str, default: Any = None) -> Any:
-        self.read.add(name)
-        return super().get(name, default)
 
 
 def _outcome(word: Any, facet: Facet) -> tuple[str, Any]:
@@ -82,7 +67,7 @@ def test_the_compiled_wording_of_every_branch_is_word_finding_s() -> None:
         for branch in by_treatment.get(treatment, ()):
             expected = _outcome(lambda f: word_finding(branch, f), facet)
             plain = facet.facts
-            facet.facts = _Recording(plain)
+            facet.facts = RecordingFacts(plain)
             try:
                 got = _outcome(compiled_words[id(branch)], facet)
                 read = facet.facts.read
