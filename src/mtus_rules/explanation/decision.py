@@ -148,7 +148,7 @@ class ItemDecision(FrozenModel):
 
 
 #: What a decision's id does not digest (Decision.decision_id).
-_NOT_IN_ID: Final = {"backend": True, "decision_id": True, "items": {"__all__": {"what_if"}}}
+_NOT_IN_ID: Final[dict[str, Any]] = {"backend": True, "decision_id": True, "items": {"__all__": {"what_if"}}}
 
 
 def _digest(said: str) -> str:
@@ -186,7 +186,7 @@ def decision_json(decision: Decision) -> str:
     return decision.model_dump_json()
 
 
-_ID_ONLY: Final = {"decision_id"}
+_ID_ONLY: Final[set[str]] = {"decision_id"}
 
 
 class Decision(FrozenModel):

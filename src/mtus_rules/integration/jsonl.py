@@ -347,7 +347,7 @@ class JsonlWriter:
             self._fd = None
 
 
-def encode_line(record: dict[str, Any]) -> bytes:
+def encode_line(record: dict[str, Any] | list[Any]) -> bytes:
     """`record` as one line of JSON Lines; raises UnicodeEncodeError, ValueError,
     TypeError or RecursionError when it cannot be written as JSON."""
     return (_ENCODER.encode(record) + "\n").encode("utf-8")
