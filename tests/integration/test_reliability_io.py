@@ -348,6 +348,10 @@ def test_a_full_disk_is_one_clean_line_and_no_partial_row(tmp_path, capsys, monk
     assert f"{written:,} rows written" in err and "Traceback" not in err
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start_batch(tmp_path: Path, rows: int) -> tuple[subprocess.Popen, Path]:
     source = tmp_path / "in.jsonl"
     source.write_text((GOOD_ROW + "\n") * rows)
@@ -356,6 +360,10 @@ def _start_batch(tmp_path: Path, rows: int) -> tuple[subprocess.Popen, Path]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "mtus_rules", "batch", str(source), "-o", str(out)],
         stderr=subprocess.PIPE, text=True, env=env,
+        # As from a terminal: a test run started in the background (`pytest &`)
+        # ignores SIGINT, its children inherit that, and a command started with
+        # SIGINT ignored rightly keeps ignoring it (the CLI leaves it alone).
+        preexec_fn=_default_sigint,
     )
     deadline = time.monotonic() + 60
     while not (out.exists() and out.stat().st_size > 0) and time.monotonic() < deadline:

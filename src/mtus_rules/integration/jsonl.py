@@ -176,8 +176,9 @@ def raise_pending() -> None:
     is being written. A signal handler's exception raised inside a finalizer
     (an object's __del__, a generator being closed, a weakref callback) is
     printed as "Exception ignored" and dropped by the interpreter: without
-    this check between blocks, a batch stopped there ran on to the end and
-    exited 0 (seen once, in a run of the whole suite on a loaded machine)."""
+    this check between blocks, a batch stopped there would run on to the end
+    and exit 0 (tests/integration/test_signal_in_serializer.py delivers a stop
+    there)."""
     exc = _Held.pending
     if exc is not None and not _Held.depth:
         _Held.pending = None
