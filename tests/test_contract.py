@@ -9,6 +9,7 @@ The schemas are read from the command's output, as an integrator gets them."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import json
 from pathlib import Path
@@ -51,11 +52,18 @@ def schema(name: str) -> dict[str, Any]:
     return _SCHEMAS[name]
 
 
-def check(instance: Any, name: str) -> None:
-    """Validate `instance` against the exported schema `name`; the error names the path."""
+@functools.cache
+def _validator(name: str) -> Any:
+    # The schema is checked against its meta-schema once, not per instance (that
+    # check was most of the contract tests' time).
     validator_class = jsonschema.validators.validator_for(schema(name))
     validator_class.check_schema(schema(name))
-    errors = sorted(validator_class(schema(name), format_checker=validator_class.FORMAT_CHECKER).iter_errors(instance), key=str)
+    return validator_class(schema(name), format_checker=validator_class.FORMAT_CHECKER)
+
+
+def check(instance: Any, name: str) -> None:
+    """Validate `instance` against the exported schema `name`; the error names the path."""
+    errors = sorted(_validator(name).iter_errors(instance), key=str)
     assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message}" for e in errors[:5])
 
 
