@@ -14,7 +14,6 @@ two equal).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from functools import lru_cache
 from typing import Any
 
 from ..case.derived import months_words
@@ -41,10 +40,10 @@ def finding(compiled: CompiledPack, branch: Branch, facet: Facet) -> Finding:
     return found
 
 
-@lru_cache(maxsize=4096)
 def note(text: str) -> Finding:
-    # Findings are immutable, and the same notes recur from case to case.
-    return Finding(kind="note", text=text)
+    # Made per item, not kept in a process-wide cache: a note names the case's
+    # own dates, and Engine(cache_size=0) keeps nothing of one case for another.
+    return assembled(Finding, {"kind": "note", "rule": None, "body_region": None, "text": text, "needed": ()})
 
 
 def _shown(facts: Mapping[str, Any], name: str) -> str:
