@@ -27,17 +27,9 @@ sys.path.insert(0, str(HERE))
 
 import generate  # noqa: E402
 
-# The child reports its own peak from /proc/self/status (VmHWM, kB). Not
-# getrusage's ru_maxrss: on Linux that survives fork and exec, so a child
-# would report the harness's own high-water mark whenever it is larger.
-RUNNER = (
-    "import runpy, sys\n"
-    "sys.argv = ['mtus-rules', 'batch', sys.argv[1], '-o', sys.argv[2], '--workers', sys.argv[3]]\n"
-    "try:\n    runpy.run_module('mtus_rules', run_name='__main__')\n"
-    "except SystemExit:\n    pass\n"
-    "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM:')][0].split()[1]\n"
-    "print(hwm, file=sys.stderr)\n"
-)
+# The child runs as batch_scale.py runs it and reports its own peak first
+# (VmHWM, kB; see there why not ru_maxrss).
+from batch_scale import RUNNER  # noqa: E402
 
 
 def write_cases(path: Path, rows: int, broken: float, seed: int) -> set[int]:
@@ -68,7 +60,7 @@ def run(path: Path, workers: int) -> tuple[list[int], set[int], int, float]:
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", RUNNER, str(path), str(out), str(workers)], capture_output=True, text=True)
     seconds = time.perf_counter() - started
-    peak_kb = int(done.stderr.strip().splitlines()[-1])
+    peak_kb = int(done.stderr.strip().splitlines()[-1].split()[0])
     rows: list[int] = []
     flagged: set[int] = set()
     with out.open(encoding="utf-8") as stream:
