@@ -50,25 +50,23 @@ def _start(*args: str) -> subprocess.Popen:
     )
 
 
-@pytest.fixture(scope="module")
-def big(tmp_path_factory) -> tuple[Path, int, bytes]:
-    """An input long enough to be killed in the middle of, and its uninterrupted output."""
-    folder = tmp_path_factory.mktemp("resume")
+def _with_reference(folder: Path, cases: int) -> tuple[Path, int, bytes]:
     source = folder / "in.jsonl"
-    rows = write_input(source, 2000)
+    rows = write_input(source, cases)
     reference = folder / "reference.jsonl"
     assert main(["batch", str(source), "-o", str(reference)]) == 2  # the bad rows
     return source, rows, reference.read_bytes()
 
 
 @pytest.fixture(scope="module")
+def big(tmp_path_factory) -> tuple[Path, int, bytes]:
+    """An input long enough to be killed in the middle of, and its uninterrupted output."""
+    return _with_reference(tmp_path_factory.mktemp("resume"), 2000)
+
+
+@pytest.fixture(scope="module")
 def small(tmp_path_factory) -> tuple[Path, int, bytes]:
-    folder = tmp_path_factory.mktemp("small")
-    source = folder / "in.jsonl"
-    rows = write_input(source, 120)
-    reference = folder / "reference.jsonl"
-    assert main(["batch", str(source), "-o", str(reference)]) == 2
-    return source, rows, reference.read_bytes()
+    return _with_reference(tmp_path_factory.mktemp("small"), 120)
 
 
 @pytest.mark.parametrize(
