@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from mtus_rules import Case, Engine, load_case
-from mtus_rules.explanation.findings import word_finding, worded
+from mtus_rules.explanation.findings import worded
 from mtus_rules.evaluation.compile import OTHER_CHOICE, choice_sets, compile_pack, cut_points, fact_key, fact_values
 from mtus_rules.evaluation.facets import facets
 
@@ -50,7 +50,7 @@ def test_every_finding_reads_only_what_its_memo_key_holds() -> None:
                 recording = RecordingFacts(facet.facts)
                 facet.facts = recording
                 try:
-                    word_finding(branch, facet)
+                    compiled.wordings[id(branch)](facet)
                 finally:
                     facet.facts = dict(recording)
                 allowed = set(worded(branch)) | {"treatment", "body_region"}

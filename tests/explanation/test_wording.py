@@ -20,11 +20,12 @@ from typing import Any
 
 from mtus_rules import Case, Engine, load_case
 from mtus_rules.evaluation.facets import Facet, facets
-from mtus_rules.explanation.findings import word_finding, worded, wording
+from mtus_rules.explanation.findings import worded, wording
 from mtus_rules.vocabulary import Treatment
 
 from .. import golden
 from ..helpers import RecordingFacts
+from .reference_wording import word_finding
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 from generate import generate_dicts  # noqa: E402

@@ -2,13 +2,12 @@
 
 A finding's text reads only the region, the treatment and the facts `worded`
 names for its branch, so findings are memoised per compiled pack on exactly
-those (`finding`); tests/evaluation/test_memo_keys.py holds `worded` to what `word_finding`
+those (`finding`); tests/evaluation/test_memo_keys.py holds `worded` to what `wording`
 reads.
 
-`word_finding` is the reference wording; the engine words through `wording`,
-the same texts with what depends only on the branch worked out once per
-branch when the engine is built (tests/explanation/test_wording.py holds the
-two equal).
+`wording` works out what depends only on the branch once, when the engine is
+built; tests/explanation/test_wording.py holds its texts equal to the wording
+as first written (kept there as the reference) on every branch.
 """
 
 from __future__ import annotations
@@ -88,9 +87,9 @@ _VISIT_COUNTS = ("injury_visits", "total_visits", "visits_requested")
 
 
 def worded(branch: Branch) -> tuple[str, ...]:
-    """The facts `word_finding` reads for this branch, besides the treatment and
+    """The facts `wording` reads for this branch, besides the treatment and
     the region: a finding is the same wherever these are (the finding and item
-    memos are keyed on them). Kept in step with `word_finding` and `_visits_phrase`;
+    memos are keyed on them). Kept in step with `wording` and `_visits_phrase`;
     tests/evaluation/test_perf_identity.py checks it on every branch it meets."""
     rule = branch.rule
     tests = list(branch.when)  # the context: `when` facts shown when remarkable
@@ -110,97 +109,15 @@ def worded(branch: Branch) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-def word_finding(branch: Branch, facet: Facet) -> Finding:
-    rule, facts = branch.rule, facet.facts
-    region = facet.body_region
-    treatment = label(facts["treatment"])
-
-    def needs(names: list[str]) -> list[str]:
-        # A total is open because of the request itself when the prior visits
-        # are known (hours that do not say how many sessions): ask for that.
-        request_open = facts["visits_to_date"] is not None and facts["visits_requested"] is None
-        names = ["visits_requested" if n in ("total_visits", "injury_visits") and request_open else n for n in names]
-        return list(dict.fromkeys(FACTS[n].needed.replace("this treatment", treatment) for n in names))
-
-    def make(kind: str, text: str, needed: list[str] | None = None) -> Finding:
-        # Every value is as validation leaves it (texts, a tuple of texts): see decision.assembled.
-        values = {"kind": kind, "rule": rule.id, "body_region": region, "text": text, "needed": tuple(needed or ())}
-        return assembled(Finding, values)
-
-    if branch.branch == "undetermined":
-        needed = needs([t.fact for t in branch.conditions if t.holds(facts) is None])
-        if rule.source == "statute":
-            return make(
-                "insufficient_documentation",
-                f"Not documented: {'; '.join(needed)}. It is needed to tell whether the statutory cap applies "
-                f"({rule.title_text}).",
-                needed,
-            )
-        return make(
-            "insufficient_documentation",
-            f"Not documented: {'; '.join(needed)}. It is needed to apply the rule: {rule.title_text}.",
-            needed,
-        )
-    context = "; ".join(
-        f"{FACTS[t.fact].label}: {_shown(facts, t.fact)}"
-        for t in branch.when
-        if facts[t.fact] is None or facts[t.fact] != FACTS[t.fact].unremarkable
-    )
-    if rule.effect == "not_recommended":
-        return make("not_recommended", f"{rule.title_text}" + (f" ({context})." if context else "."))
-    if rule.effect == "supports":
-        return make("recommended", f"{rule.title_text}.")
-    test = effect_test(rule)
-    assert test is not None
-    if rule.effect == "limit":
-        assert rule.limit is not None
-        n, counts = rule.limit.visits, rule.limit.counts
-        if branch.branch == "pass":
-            return make("within_limit", f"{_visits_phrase(facts, counts)}: within the limit of {n} ({rule.title_text}).")
-        if branch.branch == "fail":
-            return make("exceeds_limit", f"{_visits_phrase(facts, counts)}: over the limit of {n} ({rule.title_text}).")
-        needed = needs(["visits_to_date" if counts == "total_visits" else "visits_requested"])
-        return make(
-            "insufficient_documentation",
-            f"Not documented: {needed[0]}. Without it the limit of {n} visits cannot be applied ({rule.title_text}).",
-            needed,
-        )
-    # requires
-    shown = f"{FACTS[test.fact].label}: {_shown(facts, test.fact)}"
-    if rule.source == "statute":
-        # A statute is not a guideline: its finding says what the law caps and
-        # counts, never "the guideline's limit" (Labor Code 4604.5).
-        # The visit count the statute tests (not another count such as injury_year).
-        counted = next((t for t in branch.when if t.fact in _VISIT_COUNTS), None)
-        tally = f"{_visits_phrase(facts, counted.fact)}; " if counted else ""
-        if branch.branch == "pass":
-            return make("criterion_met", f"{rule.title_text} ({tally}{shown}): the cap is lifted.")
-        if branch.branch == "fail":
-            return make("exceeds_statutory_cap", f"{rule.title_text} ({tally}{shown}): over the statutory cap.")
-        needed = needs([test.fact])
-        return make(
-            "insufficient_documentation", f"{rule.title_text} ({tally}{shown}). Not documented: {needed[0]}.", needed
-        )
-    prefix = f"{rule.title_text} ({context}; {shown})" if context else f"{rule.title_text} ({shown})"
-    if branch.branch == "pass":
-        return make("criterion_met", f"{prefix}: met.")
-    if branch.branch == "fail":
-        return make("criterion_not_met", f"{prefix}: not met.")
-    needed = needs([test.fact])
-    return make("insufficient_documentation", f"{prefix}. Not documented: {needed[0]}.", needed)
-
-
-# -- the same wording, compiled per branch -------------------------------------
+# -- the wording, compiled per branch ------------------------------------------
 #
-# word_finding works out, for every facet, texts that depend only on the
-# branch: its kind, the rule's title, the constant part of each sentence, what
-# a fact is called. `wording` works them out once per branch, when the engine
-# is built from the pack, so that per facet only the case's own values are
-# formatted; a finding whose text depends on nothing the case says (a
-# not_recommended rule with no `when`, a "recommended" text, a limit's
-# "not documented") is made once per region and treatment. word_finding stays
-# the reference: tests/explanation/test_wording.py holds the two equal on
-# every branch of the bundled pack over many facets.
+# Much of a finding depends only on the branch: its kind, the rule's title, the
+# constant part of each sentence, what a fact is called. `wording` works that
+# out once per branch, when the engine is built from the pack, so that per
+# facet only the case's own values are formatted; a finding whose text depends
+# on nothing the case says (a not_recommended rule with no `when`, a
+# "recommended" text, a limit's "not documented") is made once per region and
+# treatment.
 
 Wording = Callable[[Facet], Finding]
 
@@ -211,7 +128,7 @@ _TOTALS = ("total_visits", "injury_visits")
 
 
 def _made(kind: str, rule: str, region: str, text: str, needed: tuple[str, ...] = ()) -> Finding:
-    # As word_finding's make(): every value as validation leaves it.
+    # Every value as validation leaves it (decision.assembled).
     return assembled(Finding, {"kind": kind, "rule": rule, "body_region": region, "text": text, "needed": needed})
 
 
@@ -222,7 +139,9 @@ def _treatment_label(facts: Mapping[str, Any]) -> str:
 
 
 def _needed(names: list[str], facts: Mapping[str, Any]) -> tuple[str, ...]:
-    """word_finding's needs(), as a tuple."""
+    """What the record lacks, in words: a total open because of the request
+    itself (hours that do not say how many sessions, with the prior visits
+    known) asks for the request's visits."""
     request_open = facts["visits_to_date"] is not None and facts["visits_requested"] is None
     treatment: str | None = None
     out: dict[str, None] = {}
@@ -239,7 +158,7 @@ def _needed(names: list[str], facts: Mapping[str, Any]) -> tuple[str, ...]:
 
 
 def _context(when: tuple[Test, ...]) -> Callable[[Mapping[str, Any]], str]:
-    """The `when` facts worth a word, as word_finding's context."""
+    """The `when` facts worth a word: those not at their unremarkable value."""
     shown = tuple((t.fact, f"{FACTS[t.fact].label}: ", FACTS[t.fact].unremarkable) for t in when)
 
     def context(facts: Mapping[str, Any]) -> str:
@@ -275,8 +194,8 @@ def _fixed(kind: str, branch: Branch, text: Callable[[str], str], needed: Callab
 
 
 def wording(branch: Branch) -> Wording:
-    """`word_finding` for this branch, with everything that does not depend on
-    the facet's facts worked out here, once."""
+    """The finding of this branch for a facet, with everything that does not
+    depend on the facet's facts worked out here, once."""
     rule = branch.rule
     title = rule.title_text
     rule_id = rule.id
@@ -311,8 +230,7 @@ def wording(branch: Branch) -> Wording:
         return not_recommended
 
     test = effect_test(rule)
-    if test is None:  # an effect word_finding does not know: it says what is wrong
-        return lambda facet: word_finding(branch, facet)
+    assert test is not None  # the rule model holds it: a limit has its number, `requires` its test
     if rule.effect == "limit":
         assert rule.limit is not None
         n, counts = rule.limit.visits, rule.limit.counts
