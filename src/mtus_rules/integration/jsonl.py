@@ -17,7 +17,7 @@ import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeGuard
 
 from ..yamlio import DEFAULT_LIMITS, InputLimits
 
@@ -90,7 +90,7 @@ def parse_row(number: int, line: bytes | UnreadableRow, limits: InputLimits = DE
     allowed, with fewer brackets than the deepest nesting, no integer longer
     than allowed and no escaped surrogate. Walking a row's value to check it
     took a tenth of deciding it."""
-    if isinstance(line, UnreadableRow) or not _small(line, limits):
+    if not small_line(line, limits):
         return parse_line(number, line, limits), False
     try:
         return json.loads(line.decode("utf-8")), True
@@ -98,9 +98,11 @@ def parse_row(number: int, line: bytes | UnreadableRow, limits: InputLimits = DE
         return parse_line(number, line, limits), False
 
 
-def _small(line: bytes, limits: InputLimits) -> bool:
+def small_line(line: bytes | UnreadableRow, limits: InputLimits = DEFAULT_LIMITS) -> TypeGuard[bytes]:
+    """Whether `line` was read and is too small to break any of `limits` (see parse_row)."""
     return (
-        len(line) <= limits.max_string
+        not isinstance(line, UnreadableRow)
+        and len(line) <= limits.max_string
         and len(line) <= limits.max_values
         and line.count(b"{") + line.count(b"[") < limits.max_depth
         # A run of digits longer than an integer may be (in a text too: then the walk decides).
