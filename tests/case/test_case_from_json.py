@@ -44,7 +44,7 @@ def _agree(data: Any) -> None:
         assert fast.model_dump_json() == expected.model_dump_json()
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(case_dicts())
 def test_a_valid_case_reads_the_same(data):
     fast, expected = _both(data)
