@@ -5,6 +5,7 @@ tests as its effective pack, and decisions name every layer with its hash."""
 from __future__ import annotations
 
 import json
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -104,6 +105,38 @@ def test_the_example_overlay_lints_and_tests_clean(capsys):
     text = capsys.readouterr().out
     assert text.startswith("# Coverage of example-payer 0.1.0 (extends mtus-2009 0.2.0)\n")
     assert "| `example.massage.home_exercise` |" in text
+
+
+def test_an_overlays_coverage_counts_the_rules_it_defines(capsys):
+    # Its author tests what the overlay adds and overrides; the base's hundred
+    # rules are the base's tests' business, and would sink any threshold.
+    assert main(["test", str(OVERLAY), "--min-coverage", "100"]) == 0
+    out = capsys.readouterr().out
+    assert "rule coverage: 100% of 2 rules decided an outcome in some test" in out
+    assert "not counted: 101 rules inherited from mtus-2009 0.2.0" in out
+    assert main(["test", str(OVERLAY), "--coverage", "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert sorted(c["rule"] for c in report["coverage"]) == ["example.massage.home_exercise", "mtus.cpmtg.massage.limit"]
+    assert (report["inherited"], report["inherited_from"]) == (101, ["mtus-2009 0.2.0"])
+
+
+def test_overlay_rules_no_test_decides_still_fail_the_threshold(tmp_path, capsys):
+    overlay = Path(shutil.copytree(OVERLAY, tmp_path / "overlay"))
+    tests = overlay / "tests" / "massage.yaml"
+    # Keep only the test that requests another treatment: neither rule of the overlay then decides.
+    head, *cases = tests.read_text().split("\n  - name: ")
+    tests.write_text("\n  - name: ".join([head, *(c for c in cases if c.startswith("the added rule leaves other treatments alone"))]))
+    assert main(["test", str(overlay), "--min-coverage", "100"]) == 1
+    captured = capsys.readouterr()
+    assert "1 passed, 0 failed" in captured.out
+    assert "rules no test makes decide: mtus.cpmtg.massage.limit, example.massage.home_exercise" in captured.out
+    assert "rule coverage 0.0% is below 100%" in captured.err
+
+
+def test_a_plain_pack_counts_every_rule(capsys):
+    assert main(["test", str(BUNDLED), "--coverage", "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["inherited"] == 0 and len(report["coverage"]) == len(load_pack(BUNDLED).rules)
 
 
 def test_override_by_a_rule_file_disable_and_a_base_by_path(tmp_path):

@@ -146,8 +146,14 @@ class RuleCoverage(BaseModel):
 
 class Report(BaseModel):
     results: list[RuleTestResult]
-    coverage: list[RuleCoverage]
+    coverage: list[RuleCoverage] = Field(
+        description="Per rule the tested packs define in their own files; an overlay's inherited rules are not here."
+    )
     seconds: float
+    inherited: int = Field(
+        default=0, description="Rules overlays inherit from the packs they extend: left to those packs' own tests."
+    )
+    inherited_from: list[str] = Field(default_factory=list, description="Those packs, as name and version.")
 
     @property
     def passed(self) -> int:
@@ -343,6 +349,7 @@ def run(paths: Iterable[str | Path], select: str | None = None) -> Report:
         raise RuleTestError([Problem(location="--run", message=f"not a regular expression ({exc})")]) from None
     results: list[RuleTestResult] = []
     coverage: list[RuleCoverage] = []
+    inherited, inherited_from = 0, set[str]()
     # Everything is read before anything runs, so one run names every problem
     # of every pack and test file, each labelled by what it is in.
     loaded: list[tuple[RulePack, list[tuple[Path, tuple[RuleTestFile, dict]]]]] = []
@@ -376,11 +383,30 @@ def run(paths: Iterable[str | Path], select: str | None = None) -> Report:
         results.extend(pack_results)
         decided = {r for result in pack_results if result.passed for r in result.decided}
         not_applied = {r for result in pack_results if result.passed for r in result.not_applied}
+        own = own_rules(pack)
         coverage.extend(
             RuleCoverage(rule=rule.id, file=pack.files[rule.id], decided=rule.id in decided, shown_not_applying=rule.id in not_applied)
             for rule in pack.rules
+            if rule.id in own
         )
-    return Report(results=results, coverage=coverage, seconds=time.perf_counter() - started)
+        if len(own) < len(pack.rules):
+            inherited += len(pack.rules) - len(own)
+            inherited_from.update(f"{layer.name} {layer.version}" for layer in pack.layers[:-1])
+    return Report(
+        results=results, coverage=coverage, seconds=time.perf_counter() - started,
+        inherited=inherited, inherited_from=sorted(inherited_from),
+    )
+
+
+def own_rules(pack: RulePack) -> set[str]:
+    """The rules `pack` defines in its own files: all of a plain pack's; of an
+    overlay's, those it adds or overrides. Its author's tests cover these; the
+    rules it inherits are covered by the tests of the pack that defines them,
+    and counting them would put a base's hundred rules in an overlay's report."""
+    if not pack.layers:
+        return {rule.id for rule in pack.rules}
+    folder = Path(pack.folder).resolve()
+    return {rule.id for rule in pack.rules if Path(pack.files[rule.id]).resolve().is_relative_to(folder)}
 
 
 def report_text(report: Report, *, show_coverage: bool, explain: bool = False) -> str:
@@ -402,6 +428,11 @@ def report_text(report: Report, *, show_coverage: bool, explain: bool = False) -
     if show_coverage:
         lines.append("")
         lines.append(f"rule coverage: {report.coverage_percent:.0f}% of {len(report.coverage)} rules decided an outcome in some test")
+        if report.inherited:
+            lines.append(
+                f"  (not counted: {report.inherited} rules inherited from {', '.join(report.inherited_from)}, "
+                "which the tests of the pack defining them cover)"
+            )
         for cov in report.coverage:
             marks = ("decides" if cov.decided else "NEVER DECIDES") + (", shown not applying" if cov.shown_not_applying else ", never shown not applying")
             lines.append(f"  {cov.rule}: {marks}")
