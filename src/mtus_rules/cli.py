@@ -175,7 +175,10 @@ def _main(argv: Sequence[str] | None) -> int:
     test.add_argument(
         "--explain", choices=("fails",), help="print the explain trace of each failed test's case (text format)"
     )
-    test.add_argument("--coverage", action="store_true", help="report, per rule, whether a test makes it decide")
+    test.add_argument(
+        "--coverage", action="store_true",
+        help="report, per rule, whether a test makes it decide (for an overlay, the rules it adds or overrides)",
+    )
     test.add_argument("--min-coverage", type=float, metavar="PERCENT", help="fail below this rule coverage")
     test.add_argument("--format", choices=("text", "json"), default="text")
 
