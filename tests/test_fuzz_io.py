@@ -74,6 +74,7 @@ def test_mutated_jsonl_rows_through_two_workers(shared, tmp_path):
     assert rows >= 250 and 0 < bad < rows
 
 
+@pytest.mark.once  # YAML and lint only: the same on every Python and matcher
 @settings(FUZZ, max_examples=60)
 @given(rng=st.randoms(use_true_random=False))
 def test_mutated_rule_packs_load_or_raise_rule_pack_error_and_lint_never_tracebacks(rng, tmp_path_factory):

@@ -44,6 +44,7 @@ def _agree(data: Any) -> None:
         assert fast.model_dump_json() == expected.model_dump_json()
 
 
+@pytest.mark.once  # pydantic against json and pydantic: the same on every Python and matcher
 @settings(max_examples=25, deadline=None)
 @given(case_dicts())
 def test_a_valid_case_reads_the_same(data):
@@ -51,6 +52,7 @@ def test_a_valid_case_reads_the_same(data):
     assert expected is not None and fast == expected
 
 
+@pytest.mark.once
 @settings(max_examples=120, deadline=None)
 @given(case_dicts(), st.data())
 def test_a_wrong_value_anywhere_is_never_read_differently(data, draw):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -43,6 +44,7 @@ def _full_walk(value: object) -> list:
         yamlio._within_limits = real
 
 
+@pytest.mark.once  # a walk over plain data: the same on every Python and matcher
 @settings(max_examples=400, deadline=None)
 @given(data)
 def test_the_shortcut_passes_only_what_the_full_walk_passes(value):

@@ -18,6 +18,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from mtus_rules import Case, Engine, load_case
 from mtus_rules.evaluation.facets import Facet, facets
 from mtus_rules.explanation.findings import worded, wording
@@ -48,6 +50,7 @@ def _outcome(word: Any, facet: Facet) -> tuple[str, Any]:
         return "error", type(exc)
 
 
+@pytest.mark.once  # pure Python, 13 s; the goldens check the wording on every Python
 def test_the_compiled_wording_of_every_branch_is_word_finding_s() -> None:
     (compiled,) = Engine(cache_size=0)._packs
     by_treatment: dict[str, list] = {}
