@@ -10,7 +10,10 @@ size runs `mtus-rules batch IN -o OUT --workers W` in a fresh process and
 prints the wall time, items/s, the batch process's peak resident memory
 (VmHWM) and the largest worker's, and where the CPU time went (the parent
 reads and writes; the workers parse, decide and serialize). At `--single-at`
-it also runs `--workers 1` and prints the ratio. Checks every run has one
+it also runs `--workers 1` and prints the ratio, and a plain Python baseline
+over the same file (one process: read, validate, decide with
+benchmarks/baseline.py, outcome only, write) with each run's items/s as a
+multiple of it: the figure to compare across machines. Checks every run has one
 output line per input row, in order; exits 1 if not, or if the parent's peak
 memory at the largest size is more than 25% over the smallest.
 
@@ -46,6 +49,33 @@ RUNNER = (
     "me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)\n"
     "print(hwm, kids.ru_maxrss, me.ru_utime + me.ru_stime, kids.ru_utime + kids.ru_stime, file=sys.stderr)\n"
 )
+
+
+# The same-run yardstick: the same file read, validated and decided by the
+# hand-written baseline (benchmarks/baseline.py: outcome and deciding rule ids
+# only, no findings or text) and written as a line per row, in one plain Python
+# process. Items/s of a batch over this is a figure that carries from one
+# machine to another, where items/s alone does not.
+BASELINE = (
+    "import json, sys\n"
+    "sys.path.insert(0, sys.argv[3])\n"
+    "from baseline import decide_items\n"
+    "from mtus_rules.case.model import Case\n"
+    "with open(sys.argv[1], 'rb') as rows, open(sys.argv[2], 'w') as out:\n"
+    "    for row, line in enumerate(rows):\n"
+    "        decided = decide_items(Case.model_validate(json.loads(line)))\n"
+    "        out.write(json.dumps({'row': row, 'items': decided}) + '\\n')\n"
+)
+
+
+def baseline_seconds(path: Path) -> float:
+    # Timed as `run` times a batch: the whole process, start-up included.
+    out = path.with_suffix(".baseline.jsonl")
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", BASELINE, str(path), str(out), str(HERE)], check=True)
+    seconds = time.perf_counter() - started
+    out.unlink()
+    return seconds
 
 
 def write_cases(path: Path, items: int, seed: int) -> tuple[int, int]:
@@ -116,6 +146,12 @@ def main() -> int:
             if len(figures) == 2:
                 ratio = figures[1]["seconds"] / figures[args.workers]["seconds"]
                 print(f"          --workers {args.workers} is {ratio:.2f}x as fast as --workers 1 at {total:,} items")
+            if items == single_at:
+                base = baseline_seconds(path)
+                print(f"{total:>9,} items, plain Python baseline (one process: read, validate, outcome only, write): "
+                      f"{base:.1f} s, {total / base:,.0f} items/s")
+                for workers, f in sorted(figures.items()):
+                    print(f"          --workers {workers}: {base / f['seconds']:.2f}x the baseline's items/s")
             path.unlink()
     if len(peaks) > 1:
         growth = peaks[-1] / peaks[0] - 1
