@@ -12,9 +12,11 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from mtus_rules import Engine
+from mtus_rules.evaluation.facets import facets
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -27,6 +29,18 @@ BASE_CASE: dict[str, Any] = {
     "care_stage": "first_evaluation",
     "requested_items": [],
 }
+
+
+def facets_with_rules(compiled: Any, cases: Iterable[Any]) -> Iterator[tuple[Any, Any, int]]:
+    """(facet, its treatment's compiled rules, the request day as an ordinal)
+    for every facet of `cases` whose treatment has rules in `compiled` (a
+    CompiledPack): what tests of the matcher's inputs walk."""
+    for case in cases:
+        day = case.request_date.toordinal()
+        for facet in facets(case):
+            rules = compiled.by_treatment.get(facet.facts["treatment"])
+            if rules is not None:
+                yield facet, rules, day
 
 
 class RecordingFacts(dict):

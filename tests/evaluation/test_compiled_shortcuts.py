@@ -22,6 +22,8 @@ from mtus_rules.evaluation.compile import compile_pack
 from mtus_rules.evaluation.facets import facets
 from mtus_rules.evaluation.outcome import governed_questions, set_aside
 
+from ..helpers import facets_with_rules
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 from generate import generate_dicts  # noqa: E402
 
@@ -35,16 +37,11 @@ def _cases() -> Iterator[Case]:
 def test_the_fact_sent_to_the_matcher_is_the_fields_and_their_values_in_order() -> None:
     (compiled,) = Engine(cache_size=0)._packs
     checked = 0
-    for case in _cases():
-        day = case.request_date.toordinal()
-        for facet in facets(case):
-            rules = compiled.by_treatment.get(facet.facts["treatment"])
-            if rules is None:
-                continue
-            fact = rules.read_fact(facet.facts, facet.diagnosis_groups, day)
-            expected = dict(zip(rules.fields, rules.read_values(facet.facts, facet.diagnosis_groups, day)))
-            assert list(fact.items()) == list(expected.items())
-            checked += 1
+    for facet, rules, day in facets_with_rules(compiled, _cases()):
+        fact = rules.read_fact(facet.facts, facet.diagnosis_groups, day)
+        expected = dict(zip(rules.fields, rules.read_values(facet.facts, facet.diagnosis_groups, day)))
+        assert list(fact.items()) == list(expected.items())
+        checked += 1
     assert checked > 500
 
 

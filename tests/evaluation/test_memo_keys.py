@@ -22,7 +22,7 @@ from mtus_rules.explanation.findings import worded
 from mtus_rules.evaluation.compile import OTHER_CHOICE, choice_sets, compile_pack, cut_points, fact_key, fact_values
 from mtus_rules.evaluation.facets import facets
 
-from ..helpers import RecordingFacts
+from ..helpers import RecordingFacts, facets_with_rules
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 from generate import generate_dicts  # noqa: E402
@@ -135,15 +135,10 @@ def test_what_each_rule_answered_before_adds_up_to_what_the_engine_answers() -> 
     engine = Engine()
     (compiled,) = engine._packs
     served = 0
-    for case in _cases():
-        day = case.request_date.toordinal()
-        for facet in facets(case):
-            rules = compiled.by_treatment.get(facet.facts["treatment"])
-            if rules is None:
-                continue
-            calls = compiled.engine_calls
-            names = compiled._fired(rules, facet.facts, facet.diagnosis_groups, day)
-            served += compiled.engine_calls == calls
-            fact = dict(zip(rules.fields, rules.read_values(facet.facts, facet.diagnosis_groups, day)))
-            assert sorted(names) == sorted(rules.matcher.match(fact)), facet.facts
+    for facet, rules, day in facets_with_rules(compiled, _cases()):
+        calls = compiled.engine_calls
+        names = compiled._fired(rules, facet.facts, facet.diagnosis_groups, day)
+        served += compiled.engine_calls == calls
+        fact = dict(zip(rules.fields, rules.read_values(facet.facts, facet.diagnosis_groups, day)))
+        assert sorted(names) == sorted(rules.matcher.match(fact)), facet.facts
     assert served > 300  # many answers were put together from the rules' memos
