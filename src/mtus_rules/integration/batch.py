@@ -51,6 +51,7 @@ from ..explanation.decision import Decision, decision_json
 from ._pool import Lost, Pool
 from .jsonl import (
     OUTPUT_MODE,
+    UNWRITABLE,
     JsonlWriter,
     UnreadableRow,
     WriteError,
@@ -152,19 +153,13 @@ def decide_row(engine: Engine, row: int, data: Any, what_if: bool, *, checked: b
         return _internal(row, exc)
 
 
-#: Written in place of a result that cannot be written as JSON (text that is not
-#: valid Unicode), so that the row still has its line.
-UNWRITABLE = "the result could not be written as JSON"
-
-
 def result_line(result: BatchResult, line: int | None) -> tuple[bytes, bool]:
     """`result` as the line `mtus-rules batch` writes for it (with its newline),
     and whether it was written as given (False: a short error record instead).
 
     Compact JSON, as the service's batch endpoint writes it. A decision is
-    written by pydantic's serializer straight into its envelope: it is the
-    largest part of a batch's cost, and dumping it to a dict and encoding that
-    again took twice as long."""
+    written by pydantic's serializer straight into its envelope: dumping it to
+    a dict and encoding that again took twice as long."""
     head = f'{{"row":{result.row:d}' if line is None else f'{{"row":{result.row:d},"line":{line:d}'
     try:
         if result.decision is not None:

@@ -117,6 +117,12 @@ _DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
+#: Written in place of a result that cannot be written as JSON (text that is not
+#: valid Unicode), so that the row still has its line: by `batch`, the decision
+#: log and the service's batch endpoint alike.
+UNWRITABLE = "the result could not be written as JSON"
+
+
 def read_jsonl(stream: IO[bytes], limits: InputLimits = DEFAULT_LIMITS) -> Iterator[tuple[int, Any]]:
     """(line number, case) from JSON Lines read as bytes, lazily. Each line is
     decoded and parsed on its own; a line that cannot be becomes an
@@ -285,7 +291,7 @@ class JsonlWriter:
             data = encode_line(record)
         except (UnicodeEncodeError, ValueError, TypeError, RecursionError):
             as_given = False
-            data = (json.dumps(fallback or {"problems": [{"message": "the result could not be written as JSON"}]}, separators=(",", ":")) + "\n").encode()
+            data = (json.dumps(fallback or {"problems": [{"message": UNWRITABLE}]}, separators=(",", ":")) + "\n").encode()
         self.write_line(data)
         return as_given
 

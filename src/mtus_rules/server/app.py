@@ -29,7 +29,7 @@ from ..engine import Engine
 from ..errors import MtusRulesError, Problem
 from ..explanation.decision import Decision
 from ..integration.audit import DecisionLog
-from ..integration.jsonl import read_jsonl
+from ..integration.jsonl import UNWRITABLE, read_jsonl
 from ..yamlio import InputLimits, ParseError, parse
 from .models import (
     DEFAULT_MAX_BATCH_BODY,
@@ -248,7 +248,7 @@ def _decide_rows(state: _State, body: IO[bytes]) -> Iterator[bytes]:
                     problems = [p.model_dump(mode="json", exclude_none=True) for p in result.problems or []]
                     out = _compact({**head, "problems": problems})
             except (ValueError, TypeError, RecursionError):
-                out = _compact({**head, "problems": [{"message": "the result could not be written as JSON"}]})
+                out = _compact({**head, "problems": [{"message": UNWRITABLE}]})
             yield out.encode() + b"\n"
     finally:
         body.close()
