@@ -184,6 +184,10 @@ NO_PRIOR_VISITS = "no_prior_visits"
 #: The value a requested item uses when it names no body region or no quantity.
 NOT_SPECIFIED: Final = "not_specified"
 
+#: Every value a facet's region can take (evaluation.facets.item_regions): the
+#: tables worked out once per region are made for these.
+FACET_REGIONS: Final = (*(str(r) for r in BodyRegion), NOT_SPECIFIED)
+
 #: Treatments whose visits count against the same limit: the seed 002 reviewer
 #: decided myofascial release under the massage guideline, so visits of either
 #: use up the same 4-6 visit allowance.

@@ -20,7 +20,7 @@ from ..evaluation.compile import Branch, effect_test
 from ..evaluation.facets import Facet
 from ..evaluation.matching import CompiledPack
 from ..packs.conditions import AT_LEAST_SUFFIX, FACTS, Test
-from ..vocabulary import NOT_SPECIFIED, BodyRegion, Treatment, label
+from ..vocabulary import FACET_REGIONS, Treatment, label
 from .decision import Finding, assembled
 
 
@@ -121,8 +121,6 @@ def worded(branch: Branch) -> tuple[str, ...]:
 
 Wording = Callable[[Facet], Finding]
 
-#: Every value a facet's region can take (facets.item_regions).
-_REGIONS = (*(str(r) for r in BodyRegion), NOT_SPECIFIED)
 _TREATMENT_LABELS = {t: label(t) for t in Treatment}
 _TOTALS = ("total_visits", "injury_visits")
 
@@ -180,7 +178,7 @@ def _fixed(kind: str, branch: Branch, text: Callable[[str], str], needed: Callab
     table = {
         (region, t): _made(kind, rule.id, region, text(_TREATMENT_LABELS[t]), needed(_TREATMENT_LABELS[t]))
         for t in rule.applies_to.treatment
-        for region in _REGIONS
+        for region in FACET_REGIONS
     }
 
     def word(facet: Facet) -> Finding:

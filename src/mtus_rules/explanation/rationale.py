@@ -12,7 +12,7 @@ from ..evaluation.outcome import Outcome
 from ..packs.conditions import FACTS, Test
 from ..packs.model import Citation, CitedSource, Rule, RulePack
 from ..packs.stated import unaccepted_stated_numbers
-from ..vocabulary import NOT_SPECIFIED, BodyRegion, label
+from ..vocabulary import FACET_REGIONS, label
 from .decision import Finding
 
 
@@ -147,7 +147,7 @@ def what_if_words(rule: Rule) -> str | None:
 
 #: label() of every region a finding can name, worked out once: an item's
 #: rationale labels the region of each of its deciding findings.
-_REGION_LABELS = {region: label(region) for region in (*(str(r) for r in BodyRegion), NOT_SPECIFIED)}
+_REGION_LABELS = {region: label(region) for region in FACET_REGIONS}
 
 def _region_label(region: str | None) -> str:
     found = _REGION_LABELS.get(region) if region is not None else None
